@@ -1,0 +1,47 @@
+// createApp(deps): the Koa app with a fixed middleware order, our routers, then the provider.
+// It never listens: tests import it.
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type { Deps } from './deps.ts';
+import type { SesameState } from './http/context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { localeMiddleware } from './http/locale.ts';
+import { createErrorHandler } from './http/error-handler.ts';
+import { createStatic } from './http/static.ts';
+import { createInteractionRouter } from './interaction/routes.ts';
+import { createSignupRouter } from './account/signup-routes.ts';
+import { createSessionGuard } from './account/session-guard.ts';
+import { createApplicationsRouter } from './account/applications-routes.ts';
+import { createHomeRouter } from './account/home-routes.ts';
+
+export function createApp(deps: Deps): Koa<SesameState> {
+  const { config, provider, csrf } = deps;
+  const app = new Koa<SesameState>({ proxy: config.trustProxy });
+  app.silent = true;
+
+  const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
+  const routers = [
+    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, accounts: deps.repos.accounts }),
+    createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
+    createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
+    createHomeRouter({ guard }),
+  ];
+  const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);
+  const oidc = compose(provider.middleware as never[]);
+  const errorHandler = createErrorHandler(deps.logger);
+
+  app.use(securityHeaders);
+  app.use(createStatic());
+  app.use(localeMiddleware);
+  app.use(async (ctx, next) => {
+    // The provider's own endpoints handle their errors in the protocol's format.
+    if (isProviderPath(ctx.path)) return oidc(ctx, next);
+    return errorHandler(ctx, () => csrf.middleware(ctx, () => ours(ctx, next)));
+  });
+  return app;
+}
+
+const PROVIDER_PATHS = ['/authorize', '/token', '/oauth2/userinfo', '/jwks', '/logout', '/par', '/.well-known/'];
+function isProviderPath(p: string): boolean {
+  return PROVIDER_PATHS.some((x) => p === x || p.startsWith(x.endsWith('/') ? x : `${x}/`));
+}

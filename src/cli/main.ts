@@ -1,0 +1,115 @@
+// `sesame` — the command line, using the same DATA_DIR / DATABASE_URL as the server. JSON on stdout.
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from '../config.ts';
+import { createCoreDeps } from '../deps.ts';
+import { openDatabase } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import { rotateKeys } from '../oidc/keys.ts';
+import { checkPasswordPolicy } from '../factors/password.ts';
+import { createLogger } from '../lib/logger.ts';
+
+const USAGE = `Usage: sesame <command>
+
+  serve                                   start the server (what npm start runs)
+  migrate                                 apply database migrations
+  keys rotate                             publish new signing keys, retire the current ones
+  user create --email E --password P --name N [--given-name G] [--family-name F] [--locale L] [--zoneinfo Z]
+  client create --name N --type web|spa|service [--redirect-uri U ...]
+                [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U]
+`;
+
+class UsageError extends Error {}
+
+function out(value: unknown) {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 1; }
+  if (cmd === 'serve') {
+    const { serve } = await import('../main.ts');
+    await serve();
+    return -1; // keep running
+  }
+  const config = loadConfig();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+
+  if (cmd === 'migrate') {
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try { out({ applied: await migrate(database) }); } finally { await database.close(); }
+    return 0;
+  }
+  if (cmd === 'keys' && sub === 'rotate') {
+    out({ ...(await rotateKeys(config.keysDir)), note: 'restart every Sesame node to start signing with the new keys' });
+    return 0;
+  }
+  if (cmd === 'user' && sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: {
+      email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' },
+      'given-name': { type: 'string' }, 'family-name': { type: 'string' }, locale: { type: 'string' }, zoneinfo: { type: 'string' },
+    }, strict: true });
+    if (!values.email || !values.password || !values.name) throw new UsageError('user create needs --email, --password and --name');
+    if (!/^[^\s@]+@[^\s@]+$/.test(values.email)) throw new UsageError('--email is not an email address');
+    const problem = checkPasswordPolicy(values.password, [values.email.split('@')[0]!]);
+    if (problem) throw new UsageError(problem === 'common_password' ? '--password is too common' : '--password must be 10 to 256 characters with some variety');
+    const [given, ...fam] = values.name.trim().split(/\s+/);
+    const deps = await createCoreDeps(config, { logger });
+    try {
+      const account = await deps.repos.accounts.create({
+        email: values.email,
+        passwordHash: await deps.password.hash(values.password),
+        name: values.name.trim(),
+        givenName: values['given-name'] ?? given ?? null,
+        familyName: values['family-name'] ?? (fam.join(' ') || null),
+        locale: values.locale && ['en', 'fr', 'de', 'it', 'es'].includes(values.locale) ? values.locale : 'en',
+        zoneinfo: values.zoneinfo ?? 'UTC',
+        emailVerified: true,
+      });
+      if (!account) throw new UsageError('an account with this email already exists');
+      out({ id: account.id, sub: account.id, email: account.email, email_verified: account.emailVerified, name: account.name, given_name: account.givenName, family_name: account.familyName });
+    } finally { await deps.close(); }
+    return 0;
+  }
+  if (cmd === 'client' && sub === 'create') {
+    const { values } = parseArgs({ args: rest, options: {
+      name: { type: 'string' }, type: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true }, 'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
+    }, strict: true });
+    const deps = await createCoreDeps(config, { logger });
+    try {
+      const parsed = deps.applications.schema.safeParse({
+        name: values.name ?? '', type: values.type,
+        redirectUris: values['redirect-uri'] ?? [], postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+        backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
+      });
+      if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+      const { app, clientSecret } = await deps.applications.create(null, parsed.data);
+      out({
+        client_id: app.clientId,
+        ...(clientSecret ? { client_secret: clientSecret } : {}),
+        name: app.name, type: app.type,
+        redirect_uris: app.redirectUris, post_logout_redirect_uris: app.postLogoutRedirectUris,
+        token_endpoint_auth_method: app.type === 'spa' ? 'none' : 'client_secret_basic (client_secret_post accepted)',
+        issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`,
+      });
+    } finally { await deps.close(); }
+    return 0;
+  }
+  throw new UsageError(`unknown command: ${argv.join(' ')}`);
+}
+
+export async function cli(argv: string[]) {
+  try {
+    const code = await run(argv);
+    if (code >= 0) process.exitCode = code;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`sesame: ${(err as Error).message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

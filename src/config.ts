@@ -1,0 +1,158 @@
+// The only reader of process.env. Parsed once with zod, frozen, loud: boot lists every bad variable.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+
+const DEV_PLACEHOLDERS = new Set(['dev', 'changeme', 'change-me', 'secret', 'development', 'test']);
+
+const intFrom = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intFrom(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ISSUER: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  KEYS_DIR: z.string().min(1).default('keys'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  COOKIE_SECRETS: z.string().optional(),
+  ENCRYPTION_KEY: z.string().optional(),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAIL_FROM: z.string().min(3).default('Sesame <no-reply@localhost>'),
+  RATE_LIMIT_LOGIN_PER_IP: intFrom(30, 1, 1_000_000),
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
+  RATE_LIMIT_EMAIL_PER_RECIPIENT: intFrom(5, 1, 1_000_000),
+  RATE_LIMIT_SIGNUP_PER_IP: intFrom(10, 1, 1_000_000),
+  ARGON2_MEMORY_KIB: intFrom(19456, 19456, 4_194_304),
+  ARGON2_TIME_COST: intFrom(2, 2, 100),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly dataDir: string;
+  readonly keysDir: string;
+  readonly databaseUrl?: string;
+  readonly redisUrl?: string;
+  /** Keygrip keys for signed cookies; the first one signs. */
+  readonly cookieSecrets: readonly string[];
+  /** 32 bytes: AES-256-GCM for secrets at rest. */
+  readonly encryptionKey: Buffer;
+  /** 32 bytes derived from the encryption key: HMAC-SHA-256 for client secrets and email links. */
+  readonly hashKey: Buffer;
+  readonly trustProxy: boolean;
+  readonly logLevel: string;
+  readonly mailFrom: string;
+  readonly rateLimits: {
+    readonly loginPerIp: number;
+    readonly loginPerAccount: number;
+    readonly emailPerRecipient: number;
+    readonly signupPerIp: number;
+  };
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number };
+  /** Where generated dev secrets came from, for the start-up warning. */
+  readonly generatedSecretsFile?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function decodeKey(value: string): Buffer | undefined {
+  const trimmed = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  const b = Buffer.from(trimmed, 'base64');
+  return b.length === 32 ? b : undefined;
+}
+
+interface DevSecrets { cookieSecrets: string[]; encryptionKey: string }
+
+/** Dev-only secrets, generated once and kept under DATA_DIR so restarts keep sessions and secrets. */
+function loadOrCreateDevSecrets(dataDir: string): { secrets: DevSecrets; file: string } {
+  const file = path.join(dataDir, 'secrets.json');
+  if (fs.existsSync(file)) {
+    return { secrets: JSON.parse(fs.readFileSync(file, 'utf8')) as DevSecrets, file };
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secrets: DevSecrets = {
+    cookieSecrets: [crypto.randomBytes(32).toString('base64url')],
+    encryptionKey: crypto.randomBytes(32).toString('base64'),
+  };
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return { secrets, file };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  let cookieSecrets = e.COOKIE_SECRETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  let encryptionKeyRaw = e.ENCRYPTION_KEY;
+  let generatedSecretsFile: string | undefined;
+
+  if (production) {
+    if (!cookieSecrets?.length) problems.push('COOKIE_SECRETS: required with NODE_ENV=production (comma-separated, each at least 32 characters)');
+    if (!encryptionKeyRaw) problems.push('ENCRYPTION_KEY: required with NODE_ENV=production (32 bytes, as 64 hex characters or base64)');
+    if (!e.ISSUER) problems.push('ISSUER: required with NODE_ENV=production (the public https URL of this server)');
+    else if (!e.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https:// URL with NODE_ENV=production');
+  } else if (!cookieSecrets?.length || !encryptionKeyRaw) {
+    const { secrets, file } = loadOrCreateDevSecrets(dataDir);
+    cookieSecrets = cookieSecrets?.length ? cookieSecrets : secrets.cookieSecrets;
+    encryptionKeyRaw = encryptionKeyRaw ?? secrets.encryptionKey;
+    generatedSecretsFile = file;
+  }
+
+  for (const s of cookieSecrets ?? []) {
+    if (DEV_PLACEHOLDERS.has(s.toLowerCase())) problems.push('COOKIE_SECRETS: a dev-only placeholder value is refused');
+    else if (s.length < 32) problems.push('COOKIE_SECRETS: each secret must be at least 32 characters');
+  }
+  let encryptionKey: Buffer | undefined;
+  if (encryptionKeyRaw) {
+    encryptionKey = decodeKey(encryptionKeyRaw);
+    if (!encryptionKey) problems.push('ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const hashKey = Buffer.from(crypto.hkdfSync('sha256', encryptionKey!, Buffer.alloc(0), 'sesame/hmac/v1', 32));
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    dataDir,
+    keysDir: path.resolve(e.KEYS_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    cookieSecrets: Object.freeze([...cookieSecrets!]),
+    encryptionKey: encryptionKey!,
+    hashKey,
+    trustProxy: e.TRUST_PROXY === 'true',
+    logLevel: e.LOG_LEVEL,
+    mailFrom: e.MAIL_FROM,
+    rateLimits: Object.freeze({
+      loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,
+      loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,
+      emailPerRecipient: e.RATE_LIMIT_EMAIL_PER_RECIPIENT,
+      signupPerIp: e.RATE_LIMIT_SIGNUP_PER_IP,
+    }),
+    argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST }),
+    generatedSecretsFile,
+  });
+}

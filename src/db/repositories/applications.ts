@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+import { and, eq, desc } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { applications, type Application } from '../schema.ts';
+
+export type { Application };
+export type AppType = 'web' | 'spa' | 'service';
+
+export interface AppInput {
+  name: string;
+  type: AppType;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri?: string | null;
+}
+
+export function createApplicationsRepo(db: Db) {
+  return {
+    async findByClientId(clientId: string): Promise<Application | undefined> {
+      const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId)).limit(1);
+      return row;
+    },
+    async listByOwner(ownerId: string): Promise<Application[]> {
+      return db.select().from(applications).where(eq(applications.ownerId, ownerId)).orderBy(desc(applications.createdAt));
+    },
+    async findOwned(ownerId: string, id: string): Promise<Application | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const [row] = await db.select().from(applications).where(and(eq(applications.id, id), eq(applications.ownerId, ownerId))).limit(1);
+      return row;
+    },
+    async create(ownerId: string | null, input: AppInput, clientId: string, secretHash: string | null): Promise<Application> {
+      const [row] = await db.insert(applications).values({
+        id: crypto.randomUUID(),
+        clientId,
+        ownerId,
+        name: input.name,
+        type: input.type,
+        redirectUris: input.redirectUris,
+        postLogoutRedirectUris: input.postLogoutRedirectUris,
+        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+        secretHash,
+      }).returning();
+      return row!;
+    },
+    async update(id: string, input: Omit<AppInput, 'type'>): Promise<void> {
+      await db.update(applications).set({
+        name: input.name,
+        redirectUris: input.redirectUris,
+        postLogoutRedirectUris: input.postLogoutRedirectUris,
+        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+        updatedAt: new Date(),
+      }).where(eq(applications.id, id));
+    },
+    async setSecretHash(id: string, secretHash: string): Promise<void> {
+      await db.update(applications).set({ secretHash, updatedAt: new Date() }).where(eq(applications.id, id));
+    },
+    async delete(id: string): Promise<void> {
+      await db.delete(applications).where(eq(applications.id, id));
+    },
+  };
+}
+export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;

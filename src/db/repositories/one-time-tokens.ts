@@ -1,0 +1,23 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../client.ts';
+import { oneTimeTokens } from '../schema.ts';
+
+export function createOneTimeTokensRepo(db: Db) {
+  return {
+    async create(input: { tokenHash: string; purpose: string; accountId: string; data?: Record<string, unknown>; expiresAt: Date }) {
+      await db.insert(oneTimeTokens).values({ ...input, data: input.data ?? {} });
+    },
+    /** Single-use in one atomic write: only the first caller gets the row back. */
+    async consume(tokenHash: string, purpose: string, now = new Date()) {
+      const rows = await db.update(oneTimeTokens).set({ consumedAt: now })
+        .where(and(eq(oneTimeTokens.tokenHash, tokenHash), eq(oneTimeTokens.purpose, purpose), isNull(oneTimeTokens.consumedAt), gt(oneTimeTokens.expiresAt, now)))
+        .returning({ accountId: oneTimeTokens.accountId, data: oneTimeTokens.data });
+      return rows[0];
+    },
+    async deleteExpired(batch: number, now = new Date()): Promise<number> {
+      const rows = await db.delete(oneTimeTokens).where(sql`${oneTimeTokens.tokenHash} IN (SELECT token_hash FROM one_time_tokens WHERE expires_at < ${now} LIMIT ${batch})`).returning({ h: oneTimeTokens.tokenHash });
+      return rows.length;
+    },
+  };
+}
+export type OneTimeTokensRepo = ReturnType<typeof createOneTimeTokensRepo>;

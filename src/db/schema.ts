@@ -1,0 +1,53 @@
+// drizzle schema; the SQL in /migrations is the source of truth and must match this file.
+import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey } from 'drizzle-orm/pg-core';
+
+export const accounts = pgTable('accounts', {
+  id: uuid('id').primaryKey(),
+  email: text('email').notNull(),
+  emailVerified: boolean('email_verified').notNull().default(false),
+  passwordHash: text('password_hash').notNull(),
+  name: text('name').notNull(),
+  givenName: text('given_name'),
+  familyName: text('family_name'),
+  locale: text('locale').notNull().default('en'),
+  zoneinfo: text('zoneinfo').notNull().default('UTC'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const applications = pgTable('applications', {
+  id: uuid('id').primaryKey(),
+  clientId: text('client_id').notNull().unique(),
+  ownerId: uuid('owner_id').references(() => accounts.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  type: text('type').$type<'web' | 'spa' | 'service'>().notNull(),
+  redirectUris: jsonb('redirect_uris').$type<string[]>().notNull().default([]),
+  postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull().default([]),
+  backchannelLogoutUri: text('backchannel_logout_uri'),
+  secretHash: text('secret_hash'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const oidcPayloads = pgTable('oidc_payloads', {
+  model: text('model').notNull(),
+  id: text('id').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  grantId: text('grant_id'),
+  uid: text('uid'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  consumedAt: timestamp('consumed_at', { withTimezone: true }),
+}, (t) => [primaryKey({ columns: [t.model, t.id] })]);
+
+export const oneTimeTokens = pgTable('one_time_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  purpose: text('purpose').notNull(),
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type Account = typeof accounts.$inferSelect;
+export type Application = typeof applications.$inferSelect;

@@ -1,0 +1,119 @@
+// The one wiring point: database, store, repositories, services, mailer, keys, provider.
+import path from 'node:path';
+import type Provider from 'oidc-provider';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import type { Store } from './store/store.ts';
+import { createMemoryStore } from './store/memory-store.ts';
+import { createRedisStore } from './store/redis-store.ts';
+import { createAccountsRepo } from './db/repositories/accounts.ts';
+import { createApplicationsRepo } from './db/repositories/applications.ts';
+import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
+import { loadOrCreateKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createFindAccount } from './oidc/account.ts';
+import { applicationToClient, accountClient, ACCOUNT_CLIENT_ID } from './oidc/clients.ts';
+import { providerPages } from './oidc/pages.ts';
+import { createPasswordFactor } from './factors/password.ts';
+import { createRateLimiter } from './http/rate-limit.ts';
+import { createCsrf } from './http/csrf.ts';
+import { createOutboxMailer, type Mailer } from './notify/mailer.ts';
+import { createLoginAttempt } from './interaction/login-attempt.ts';
+import { createEmailVerification } from './account/email-verification.ts';
+import { createApplicationsService } from './account/applications-service.ts';
+import { hmac } from './lib/crypto.ts';
+
+export interface CoreDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  repos: {
+    accounts: ReturnType<typeof createAccountsRepo>;
+    applications: ReturnType<typeof createApplicationsRepo>;
+    oneTimeTokens: ReturnType<typeof createOneTimeTokensRepo>;
+  };
+  password: ReturnType<typeof createPasswordFactor>;
+  applications: ReturnType<typeof createApplicationsService>;
+  close(): Promise<void>;
+}
+
+/** Database, repositories and the services the CLI needs too (no store, no provider). */
+export async function createCoreDeps(config: Config, opts: { logger?: Logger; migrate?: boolean } = {}): Promise<CoreDeps> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  if (opts.migrate !== false) {
+    const applied = await migrate(database);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+  }
+  const repos = {
+    accounts: createAccountsRepo(database.db),
+    applications: createApplicationsRepo(database.db),
+    oneTimeTokens: createOneTimeTokensRepo(database.db),
+  };
+  return {
+    config,
+    logger,
+    database,
+    repos,
+    password: createPasswordFactor(config.argon2),
+    applications: createApplicationsService({ config, repo: repos.applications }),
+    close: () => database.close(),
+  };
+}
+
+export interface Deps extends CoreDeps {
+  store: Store;
+  provider: Provider;
+  mailer: Mailer;
+  csrf: ReturnType<typeof createCsrf>;
+  limiter: ReturnType<typeof createRateLimiter>;
+  loginAttempt: ReturnType<typeof createLoginAttempt>;
+  verification: ReturnType<typeof createEmailVerification>;
+}
+
+export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer } = {}): Promise<Deps> {
+  const core = await createCoreDeps(config, opts);
+  const { logger, repos } = core;
+  const store = config.redisUrl ? await createRedisStore(config.redisUrl) : createMemoryStore();
+  const { keys, created } = await loadOrCreateKeys(config.keysDir);
+  if (created.length) logger.info({ created, dir: config.keysDir }, 'signing keys generated');
+
+  const provider = createProvider({
+    config,
+    keys,
+    db: core.database.db,
+    store,
+    findAccount: createFindAccount(repos.accounts),
+    async findClient(clientId) {
+      if (clientId === ACCOUNT_CLIENT_ID) return accountClient(config.issuer);
+      const app = await repos.applications.findByClientId(clientId);
+      return app ? applicationToClient(app) : undefined;
+    },
+    pages: providerPages,
+  });
+  provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
+  provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err: String(err), client: client.clientId }, 'back-channel logout failed'));
+
+  const mailer = opts.mailer ?? createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
+  const limiter = createRateLimiter(store);
+  const csrf = createCsrf(Buffer.from(hmac(config.hashKey, 'csrf-key')));
+  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config });
+  const verification = createEmailVerification({ config, tokens: repos.oneTimeTokens, accounts: repos.accounts, mailer, limiter });
+
+  return {
+    ...core,
+    store,
+    provider,
+    mailer,
+    csrf,
+    limiter,
+    loginAttempt,
+    verification,
+    async close() {
+      await store.close();
+      await core.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// The password factor: argon2id (RFC 9106), rehashed on login when parameters change, with a
+// minimum length and a common-password check. Unknown accounts cost the same as known ones.
+import argon2 from 'argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+export const MIN_PASSWORD_LENGTH = 10;
+export const MAX_PASSWORD_LENGTH = 256;
+
+const COMMON = new Set<string>((dictionary as Record<string, string[]>)['passwords-common']!.map((p) => p.toLowerCase()));
+
+export type PasswordProblem = 'weak_password' | 'common_password';
+
+export function checkPasswordPolicy(password: string, context: string[] = []): PasswordProblem | undefined {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) return 'weak_password';
+  const lower = password.toLowerCase();
+  if (COMMON.has(lower)) return 'common_password';
+  // A password that is the user's own email or name is as good as common.
+  if (context.some((c) => c && c.length >= 4 && lower.includes(c.toLowerCase()))) return 'common_password';
+  if (new Set(password).size < 4) return 'weak_password';
+  return undefined;
+}
+
+export function createPasswordFactor(opts: { memoryCost: number; timeCost: number }) {
+  const params = { type: argon2.argon2id, memoryCost: opts.memoryCost, timeCost: opts.timeCost, parallelism: 1 } as const;
+  let dummyHash: Promise<string> | undefined;
+
+  return {
+    id: 'pwd' as const,
+    amr: ['pwd'],
+    hash(password: string): Promise<string> {
+      return argon2.hash(password, params);
+    },
+    /** Verifies; when `hash` is undefined (no such account) a dummy hash is verified so timing matches. */
+    async verify(hash: string | undefined, password: string): Promise<{ ok: boolean; rehash?: string }> {
+      if (!hash) {
+        dummyHash ??= argon2.hash('sesame-dummy-password-for-timing', params);
+        await argon2.verify(await dummyHash, password).catch(() => false);
+        return { ok: false };
+      }
+      let ok = false;
+      try { ok = await argon2.verify(hash, password); } catch { ok = false; }
+      if (!ok) return { ok };
+      const rehash = argon2.needsRehash(hash, params) ? await argon2.hash(password, params) : undefined;
+      return { ok, rehash };
+    },
+  };
+}
+export type PasswordFactor = ReturnType<typeof createPasswordFactor>;

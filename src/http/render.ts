@@ -1,0 +1,29 @@
+import { Eta } from 'eta';
+import { VIEWS_DIR } from '../lib/paths.ts';
+import { LOCALES, formatDate } from './i18n.ts';
+import { PAGE_CSP } from './security-headers.ts';
+import type { Ctx } from './context.ts';
+
+const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: false });
+
+export function renderPage(ctx: Ctx, template: string, data: Record<string, unknown> = {}, status = 200) {
+  const { t, locale, csrfToken } = ctx.state;
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.body = eta.render(template, {
+    values: {},
+    error: undefined,
+    ...data,
+    t,
+    locale,
+    locales: LOCALES,
+    csrfToken,
+    formatDate: (d: Date, tz?: string) => formatDate(d, locale, tz),
+  });
+}
+
+export function renderString(template: string, data: Record<string, unknown>): string {
+  return eta.render(template, data);
+}

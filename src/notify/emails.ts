@@ -1,0 +1,23 @@
+// Email templates: every string from the locale catalogs; plain-text and HTML parts.
+import { translator, type Locale } from '../http/i18n.ts';
+import { renderString } from '../http/render.ts';
+import type { EmailMessage } from './mailer.ts';
+
+function compose(kind: string, locale: Locale, to: string, key: string, params: Record<string, string>, link?: string): EmailMessage {
+  const t = translator(locale);
+  const subject = t(`email.${key}.subject`, params);
+  const paragraphs = [t(`email.${key}.body`, params)];
+  const footer = t(`email.${key}.footer`, params);
+  const text = [t('email.greeting', params), '', ...paragraphs, ...(link ? ['', link] : []), '', footer, '', t('email.signature')].join('\n');
+  const html = renderString('emails/layout', { locale, subject, greeting: t('email.greeting', params), paragraphs, link, linkLabel: link ? t(`email.${key}.action`) : undefined, footer, signature: t('email.signature') });
+  return { kind, to, subject, text, html };
+}
+
+export const emails = {
+  verifyEmail: (locale: Locale, to: string, name: string, link: string) =>
+    compose('verify_email', locale, to, 'verify', { name }, link),
+  /** Sent instead of a verification link when someone signs up with an address that has an
+   *  account: the form answers the same either way, only the mailbox owner learns the truth. */
+  signupExisting: (locale: Locale, to: string, link: string) =>
+    compose('signup_existing', locale, to, 'signupExisting', { name: to }, link),
+};

@@ -1,0 +1,81 @@
+// Maps an application row to oidc-provider client metadata. Secrets are stored only as an HMAC;
+// the provider's compareClientSecret is replaced (see provider.ts) to check against it.
+import type { AdapterPayload } from 'oidc-provider';
+import type { Application } from '../db/schema.ts';
+
+export const ACCOUNT_CLIENT_ID = 'sesame-account';
+
+export function isHttpUrl(u: string): boolean {
+  return /^https?:\/\//i.test(u);
+}
+
+export function applicationToClient(app: Application): AdapterPayload {
+  const base = {
+    client_id: app.clientId,
+    client_name: app.name,
+    post_logout_redirect_uris: app.postLogoutRedirectUris,
+    ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    id_token_signed_response_alg: 'RS256' as const,
+  };
+  switch (app.type) {
+    case 'web':
+      return {
+        ...base,
+        client_secret: app.secretHash ?? undefined,
+        token_endpoint_auth_method: 'client_secret_basic', // client_secret_post works too
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: app.redirectUris,
+        application_type: 'web',
+      };
+    case 'spa':
+      return {
+        ...base,
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: app.redirectUris,
+        // Mobile apps use custom schemes (com.example.app:/cb): that makes them "native" clients.
+        application_type: app.redirectUris.every(isHttpUrl) ? 'web' : 'native',
+      };
+    case 'service':
+      return {
+        ...base,
+        client_secret: app.secretHash ?? undefined,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      };
+  }
+}
+
+/** The first-party client behind the self-service pages (/account). It never holds a secret and
+ *  its consent is implied. */
+export function accountClient(issuer: string): AdapterPayload {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Sesame',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [`${issuer}/account/callback`],
+    post_logout_redirect_uris: [`${issuer}/`],
+    application_type: 'web',
+  };
+}
+
+/** Post-logout redirects: an exact match, or the same origin and path with another query string.
+ *  WordPress varies `wp_lang` with the user's locale (`wp-login.php?loggedout=true&wp_lang=fr_FR`);
+ *  a post-logout redirect carries no token, so accepting a different query on a registered path is safe. */
+export function postLogoutUriAllowed(registered: readonly string[], value: string): boolean {
+  if (registered.includes(value)) return true;
+  let target: URL;
+  try { target = new URL(value); } catch { return false; }
+  return registered.some((r) => {
+    try {
+      const u = new URL(r);
+      return u.origin === target.origin && u.pathname === target.pathname && !target.hash;
+    } catch { return false; }
+  });
+}

@@ -1,0 +1,158 @@
+// oidc-provider, configured — the protocol is the library's; Sesame supplies storage, accounts,
+// pages and policy.
+import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import type { StoredKey } from './keys.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { postLogoutUriAllowed, ACCOUNT_CLIENT_ID } from './clients.ts';
+import { hmac, constantTimeEqual } from '../lib/crypto.ts';
+import type { Db } from '../db/client.ts';
+import type { Store } from '../store/store.ts';
+import type { AdapterDeps } from './adapter.ts';
+import type { FindAccount } from 'oidc-provider';
+
+/** acr values (OpenID Connect Core §2): level 1 = password only, level 2 = multi-factor. */
+export const ACR_PASSWORD = 'urn:sesame:loa:1';
+export const ACR_MFA = 'urn:sesame:loa:2';
+
+export interface ProviderDeps {
+  config: Config;
+  keys: StoredKey[];
+  db: Db;
+  store: Store;
+  findClient: AdapterDeps['findClient'];
+  findAccount: FindAccount;
+  pages: {
+    logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+    postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+    renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
+  };
+}
+
+export function hashClientSecret(hashKey: Buffer, secret: string): string {
+  return `hmac-sha256:${hmac(hashKey, `client-secret:${secret}`)}`;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config } = deps;
+  const configuration: Configuration = {
+    adapter: createAdapterFactory({ db: deps.db, store: deps.store, findClient: deps.findClient }),
+    findAccount: deps.findAccount,
+    jwks: { keys: deps.keys.map((k) => k.jwk) as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
+    cookies: {
+      keys: [...config.cookieSecrets],
+      names: { session: 'sesame.session', interaction: 'sesame.interaction', resume: 'sesame.resume' },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      userinfo: '/oauth2/userinfo',
+      jwks: '/jwks',
+      introspection: '/token/introspection',
+      revocation: '/token/revocation',
+      end_session: '/logout',
+      pushed_authorization_request: '/par',
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
+      acr: null,
+      amr: null,
+      sid: null,
+      auth_time: null,
+    },
+    // WordPress and Typo3 read profile claims from the ID token as well as from userinfo.
+    conformIdTokenClaims: false,
+    acrValues: [ACR_PASSWORD, ACR_MFA],
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+    },
+    pkce: {
+      // RFC 9700 §2.1.1: required for public clients; confidential web apps (WordPress) send none.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client may introspect only its own tokens: others' are reported inactive.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: deps.pages.logoutSource,
+        postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
+      },
+      backchannelLogout: { enabled: true },
+      resourceIndicators: { enabled: false },
+      userinfo: { enabled: true },
+    },
+    // WordPress never asks for offline_access and logs users out without a refresh token.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates; a consumed token presented again revokes the whole grant.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 30 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 365 * 24 * 3600,
+    },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: deps.pages.renderError,
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      if (grantId) {
+        const grant = await ctx.oidc.provider.Grant.find(grantId);
+        if (grant) return grant;
+      }
+      // The self-service pages are Sesame itself: no consent screen for them.
+      if (ctx.oidc.client!.clientId === ACCOUNT_CLIENT_ID) {
+        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
+        grant.addOIDCScope('openid');
+        await grant.save();
+        return grant;
+      }
+      return undefined;
+    },
+    discovery: {
+      ui_locales_supported: ['en', 'fr', 'de', 'it', 'es'],
+      claims_locales_supported: ['en'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: 'RS256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  // Client secrets are stored as HMACs: compare the HMAC of what was presented (constant time).
+  const { hashKey } = config;
+  Object.defineProperty(provider.Client.prototype, 'compareClientSecret', {
+    value(this: { clientSecret?: string }, actual: string) {
+      if (!this.clientSecret || typeof actual !== 'string') return false;
+      return constantTimeEqual(this.clientSecret, hashClientSecret(hashKey, actual));
+    },
+  });
+  Object.defineProperty(provider.Client.prototype, 'postLogoutRedirectUriAllowed', {
+    value(this: ClientMetadata & { postLogoutRedirectUris?: string[] }, value: string) {
+      return postLogoutUriAllowed(this.postLogoutRedirectUris ?? [], value);
+    },
+  });
+  return provider;
+}

@@ -1,0 +1,30 @@
+import { createClient } from 'redis';
+import type { Store } from './store.ts';
+
+export async function createRedisStore(url: string, prefix = 'sesame:'): Promise<Store> {
+  const client = createClient({ url });
+  client.on('error', () => { /* reconnects by itself; commands fail loudly meanwhile */ });
+  await client.connect();
+  const k = (key: string) => prefix + key;
+
+  return {
+    async get(key) { return client.get(k(key)); },
+    async set(key, value, ttl) { await client.set(k(key), value, { expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttl)) } }); },
+    async setIfAbsent(key, value, ttl) {
+      const r = await client.set(k(key), value, { condition: 'NX', expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttl)) } });
+      return r === 'OK';
+    },
+    async getDel(key) { return client.getDel(k(key)); },
+    async del(...keys) { if (keys.length) await client.del(keys.map(k)); },
+    async incr(key, ttl) {
+      const [n] = await client.multi().incr(k(key)).expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX').exec();
+      return Number(n);
+    },
+    async sAdd(key, member, ttl) {
+      await client.multi().sAdd(k(key), member).expire(k(key), Math.max(1, Math.ceil(ttl)), 'GT').expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX').exec();
+    },
+    async sMembers(key) { return client.sMembers(k(key)); },
+    async ping() { await client.ping(); },
+    async close() { await client.quit(); },
+  };
+}

@@ -1,0 +1,17 @@
+// Short-lived state with TTLs and atomic operations: Redis in production, an in-process twin on
+// the embedded default. Everything here may expire or be lost without harming durable data.
+export interface Store {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets only if absent; true when this call set it (atomic). */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Atomic read-and-delete: the primitive for anything single-use. */
+  getDel(key: string): Promise<string | null>;
+  del(...keys: string[]): Promise<void>;
+  /** Atomic increment; the TTL is set when the counter is created (fixed window). */
+  incr(key: string, ttlSeconds: number): Promise<number>;
+  sAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
+  sMembers(key: string): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
