@@ -18,6 +18,8 @@ export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
   const app = new Koa<SesameState>({ proxy: config.trustProxy });
   app.silent = true;
+  // oidc-provider runs on this app's context, so its signed cookies use this app's keys.
+  app.keys = [...config.cookieSecrets];
 
   const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
   const routers = [

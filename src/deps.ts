@@ -73,10 +73,10 @@ export interface Deps extends CoreDeps {
   verification: ReturnType<typeof createEmailVerification>;
 }
 
-export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer } = {}): Promise<Deps> {
+export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer; storePrefix?: string } = {}): Promise<Deps> {
   const core = await createCoreDeps(config, opts);
   const { logger, repos } = core;
-  const store = config.redisUrl ? await createRedisStore(config.redisUrl) : createMemoryStore();
+  const store = config.redisUrl ? await createRedisStore(config.redisUrl, opts.storePrefix) : createMemoryStore();
   const { keys, created } = await loadOrCreateKeys(config.keysDir);
   if (created.length) logger.info({ created, dir: config.keysDir }, 'signing keys generated');
 

@@ -57,13 +57,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     claims: {
-      openid: ['sub'],
+      // amr/acr are passed by the provider from the login; listing them under openid puts them in every ID token.
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
-      acr: null,
-      amr: null,
       sid: null,
-      auth_time: null,
     },
     // WordPress and Typo3 read profile claims from the ID token as well as from userinfo.
     conformIdTokenClaims: false,

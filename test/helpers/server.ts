@@ -1,0 +1,117 @@
+// Boots the real app in-process on a random port: PostgreSQL + Redis when DATABASE_URL / REDIS_URL
+// are set (CI), PGlite + the in-process store otherwise. Tests then speak HTTP to it.
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import { createApp } from '../../src/app.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+
+export type StorageMode = 'embedded' | 'postgres';
+
+/** The storage modes this run can test: always the embedded default, plus PostgreSQL + Redis when given. */
+export function storageModes(): StorageMode[] {
+  return process.env.DATABASE_URL && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
+}
+
+export interface TestServer {
+  url: string;
+  deps: Deps;
+  config: Config;
+  dataDir: string;
+  mode: StorageMode;
+  /** Emails written to the outbox so far. */
+  outbox(): Array<{ to: string; subject: string; text: string; html: string; kind: string }>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  mode?: StorageMode;
+  env?: Record<string, string>;
+  /** Reuse a data dir (restart tests). */
+  dataDir?: string;
+  keysDir?: string;
+  storePrefix?: string;
+  port?: number;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  const mode = opts.mode ?? 'embedded';
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-test-'));
+  const keysDir = opts.keysDir ?? path.join(dataDir, 'keys');
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    ISSUER: url,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    KEYS_DIR: keysDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RATE_LIMIT_LOGIN_PER_IP: '1000',
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000',
+    RATE_LIMIT_SIGNUP_PER_IP: '1000',
+    RATE_LIMIT_EMAIL_PER_RECIPIENT: '1000',
+    ...(mode === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL! } : {}),
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const deps = await createDeps(config, {
+    logger: createLogger(config.logLevel),
+    storePrefix: opts.storePrefix ?? `sesame-test:${crypto.randomBytes(6).toString('hex')}:`,
+  });
+  const app = createApp(deps);
+  server.on('request', app.callback());
+  const outboxFile = path.join(dataDir, 'outbox', 'emails.jsonl');
+  return {
+    url, deps, config, dataDir, mode,
+    outbox() {
+      if (!fs.existsSync(outboxFile)) return [];
+      return fs.readFileSync(outboxFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.close();
+    },
+  };
+}
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${crypto.randomBytes(5).toString('hex')}@example.test`;
+}
+
+export const STRONG_PASSWORD = 'correct horse battery staple 42';
+
+/** Creates a verified account straight through the repository (what `sesame user create` does). */
+export async function createUser(srv: TestServer, over: Partial<{ email: string; password: string; name: string; givenName: string; familyName: string; emailVerified: boolean; locale: string }> = {}) {
+  const email = over.email ?? uniqueEmail();
+  const password = over.password ?? STRONG_PASSWORD;
+  const account = await srv.deps.repos.accounts.create({
+    email,
+    passwordHash: await srv.deps.password.hash(password),
+    name: over.name ?? 'Ada Lovelace',
+    givenName: over.givenName ?? 'Ada',
+    familyName: over.familyName ?? 'Lovelace',
+    emailVerified: over.emailVerified ?? true,
+    locale: over.locale ?? 'en',
+  });
+  return { account: account!, email, password };
+}
+
+export async function createClient(srv: TestServer, input: { type: 'web' | 'spa' | 'service'; redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string; name?: string }) {
+  const { app, clientSecret } = await srv.deps.applications.create(null, {
+    name: input.name ?? 'Test site',
+    type: input.type,
+    redirectUris: input.redirectUris ?? (input.type === 'service' ? [] : ['https://rp.example/openid-connect-authorize']),
+    postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+    backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+  });
+  return { clientId: app.clientId, clientSecret: clientSecret!, app, redirectUri: app.redirectUris[0]! };
+}
