@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   COOKIE_SECRETS: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  ALLOW_PRIVATE_NETWORK_CALLBACKS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAIL_FROM: z.string().min(3).default('Sesame <no-reply@localhost>'),
   RATE_LIMIT_LOGIN_PER_IP: intFrom(30, 1, 1_000_000),
@@ -47,6 +48,8 @@ export interface Config {
   /** 32 bytes derived from the encryption key: HMAC-SHA-256 for client secrets and email links. */
   readonly hashKey: Buffer;
   readonly trustProxy: boolean;
+  /** Let back-channel logout calls reach loopback/private addresses (intranet relying parties). */
+  readonly allowPrivateNetworkCallbacks: boolean;
   readonly logLevel: string;
   readonly mailFrom: string;
   readonly rateLimits: {
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: encryptionKey!,
     hashKey,
     trustProxy: e.TRUST_PROXY === 'true',
+    allowPrivateNetworkCallbacks: e.ALLOW_PRIVATE_NETWORK_CALLBACKS === 'true',
     logLevel: e.LOG_LEVEL,
     mailFrom: e.MAIL_FROM,
     rateLimits: Object.freeze({

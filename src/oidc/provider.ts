@@ -109,6 +109,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: deps.pages.renderError,
+    // oidc-provider refuses outbound calls (back-channel logout) to loopback and private addresses
+    // (SSRF protection). Intranet relying parties need ALLOW_PRIVATE_NETWORK_CALLBACKS=true.
+    fetch: (url, options) => {
+      const opts = config.allowPrivateNetworkCallbacks ? { ...options, dispatcher: undefined } : options;
+      return globalThis.fetch(url, opts as RequestInit);
+    },
     loadExistingGrant: async (ctx) => {
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
       if (grantId) {

@@ -60,7 +60,9 @@ export class Agent {
 
 export function findForm(html: string, actionContains?: string): { action: string; hidden: Record<string, string> } {
   const forms = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
-  const match = actionContains ? forms.find((f) => f[1]!.includes(actionContains)) : forms[0];
+  // A selector ending in a quote matches the whole action exactly.
+  const matches = (action: string) => actionContains!.endsWith('"') ? action === actionContains!.slice(0, -1) : action.includes(actionContains!);
+  const match = actionContains ? forms.find((f) => matches(f[1]!)) : forms[0];
   if (!match) throw new Error(`no form${actionContains ? ` with action containing ${actionContains}` : ''} in page:\n${html.slice(0, 2000)}`);
   const hidden: Record<string, string> = {};
   for (const m of match[2]!.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) hidden[m[1]!] = decodeEntities(m[2]!);

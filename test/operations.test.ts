@@ -1,0 +1,192 @@
+// Running Sesame: restarts, key rotation, back-channel logout, configuration, the CLI.
+import { describe, it, expect } from 'vitest';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import crypto from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, createLocalJWKSet } from 'jose';
+import { startServer, storageModes, createUser, createClient, uniqueEmail, STRONG_PASSWORD } from './helpers/server.ts';
+import { Agent, authorize } from './helpers/agent.ts';
+import { loadConfig, ConfigError } from '../src/config.ts';
+import { rotateKeys } from '../src/oidc/keys.ts';
+
+const run = promisify(execFile);
+const BIN = path.resolve('src/bin/sesame.js');
+
+async function token(url: string, form: Record<string, string>) {
+  const res = await fetch(`${url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  return { status: res.status, body: await res.json() as Record<string, any> };
+}
+
+describe.each(storageModes())('restarts and keys (%s storage)', (mode) => {
+  it('restart.keeps-sessions-grants-refresh-tokens', async () => {
+    const storePrefix = `sesame-test:${crypto.randomBytes(4).toString('hex')}:`;
+    let srv = await startServer({ mode, storePrefix });
+    const port = Number(new URL(srv.url).port);
+    const user = await createUser(srv);
+    const web = await createClient(srv, { type: 'web' });
+    const agent = new Agent(srv.url);
+    const { code } = await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    const auth = { client_id: web.clientId, client_secret: web.clientSecret };
+    const t0 = await token(srv.url, { grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, ...auth });
+    expect(t0.status).toBe(200);
+    const dataDir = srv.dataDir;
+    await srv.stop();
+
+    srv = await startServer({ mode, dataDir, port, storePrefix });
+    try {
+      const t1 = await token(srv.url, { grant_type: 'refresh_token', refresh_token: t0.body.refresh_token, ...auth });
+      expect(t1.status).toBe(200);
+      // The browser is still signed in and the consent remembered: no page, straight back with a code.
+      const again = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid email profile', prompt: 'none' })}`);
+      expect(new URL(again.url).searchParams.get('code')).toBeTruthy();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('keys.rotate: new tokens use the new key, tokens signed with the old one still verify', async () => {
+    let srv = await startServer({ mode });
+    const port = Number(new URL(srv.url).port);
+    const user = await createUser(srv);
+    const web = await createClient(srv, { type: 'web' });
+    const login = async () => {
+      const { code } = await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+      return (await token(srv.url, { grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret })).body.id_token as string;
+    };
+    const oldToken = await login();
+    const oldKid = decodeProtectedHeader(oldToken).kid;
+    const { dataDir, config } = srv;
+    await srv.stop();
+    const rotated = await rotateKeys(config.keysDir);
+    expect(rotated.retired).toContain(oldKid);
+    srv = await startServer({ mode, dataDir, port });
+    try {
+      const jwks = await (await fetch(`${srv.url}/jwks`)).json() as { keys: Array<{ kid: string }> };
+      expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, ...rotated.added]));
+      const newToken = await login();
+      expect(decodeProtectedHeader(newToken).kid).not.toBe(oldKid);
+      expect(rotated.added).toContain(decodeProtectedHeader(newToken).kid);
+      const set = createRemoteJWKSet(new URL(`${srv.url}/jwks`));
+      await jwtVerify(oldToken, set, { issuer: srv.url });
+      await jwtVerify(newToken, set, { issuer: srv.url });
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('back-channel logout', () => {
+  it('backchannel-logout: signing out posts a signed logout token to the RP', async () => {
+    const received: string[] = [];
+    const rp = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { received.push(body); res.end(); });
+    });
+    await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+    const rpUrl = `http://127.0.0.1:${(rp.address() as AddressInfo).port}`;
+    const srv = await startServer({ env: { ALLOW_PRIVATE_NETWORK_CALLBACKS: 'true' } });
+    try {
+      const user = await createUser(srv);
+      const web = await createClient(srv, { type: 'web', backchannelLogoutUri: `${rpUrl}/backchannel`, postLogoutRedirectUris: ['https://rp.example/bye'] });
+      const agent = new Agent(srv.url);
+      const { code } = await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+      const tok = await token(srv.url, { grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret });
+      const page = await agent.go(`/logout?${new URLSearchParams({ id_token_hint: tok.body.id_token, post_logout_redirect_uri: 'https://rp.example/bye' })}`);
+      const done = await agent.submit(page, { logout: 'yes' });
+      expect(done.url).toBe('https://rp.example/bye');
+      await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
+      const logoutToken = new URLSearchParams(received[0]!).get('logout_token')!;
+      const jwks = createLocalJWKSet(await (await fetch(`${srv.url}/jwks`)).json() as never);
+      const { payload } = await jwtVerify(logoutToken, jwks, { issuer: srv.url, audience: web.clientId });
+      expect(payload.sub).toBe(user.account.id);
+      expect(payload.events).toHaveProperty(['http://schemas.openid.net/event/backchannel-logout']);
+      // Refresh tokens bound to the ended session stop working.
+      const refresh = await token(srv.url, { grant_type: 'refresh_token', refresh_token: tok.body.refresh_token, client_id: web.clientId, client_secret: web.clientSecret });
+      expect(refresh.body.error).toBe('invalid_grant');
+    } finally {
+      await srv.stop();
+      rp.close();
+    }
+  });
+});
+
+describe('configuration', () => {
+  it('config.production-refuses-dev-defaults', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cfg-'));
+    try {
+      loadConfig({ NODE_ENV: 'production', DATA_DIR: dir });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const msg = (err as Error).message;
+      expect(msg).toContain('COOKIE_SECRETS');
+      expect(msg).toContain('ENCRYPTION_KEY');
+      expect(msg).toContain('ISSUER');
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, ISSUER: 'https://id.example', COOKIE_SECRETS: 'changeme', ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex') })).toThrow(/placeholder/);
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, ISSUER: 'http://id.example', COOKIE_SECRETS: 'x'.repeat(40), ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex') })).toThrow(/https/);
+    expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT[\s\S]*DATABASE_URL/);
+    const ok = loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, ISSUER: 'https://id.example/', COOKIE_SECRETS: 'x'.repeat(40), ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64') });
+    expect(ok.issuer).toBe('https://id.example');
+    expect(Object.isFrozen(ok)).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'secrets.json'))).toBe(false);
+  });
+
+  it('the dev default generates its secrets once under DATA_DIR and keeps them', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cfg-'));
+    const a = loadConfig({ DATA_DIR: dir });
+    const b = loadConfig({ DATA_DIR: dir });
+    expect(a.encryptionKey.equals(b.encryptionKey)).toBe(true);
+    expect(a.cookieSecrets).toEqual(b.cookieSecrets);
+    expect(fs.statSync(path.join(dir, 'secrets.json')).mode & 0o077).toBe(0);
+  });
+
+  it('a production start without secrets stops with a clear message', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production' };
+    for (const k of ['DATABASE_URL', 'REDIS_URL', 'COOKIE_SECRETS', 'ENCRYPTION_KEY', 'ISSUER']) delete env[k];
+    const err = await run('node', [BIN, 'serve'], { env }).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('COOKIE_SECRETS: required with NODE_ENV=production');
+  });
+});
+
+describe('cli', () => {
+  it('sesame user create and client create print JSON, and the server accepts both', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cli-'));
+    const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, KEYS_DIR: path.join(dataDir, 'keys'), LOG_LEVEL: 'silent' };
+    delete env.DATABASE_URL; // the embedded default, like a first `npx sesame` after npm install
+    delete env.REDIS_URL;
+    const email = uniqueEmail('cli');
+    const migrated = JSON.parse((await run('node', [BIN, 'migrate'], { env })).stdout);
+    expect(migrated.applied).toEqual(['0001_initial.sql']);
+    const user = JSON.parse((await run('node', [BIN, 'user', 'create', '--email', email, '--password', STRONG_PASSWORD, '--name', 'Linus Torvalds'], { env })).stdout);
+    expect(user).toMatchObject({ email, email_verified: true, name: 'Linus Torvalds', given_name: 'Linus', family_name: 'Torvalds' });
+    const client = JSON.parse((await run('node', [BIN, 'client', 'create', '--name', 'Blog', '--type', 'web', '--redirect-uri', 'https://blog.example/openid-connect-authorize', '--redirect-uri', 'https://blog.example/other', '--post-logout-redirect-uri', 'https://blog.example/bye'], { env })).stdout);
+    expect(client.client_id).toBeTruthy();
+    expect(client.client_secret).toBeTruthy();
+    expect(client.redirect_uris).toHaveLength(2);
+    const dup = await run('node', [BIN, 'user', 'create', '--email', email, '--password', STRONG_PASSWORD, '--name', 'X'], { env }).catch((e) => e);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain('already exists');
+    const badUri = await run('node', [BIN, 'client', 'create', '--name', 'X', '--type', 'web', '--redirect-uri', 'not-a-url'], { env }).catch((e) => e);
+    expect(badUri.code).toBe(2);
+    expect(badUri.stderr).toContain('redirectUris');
+
+    const srv = await startServer({ dataDir, keysDir: path.join(dataDir, 'keys') });
+    try {
+      const { code } = await authorize(new Agent(srv.url), { clientId: client.client_id, redirectUri: 'https://blog.example/openid-connect-authorize', email, password: STRONG_PASSWORD });
+      const t = await token(srv.url, { grant_type: 'authorization_code', code: code!, redirect_uri: 'https://blog.example/openid-connect-authorize', client_id: client.client_id, client_secret: client.client_secret });
+      expect(t.status).toBe(200);
+    } finally {
+      await srv.stop();
+    }
+    const keys = JSON.parse((await run('node', [BIN, 'keys', 'rotate'], { env })).stdout);
+    expect(keys.added).toHaveLength(2);
+  });
+});
