@@ -1,0 +1,68 @@
+// A real browser: sign up → open the emailed link → sign in → consent → back at the relying party.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startServer, createClient, uniqueEmail, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
+import { launchChromium, chromiumAvailable } from './helpers/browser.ts';
+import { startRp, type TestRp } from './helpers/rp.ts';
+
+describe('browser', () => {
+  let srv: TestServer;
+  let browser: Browser;
+  let rp: TestRp;
+  beforeAll(async () => {
+    if (!chromiumAvailable) throw new Error('Chromium is required for the browser tests: apt-get install chromium');
+    srv = await startServer();
+    rp = await startRp(srv.url);
+    const client = await createClient(srv, { type: 'web', redirectUris: [rp.callback], name: 'Example Blog' });
+    rp.setClient(client.clientId, client.clientSecret);
+    browser = await launchChromium();
+  });
+  afterAll(async () => { await browser?.close(); rp?.close(); await srv?.stop(); });
+
+  it('sign-up → email link → sign-in → consent → the relying party gets the verified email', async () => {
+    const page = await browser.newPage({ locale: 'fr-FR' });
+    const email = uniqueEmail('browser');
+    await page.goto(`${rp.url}/login`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Connexion');
+    expect(await page.locator('.lead').textContent()).toContain('Example Blog');
+    await page.click('a[href^="/signup"]');
+    await page.fill('input[name=given_name]', 'Marie');
+    await page.fill('input[name=family_name]', 'Curie');
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', STRONG_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#check-email');
+
+    const mail = srv.outbox().find((m) => m.to === email)!;
+    expect(mail.subject).toBe('Confirmez votre adresse e-mail');
+    const link = mail.text.match(/http\S+verify-email\S+/)![0];
+    await page.goto(link);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#verified');
+    await page.click('a.button'); // back to the sign-in page of the same login
+
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', STRONG_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#allow');
+    expect(await page.locator('h1').textContent()).toBe("Autoriser l'accès ?");
+    await page.screenshot({ path: `${srv.dataDir}/consent.png` });
+    await page.click('#allow');
+    await page.waitForSelector('#welcome');
+    expect(await page.locator('#welcome').textContent()).toBe('Welcome Marie Curie');
+    expect(await page.locator('#email').textContent()).toBe(email);
+    await page.close();
+  });
+
+  it('a wrong password shows one message and keeps the email', async () => {
+    const page = await browser.newPage({ locale: 'en-US' });
+    await page.goto(`${rp.url}/login`);
+    await page.fill('input[name=email]', 'nobody@example.test');
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#error');
+    expect(await page.locator('#error').textContent()).toBe('Wrong email or password.');
+    expect(await page.inputValue('input[name=email]')).toBe('nobody@example.test');
+    await page.close();
+  });
+});

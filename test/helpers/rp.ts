@@ -1,0 +1,36 @@
+// A minimal confidential relying party on loopback, written the way WordPress's plugin behaves:
+// code flow, no PKCE, no nonce, client_secret_post, then userinfo by POST.
+import http from 'node:http';
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+export interface TestRp { url: string; callback: string; setClient(id: string, secret: string): void; close(): void }
+
+export async function startRp(issuer: string): Promise<TestRp> {
+  let clientId = '';
+  let clientSecret = '';
+  const states = new Set<string>();
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url!, `http://${req.headers.host}`);
+    const callback = `http://${req.headers.host}/callback`;
+    if (url.pathname === '/login') {
+      const state = crypto.randomBytes(8).toString('hex');
+      states.add(state);
+      const q = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: callback, scope: 'email profile openid', state, ...(url.searchParams.get('ui_locales') ? { ui_locales: url.searchParams.get('ui_locales')! } : {}) });
+      res.writeHead(302, { location: `${issuer}/authorize?${q}` }).end();
+      return;
+    }
+    if (url.pathname === '/callback') {
+      const code = url.searchParams.get('code');
+      if (!code || !states.delete(url.searchParams.get('state') ?? '')) { res.writeHead(400).end(`error: ${url.searchParams.get('error')}`); return; }
+      const tok = await (await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callback, client_id: clientId, client_secret: clientSecret, scope: 'email profile openid' }) })).json() as { access_token: string };
+      const ui = await (await fetch(`${issuer}/oauth2/userinfo`, { method: 'POST', headers: { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: '' })).json() as Record<string, string>;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><h1 id="welcome">Welcome ${ui.name}</h1><p id="email">${ui.email ?? 'no email'}</p><p id="sub">${ui.sub}</p>`);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, callback: `${url}/callback`, setClient(id, secret) { clientId = id; clientSecret = secret; }, close() { server.closeAllConnections(); server.close(); } };
+}
