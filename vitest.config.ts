@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: a few files at a time; each boots its own server and database.
     maxWorkers: 3,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
