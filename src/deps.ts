@@ -24,6 +24,7 @@ import { createLoginAttempt } from './interaction/login-attempt.ts';
 import { createEmailVerification } from './account/email-verification.ts';
 import { createApplicationsService } from './account/applications-service.ts';
 import { hmac } from './lib/crypto.ts';
+import { createClientCache } from './oidc/client-cache.ts';
 
 export interface CoreDeps {
   config: Config;
@@ -80,17 +81,19 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   const { keys, created } = await loadOrCreateKeys(config.keysDir);
   if (created.length) logger.info({ created, dir: config.keysDir }, 'signing keys generated');
 
+  const clients = createClientCache(async (clientId) => {
+    if (clientId === ACCOUNT_CLIENT_ID) return accountClient(config.issuer);
+    const app = await repos.applications.findByClientId(clientId);
+    return app ? applicationToClient(app) : undefined;
+  });
+  repos.applications.onChange = (clientId) => clients.invalidate(clientId);
   const provider = createProvider({
     config,
     keys,
     db: core.database.db,
     store,
     findAccount: createFindAccount(repos.accounts),
-    async findClient(clientId) {
-      if (clientId === ACCOUNT_CLIENT_ID) return accountClient(config.issuer);
-      const app = await repos.applications.findByClientId(clientId);
-      return app ? applicationToClient(app) : undefined;
-    },
+    findClient: (clientId) => clients.find(clientId),
     pages: providerPages,
   });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));

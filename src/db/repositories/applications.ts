@@ -15,7 +15,9 @@ export interface AppInput {
 }
 
 export function createApplicationsRepo(db: Db) {
-  return {
+  const repo = {
+    /** Called with the client_id after every change (the provider's client cache listens). */
+    onChange: (_clientId: string): void => {},
     async findByClientId(clientId: string): Promise<Application | undefined> {
       const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId)).limit(1);
       return row;
@@ -43,20 +45,24 @@ export function createApplicationsRepo(db: Db) {
       return row!;
     },
     async update(id: string, input: Omit<AppInput, 'type'>): Promise<void> {
-      await db.update(applications).set({
+      const rows = await db.update(applications).set({
         name: input.name,
         redirectUris: input.redirectUris,
         postLogoutRedirectUris: input.postLogoutRedirectUris,
         backchannelLogoutUri: input.backchannelLogoutUri ?? null,
         updatedAt: new Date(),
-      }).where(eq(applications.id, id));
+      }).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      rows.forEach((r) => repo.onChange(r.clientId));
     },
     async setSecretHash(id: string, secretHash: string): Promise<void> {
-      await db.update(applications).set({ secretHash, updatedAt: new Date() }).where(eq(applications.id, id));
+      const rows = await db.update(applications).set({ secretHash, updatedAt: new Date() }).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      rows.forEach((r) => repo.onChange(r.clientId));
     },
     async delete(id: string): Promise<void> {
-      await db.delete(applications).where(eq(applications.id, id));
+      const rows = await db.delete(applications).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      rows.forEach((r) => repo.onChange(r.clientId));
     },
   };
+  return repo;
 }
 export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;

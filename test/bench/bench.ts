@@ -1,0 +1,121 @@
+// `npm run bench`: throughput of the real Sesame app against a bare oidc-provider (in-memory
+// adapter, dev login form, no password hashing) measured in the same run on the same machine.
+// Scenarios: client-credentials tokens/s, and complete authorization-code logins/s
+// (authorize → login → consent → token → userinfo). Every loop is bounded in time and count and
+// talks only to 127.0.0.1.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+import { startServer, storageModes, createUser, createClient } from '../helpers/server.ts';
+import { Agent, basicAuth } from '../helpers/agent.ts';
+
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+const MAX_OPS = 200_000;
+
+async function measure(name: string, concurrency: number, op: () => Promise<void>): Promise<number> {
+  // Warm-up: a few operations so JIT, pools and caches are in their steady state.
+  for (let i = 0; i < 3; i++) await op();
+  let done = 0;
+  let failed = 0;
+  const deadline = performance.now() + DURATION_MS;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline && done + failed < MAX_OPS) {
+      try { await op(); done++; } catch { failed++; }
+    }
+  }));
+  const rate = done / ((performance.now() - start) / 1000);
+  console.log(`  ${name.padEnd(44)} ${rate.toFixed(1).padStart(9)} /s  (${done} ok, ${failed} failed, concurrency ${concurrency})`);
+  if (failed) throw new Error(`${name}: ${failed} operations failed`);
+  return rate;
+}
+
+function form(body: Record<string, string>) {
+  return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) };
+}
+
+async function login(origin: string, authorizePath: string, params: Record<string, string>, credentials: Record<string, string>): Promise<string> {
+  const agent = new Agent(origin);
+  let page = await agent.go(`${authorizePath}?${new URLSearchParams({ response_type: 'code', scope: 'openid email profile', state: 'bench', ...params })}`);
+  page = await agent.submit(page, credentials);
+  if (page.url.startsWith(origin)) page = await agent.submit(page);
+  const code = new URL(page.url).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${page.status} ${page.url}`);
+  return code;
+}
+
+async function bare() {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const provider = new Provider(issuer, {
+    clients: [
+      { client_id: 'web', client_secret: 'web-secret-web-secret-web-secret', redirect_uris: ['https://rp.example/cb'], grant_types: ['authorization_code'] },
+      { client_id: 'svc', client_secret: 'svc-secret-svc-secret-svc-secret', redirect_uris: [], response_types: [], grant_types: ['client_credentials'] },
+    ],
+    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: true } },
+    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    scopes: ['openid', 'email', 'profile'],
+  });
+  server.on('request', provider.callback());
+  return {
+    issuer,
+    cc: async () => {
+      const r = await fetch(`${issuer}/token`, { ...form({ grant_type: 'client_credentials' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('svc', 'svc-secret-svc-secret-svc-secret') } });
+      if (r.status !== 200) throw new Error(`cc ${r.status}`);
+      await r.arrayBuffer();
+    },
+    login: async () => {
+      const code = await login(issuer, '/auth', { client_id: 'web', redirect_uri: 'https://rp.example/cb' }, { login: 'bench-user', password: 'x' });
+      const tok = await (await fetch(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: 'https://rp.example/cb', client_id: 'web', client_secret: 'web-secret-web-secret-web-secret' }))).json() as { access_token: string };
+      const ui = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${tok.access_token}` } });
+      if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
+      await ui.arrayBuffer();
+    },
+    close: () => { server.closeAllConnections(); server.close(); },
+  };
+}
+
+async function sesame(mode: 'embedded' | 'postgres') {
+  const srv = await startServer({ mode });
+  const user = await createUser(srv);
+  const web = await createClient(srv, { type: 'web', redirectUris: ['https://rp.example/cb'] });
+  const svc = await createClient(srv, { type: 'service' });
+  const issuer = srv.url;
+  return {
+    issuer,
+    cc: async () => {
+      const r = await fetch(`${issuer}/token`, { ...form({ grant_type: 'client_credentials' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(svc.clientId, svc.clientSecret) } });
+      if (r.status !== 200) throw new Error(`cc ${r.status}`);
+      await r.arrayBuffer();
+    },
+    login: async () => {
+      const code = await login(issuer, '/authorize', { client_id: web.clientId, redirect_uri: web.redirectUri }, { email: user.email, password: user.password });
+      const tok = await (await fetch(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret }))).json() as { access_token: string };
+      const ui = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tok.access_token}` } });
+      if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
+      await ui.arrayBuffer();
+    },
+    close: () => srv.stop(),
+  };
+}
+
+async function main() {
+  console.log(`Sesame benchmark — ${DURATION_MS / 1000}s per scenario, node ${process.version}\n`);
+  const base = await bare();
+  console.log('bare oidc-provider (in-memory adapter, dev login, no password hash):');
+  const baseCc = await measure('client_credentials tokens', 16, base.cc);
+  const baseLogin = await measure('authorization-code logins (incl. userinfo)', 8, base.login);
+  base.close();
+
+  for (const mode of storageModes()) {
+    const s = await sesame(mode);
+    console.log(`\nSesame (${mode === 'embedded' ? 'PGlite + in-process store' : 'PostgreSQL + Redis'}):`);
+    const cc = await measure('client_credentials tokens', 16, s.cc);
+    const lg = await measure('authorization-code logins (incl. userinfo)', 8, s.login);
+    await s.close();
+    console.log(`  ratio vs bare: tokens ${(cc / baseCc).toFixed(2)}×, logins ${(lg / baseLogin).toFixed(2)}× (logins include one argon2id verification: m=19 MiB, t=2)`);
+  }
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
