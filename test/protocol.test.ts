@@ -1,6 +1,7 @@
 // The protocol as relying parties speak it, on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
+import { createRemoteJWKSet, jwtVerify, decodeJwt, SignJWT, importJWK } from 'jose';
+import { loadOrCreateKeys } from '../src/oidc/keys.ts';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, pkcePair, basicAuth } from './helpers/agent.ts';
 
@@ -232,5 +233,22 @@ describe.each(storageModes())('protocol (%s storage)', (mode) => {
     // A post-logout URL on another path is refused.
     const bad = await agent.go(`/logout?${new URLSearchParams({ id_token_hint: tok.body.id_token, post_logout_redirect_uri: 'https://wp.example/elsewhere' })}`);
     expect(bad.status).toBe(400);
+  });
+
+  it('RP-initiated logout accepts an expired id_token_hint', async () => {
+    const agent = new Agent(srv.url);
+    await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    // An ID token issued two days ago by this server's own RS256 key (as a relying party keeps it).
+    const keys = await loadOrCreateKeys(srv.config.keysDir);
+    const jwk = keys.keys.find((k) => k.jwk.alg === 'RS256')!.jwk;
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ sub: user.account.id })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+      .setIssuer(srv.url).setAudience(web.clientId).setIssuedAt(now - 2 * 86400).setExpirationTime(now - 2 * 86400 + 3600)
+      .sign(await importJWK(jwk, 'RS256'));
+    const target = 'https://wp.example/wp-login.php?loggedout=true&wp_lang=de_DE';
+    const page = await agent.go(`/logout?${new URLSearchParams({ id_token_hint: expired, post_logout_redirect_uri: target })}`);
+    expect(page.status).toBe(200);
+    expect((await agent.submit(page, { logout: 'yes' })).url).toBe(target);
   });
 });
