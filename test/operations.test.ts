@@ -13,6 +13,10 @@ import { startServer, storageModes, createUser, createClient, uniqueEmail, STRON
 import { Agent, authorize } from './helpers/agent.ts';
 import { loadConfig, ConfigError } from '../src/config.ts';
 import { rotateKeys } from '../src/oidc/keys.ts';
+import argon2 from 'argon2';
+import { eq, like } from 'drizzle-orm';
+import { oidcPayloads } from '../src/db/schema.ts';
+import { deleteExpiredPayloads } from '../src/oidc/adapter.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve('src/bin/sesame.js');
@@ -74,6 +78,44 @@ describe.each(storageModes())('restarts and keys (%s storage)', (mode) => {
       const set = createRemoteJWKSet(new URL(`${srv.url}/jwks`));
       await jwtVerify(oldToken, set, { issuer: srv.url });
       await jwtVerify(newToken, set, { issuer: srv.url });
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('housekeeping', () => {
+  it('cleanup deletes expired oidc rows in batches and keeps live ones', async () => {
+    const srv = await startServer();
+    try {
+      const { db } = srv.deps.database;
+      const past = new Date(Date.now() - 60_000);
+      const future = new Date(Date.now() + 3600_000);
+      for (let i = 0; i < 25; i++) {
+        await db.insert(oidcPayloads).values({ model: 'Session', id: `expired-${i}`, payload: {}, expiresAt: past });
+      }
+      await db.insert(oidcPayloads).values({ model: 'Session', id: 'live', payload: {}, expiresAt: future });
+      expect(await deleteExpiredPayloads(db, 10)).toBe(25);
+      const left = await db.select({ id: oidcPayloads.id }).from(oidcPayloads).where(like(oidcPayloads.id, 'expired-%'));
+      expect(left).toHaveLength(0);
+      expect(await db.select().from(oidcPayloads).where(eq(oidcPayloads.id, 'live'))).toHaveLength(1);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('password.rehash-on-login: a hash made with weaker argon2id parameters is upgraded at sign-in', async () => {
+    const srv = await startServer({ env: { ARGON2_TIME_COST: '3' } });
+    try {
+      const weak = await argon2.hash(STRONG_PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+      const email = uniqueEmail('rehash');
+      const account = (await srv.deps.repos.accounts.create({ email, passwordHash: weak, name: 'Old Hash', emailVerified: true }))!;
+      const web = await createClient(srv, { type: 'web' });
+      await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email, password: STRONG_PASSWORD });
+      const after = (await srv.deps.repos.accounts.findById(account.id))!.passwordHash;
+      expect(after).not.toBe(weak);
+      expect(after).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=3\$/);
+      expect(await argon2.verify(after, STRONG_PASSWORD)).toBe(true);
     } finally {
       await srv.stop();
     }

@@ -83,7 +83,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         // A client may introspect only its own tokens: others' are reported inactive.
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      // A client may revoke only its own tokens; others' are left alone (RFC 7009 §2.2: still 200).
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
