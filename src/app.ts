@@ -23,7 +23,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
 
   const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
   const routers = [
-    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, accounts: deps.repos.accounts }),
+    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
     createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
     createHomeRouter({ guard }),

@@ -12,7 +12,6 @@ import { setLocale } from '../http/locale.ts';
 import { resolveLocale } from '../http/i18n.ts';
 import type { LoginAttempt } from './login-attempt.ts';
 import { finishLogin, finishConsent, finishWithError } from './finish.ts';
-import type { AccountsRepo } from '../db/repositories/accounts.ts';
 
 const LoginForm = z.object({ email: emailField, password: z.string().min(1).max(1024) });
 
@@ -20,7 +19,6 @@ export interface InteractionDeps {
   provider: Provider;
   csrf: Csrf;
   loginAttempt: LoginAttempt;
-  accounts: AccountsRepo;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -11,7 +11,6 @@ import type { Store } from '../store/store.ts';
 export const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
 /** Models whose records can be consumed once (RFC 6749 §4.1.2: a code is single-use). */
 const CONSUMABLE = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'RefreshToken']);
-const GRANT_INDEX_TTL = 366 * 24 * 3600;
 
 export interface AdapterDeps {
   db: Db;
