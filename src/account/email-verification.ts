@@ -11,10 +11,6 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 const PURPOSE = 'verify_email';
 const TTL_MS = 24 * 3600 * 1000;
 
-export function safeReturnPath(value: unknown): string | undefined {
-  return typeof value === 'string' && /^\/(interaction\/[\w-]+|account)(\/[\w/-]*)?$/.test(value) ? value : undefined;
-}
-
 export function createEmailVerification(deps: { config: Config; tokens: OneTimeTokensRepo; accounts: AccountsRepo; mailer: Mailer; limiter: RateLimiter }) {
   const { config, tokens, accounts, mailer, limiter } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${PURPOSE}:${token}`);

@@ -10,7 +10,7 @@ import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import { setLocale } from '../http/locale.ts';
 import { isLocale } from '../http/i18n.ts';
 import { randomToken, constantTimeEqual } from '../lib/crypto.ts';
-import { safeReturnPath } from './email-verification.ts';
+import { safeReturnPath } from '../http/return-path.ts';
 
 const STATE_COOKIE = 'sesame.account_login';
 

@@ -11,7 +11,8 @@ import { checkPasswordPolicy, MAX_PASSWORD_LENGTH, type PasswordFactor } from '.
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { Config } from '../config.ts';
-import { safeReturnPath, type EmailVerification } from './email-verification.ts';
+import type { EmailVerification } from './email-verification.ts';
+import { safeReturnPath } from '../http/return-path.ts';
 
 const SignupForm = z.object({
   given_name: nameField,

@@ -89,8 +89,8 @@ export function createAdapterFactory(deps: AdapterDeps) {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
       const key = storeKey(this.model, id);
       const ttl = expiresIn || 3600;
-      await store.set(key, JSON.stringify(payload), ttl);
-      if (payload.grantId) await store.sAdd(grantKey(payload.grantId), key, Math.max(ttl, 60));
+      if (payload.grantId) await store.setIndexed(key, JSON.stringify(payload), ttl, grantKey(payload.grantId));
+      else await store.set(key, JSON.stringify(payload), ttl);
     }
 
     async find(id: string) {

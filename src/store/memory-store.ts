@@ -42,6 +42,10 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       set.add(member);
       map.set(key, { value: set, expiresAt: Math.max(e?.expiresAt ?? 0, now() + ttl * 1000) });
     },
+    async setIndexed(key, value, ttl, indexKey) {
+      await this.set(key, value, ttl);
+      await this.sAdd(indexKey, key, Math.max(ttl, 60));
+    },
     async sMembers(key) { const e = live(key); return e?.value instanceof Set ? [...e.value] : []; },
     async ping() {},
     async close() { clearInterval(sweep); map.clear(); },

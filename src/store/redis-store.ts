@@ -23,6 +23,15 @@ export async function createRedisStore(url: string, prefix = 'sesame:'): Promise
     async sAdd(key, member, ttl) {
       await client.multi().sAdd(k(key), member).expire(k(key), Math.max(1, Math.ceil(ttl)), 'GT').expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX').exec();
     },
+    async setIndexed(key, value, ttl, indexKey) {
+      const t = Math.max(1, Math.ceil(ttl));
+      const ix = Math.max(t, 60);
+      await client.multi()
+        .set(k(key), value, { expiration: { type: 'EX', value: t } })
+        .sAdd(k(indexKey), key) // members are unprefixed keys, as with sAdd()
+        .expire(k(indexKey), ix, 'GT').expire(k(indexKey), ix, 'NX')
+        .exec();
+    },
     async sMembers(key) { return client.sMembers(k(key)); },
     async ping() { await client.ping(); },
     async close() { await client.quit(); },

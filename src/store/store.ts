@@ -11,6 +11,8 @@ export interface Store {
   /** Atomic increment; the TTL is set when the counter is created (fixed window). */
   incr(key: string, ttlSeconds: number): Promise<number>;
   sAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** set(key) and sAdd(indexKey, key) in one round trip (token writes on the hot path). */
+  setIndexed(key: string, value: string, ttlSeconds: number, indexKey: string): Promise<void>;
   sMembers(key: string): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
