@@ -13,6 +13,7 @@ import { createSignupRouter } from './account/signup-routes.ts';
 import { createSessionGuard } from './account/session-guard.ts';
 import { createApplicationsRouter } from './account/applications-routes.ts';
 import { createHomeRouter } from './account/home-routes.ts';
+import { createSecurityRouter } from './account/security-routes.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -23,9 +24,10 @@ export function createApp(deps: Deps): Koa<SesameState> {
 
   const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
   const routers = [
-    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt }),
+    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
     createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
+    createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

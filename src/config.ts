@@ -28,6 +28,14 @@ const EnvSchema = z.object({
   RATE_LIMIT_LOGIN_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
   RATE_LIMIT_EMAIL_PER_RECIPIENT: intFrom(5, 1, 1_000_000),
   RATE_LIMIT_SIGNUP_PER_IP: intFrom(10, 1, 1_000_000),
+  RATE_LIMIT_SECOND_FACTOR_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
+  RATE_LIMIT_SMS_PER_NUMBER: intFrom(5, 1, 1_000_000),
+  RATE_LIMIT_SMS_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
+  RATE_LIMIT_SMS_PER_IP: intFrom(20, 1, 1_000_000),
+  SMS_GATEWAY_URL: z.string().url().optional(),
+  SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
+  REAUTH_WINDOW_SECONDS: intFrom(300, 0, 3600),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Sesame'),
   ARGON2_MEMORY_KIB: intFrom(19456, 19456, 4_194_304),
   ARGON2_TIME_COST: intFrom(2, 2, 100),
 });
@@ -57,7 +65,18 @@ export interface Config {
     readonly loginPerAccount: number;
     readonly emailPerRecipient: number;
     readonly signupPerIp: number;
+    /** Second-factor answers per account per 15 minutes. */
+    readonly secondFactorPerAccount: number;
+    /** SMS sends per hour: per number, per account, per client IP. */
+    readonly smsPerNumber: number;
+    readonly smsPerAccount: number;
+    readonly smsPerIp: number;
   };
+  /** HTTP SMS gateway (JSON POST); without it, SMS go to DATA_DIR/outbox/sms.jsonl and the log. */
+  readonly smsGateway?: { readonly url: string; readonly token?: string };
+  readonly webauthnRpName: string;
+  /** A sign-in this recent counts as having just typed the password (security changes). */
+  readonly reauthWindowSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number };
   /** Where generated dev secrets came from, for the start-up warning. */
   readonly generatedSecretsFile?: string;
@@ -113,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!encryptionKeyRaw) problems.push('ENCRYPTION_KEY: required with NODE_ENV=production (32 bytes, as 64 hex characters or base64)');
     if (!e.ISSUER) problems.push('ISSUER: required with NODE_ENV=production (the public https URL of this server)');
     else if (!e.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https:// URL with NODE_ENV=production');
+    if (e.SMS_GATEWAY_URL && !e.SMS_GATEWAY_URL.startsWith('https://')) problems.push('SMS_GATEWAY_URL: must be an https:// URL with NODE_ENV=production');
   } else if (!cookieSecrets?.length || !encryptionKeyRaw) {
     const { secrets, file } = loadOrCreateDevSecrets(dataDir);
     cookieSecrets = cookieSecrets?.length ? cookieSecrets : secrets.cookieSecrets;
@@ -155,7 +175,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,
       emailPerRecipient: e.RATE_LIMIT_EMAIL_PER_RECIPIENT,
       signupPerIp: e.RATE_LIMIT_SIGNUP_PER_IP,
+      secondFactorPerAccount: e.RATE_LIMIT_SECOND_FACTOR_PER_ACCOUNT,
+      smsPerNumber: e.RATE_LIMIT_SMS_PER_NUMBER,
+      smsPerAccount: e.RATE_LIMIT_SMS_PER_ACCOUNT,
+      smsPerIp: e.RATE_LIMIT_SMS_PER_IP,
     }),
+    smsGateway: e.SMS_GATEWAY_URL ? Object.freeze({ url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }) : undefined,
+    webauthnRpName: e.WEBAUTHN_RP_NAME,
+    reauthWindowSeconds: e.REAUTH_WINDOW_SECONDS,
     argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST }),
     generatedSecretsFile,
   });

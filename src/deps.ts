@@ -11,6 +11,8 @@ import { createRedisStore } from './store/redis-store.ts';
 import { createAccountsRepo } from './db/repositories/accounts.ts';
 import { createApplicationsRepo } from './db/repositories/applications.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
+import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
+import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
@@ -21,6 +23,16 @@ import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createOutboxMailer, type Mailer } from './notify/mailer.ts';
 import { createLoginAttempt } from './interaction/login-attempt.ts';
+import { createSecondStep } from './interaction/second-step.ts';
+import { createFinisher } from './interaction/finish.ts';
+import { createFailureCounter } from './factors/failure-counter.ts';
+import { createTotpFactor } from './factors/totp.ts';
+import { createWebauthnFactor } from './factors/webauthn.ts';
+import { createSmsFactor } from './factors/sms.ts';
+import { createBackupCodesFactor } from './factors/backup-codes.ts';
+import { createOutboxSms, createHttpSmsGateway, type SmsTransport } from './notify/sms.ts';
+import { createSecurityService } from './account/security-service.ts';
+import { createReauth } from './account/reauth.ts';
 import { createEmailVerification } from './account/email-verification.ts';
 import { createApplicationsService } from './account/applications-service.ts';
 import { hmac } from './lib/crypto.ts';
@@ -34,6 +46,8 @@ export interface CoreDeps {
     accounts: ReturnType<typeof createAccountsRepo>;
     applications: ReturnType<typeof createApplicationsRepo>;
     oneTimeTokens: ReturnType<typeof createOneTimeTokensRepo>;
+    secondFactors: ReturnType<typeof createSecondFactorsRepo>;
+    backupCodes: ReturnType<typeof createBackupCodesRepo>;
   };
   password: ReturnType<typeof createPasswordFactor>;
   applications: ReturnType<typeof createApplicationsService>;
@@ -52,6 +66,8 @@ export async function createCoreDeps(config: Config, opts: { logger?: Logger; mi
     accounts: createAccountsRepo(database.db),
     applications: createApplicationsRepo(database.db),
     oneTimeTokens: createOneTimeTokensRepo(database.db),
+    secondFactors: createSecondFactorsRepo(database.db),
+    backupCodes: createBackupCodesRepo(database.db),
   };
   return {
     config,
@@ -72,9 +88,21 @@ export interface Deps extends CoreDeps {
   limiter: ReturnType<typeof createRateLimiter>;
   loginAttempt: ReturnType<typeof createLoginAttempt>;
   verification: ReturnType<typeof createEmailVerification>;
+  sms: SmsTransport;
+  failures: ReturnType<typeof createFailureCounter>;
+  factors: {
+    totp: ReturnType<typeof createTotpFactor>;
+    webauthn: ReturnType<typeof createWebauthnFactor>;
+    sms: ReturnType<typeof createSmsFactor>;
+    backupCodes: ReturnType<typeof createBackupCodesFactor>;
+  };
+  secondStep: ReturnType<typeof createSecondStep>;
+  finish: ReturnType<typeof createFinisher>;
+  security: ReturnType<typeof createSecurityService>;
+  reauth: ReturnType<typeof createReauth>;
 }
 
-export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer; storePrefix?: string } = {}): Promise<Deps> {
+export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer; sms?: SmsTransport; storePrefix?: string } = {}): Promise<Deps> {
   const core = await createCoreDeps(config, opts);
   const { logger, repos } = core;
   const store = config.redisUrl ? await createRedisStore(config.redisUrl, opts.storePrefix) : createMemoryStore();
@@ -102,8 +130,33 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   const mailer = opts.mailer ?? createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
   const limiter = createRateLimiter(store);
   const csrf = createCsrf(Buffer.from(hmac(config.hashKey, 'csrf-key')));
-  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config });
+  const failures = createFailureCounter(store);
+  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config, failures });
   const verification = createEmailVerification({ config, tokens: repos.oneTimeTokens, accounts: repos.accounts, mailer, limiter });
+
+  const sms = opts.sms ?? (config.smsGateway
+    ? createHttpSmsGateway({ url: config.smsGateway.url, token: config.smsGateway.token, logger })
+    : createOutboxSms({ dir: path.join(config.dataDir, 'outbox'), logger }));
+  const issuerHost = new URL(config.issuer).host;
+  const factors = {
+    totp: createTotpFactor({ repo: repos.secondFactors, store, encryptionKey: config.encryptionKey, issuerName: config.webauthnRpName }),
+    webauthn: createWebauthnFactor({ repo: repos.secondFactors, store, issuer: config.issuer, rpName: config.webauthnRpName, hashKey: config.hashKey }),
+    sms: createSmsFactor({
+      repo: repos.secondFactors, store, limiter, transport: sms, encryptionKey: config.encryptionKey, hashKey: config.hashKey, issuerHost,
+      limits: { perNumber: config.rateLimits.smsPerNumber, perAccount: config.rateLimits.smsPerAccount, perIp: config.rateLimits.smsPerIp },
+      onSendError: (err) => logger.error({ err: String(err) }, 'SMS could not be sent'),
+    }),
+    backupCodes: createBackupCodesFactor({ repo: repos.backupCodes, hashKey: config.hashKey }),
+  };
+  // The login's second step knows factors only through their common interface.
+  const secondStep = createSecondStep({
+    store, repo: repos.secondFactors, limiter, failures,
+    factors: [factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
+    limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
+  });
+  const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures });
+  const security = createSecurityService({ repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer });
+  const reauth = createReauth({ provider, store, password: core.password, limiter, failures, config });
 
   return {
     ...core,
@@ -114,6 +167,13 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     limiter,
     loginAttempt,
     verification,
+    sms,
+    failures,
+    factors,
+    secondStep,
+    finish,
+    security,
+    reauth,
     async close() {
       await store.close();
       await core.close();

@@ -1,5 +1,5 @@
 // drizzle schema; the SQL in /migrations is the source of truth and must match this file.
-import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey, bigint } from 'drizzle-orm/pg-core';
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
@@ -49,5 +49,30 @@ export const oneTimeTokens = pgTable('one_time_tokens', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+export const secondFactors = pgTable('second_factors', {
+  id: uuid('id').primaryKey(),
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  type: text('type').$type<FactorType>().notNull(),
+  name: text('name').notNull(),
+  secret: text('secret'),
+  credentialId: text('credential_id').unique(),
+  publicKey: text('public_key'),
+  signCount: bigint('sign_count', { mode: 'number' }).notNull().default(0),
+  lastStep: bigint('last_step', { mode: 'number' }),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  isDefault: boolean('is_default').notNull().default(false),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const backupCodes = pgTable('backup_codes', {
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  codeHash: text('code_hash').notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.accountId, t.codeHash] })]);
+
+export type FactorType = 'totp' | 'webauthn' | 'sms' | 'push';
 export type Account = typeof accounts.$inferSelect;
+export type SecondFactorRow = typeof secondFactors.$inferSelect;
 export type Application = typeof applications.$inferSelect;

@@ -1,30 +1,49 @@
-// The only place that finishes an interaction, and where its invariants are checked.
+// The only place that finishes an interaction, and where its invariants are checked: a login
+// carries "pwd"; an account with 2FA on cannot finish without a second factor in its amr; a
+// request for the multi-factor acr gets it or an error, never less.
 import type Provider from 'oidc-provider';
 import type { Ctx } from '../http/context.ts';
-import { ACR_MFA, ACR_PASSWORD } from '../oidc/provider.ts';
+import { ACR_MFA, ACR_PASSWORD, mfaRequested } from '../oidc/acr.ts';
+import { SECOND_FACTOR_AMR } from '../factors/second-factor.ts';
+import type { FailureCounter } from '../factors/failure-counter.ts';
 
 /** RFC 8176 amr values. "Multi-factor" is derived from the amr list itself (habit 3). */
+export function isMultiFactor(amr: readonly string[]): boolean {
+  return amr.includes('pwd') && amr.some((a) => SECOND_FACTOR_AMR.has(a));
+}
+
 export function acrFor(amr: readonly string[]): string {
-  return amr.length >= 2 ? ACR_MFA : ACR_PASSWORD;
+  return isMultiFactor(amr) ? ACR_MFA : ACR_PASSWORD;
 }
 
-export async function finishLogin(provider: Provider, ctx: Ctx, login: { accountId: string; amr: string[] }) {
-  if (!login.amr.includes('pwd') || !login.accountId) throw new Error('finishLogin: invariant violated');
-  const to = await provider.interactionResult(ctx.req, ctx.res, {
-    login: { accountId: login.accountId, amr: login.amr, acr: acrFor(login.amr), remember: true },
-  }, { mergeWithLastSubmission: false });
-  ctx.status = 303;
-  ctx.redirect(to);
-}
+export function createFinisher(deps: { provider: Provider; secondFactorRequired: (accountId: string) => Promise<boolean>; failures: FailureCounter }) {
+  const { provider } = deps;
 
-export async function finishConsent(provider: Provider, ctx: Ctx, grantId: string) {
-  const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-  ctx.status = 303;
-  ctx.redirect(to);
-}
+  async function redirect(ctx: Ctx, result: Parameters<Provider['interactionResult']>[2], merge: boolean) {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+    ctx.status = 303;
+    ctx.redirect(to);
+  }
 
-export async function finishWithError(provider: Provider, ctx: Ctx, error: string, description: string) {
-  const to = await provider.interactionResult(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
-  ctx.status = 303;
-  ctx.redirect(to);
+  const finisher = {
+    async login(ctx: Ctx, params: Record<string, unknown>, login: { accountId: string; amr: string[] }) {
+      if (!login.accountId || !login.amr.includes('pwd')) throw new Error('finish.login: invariant violated (no password step)');
+      const multi = isMultiFactor(login.amr);
+      if (!multi && await deps.secondFactorRequired(login.accountId)) throw new Error('finish.login: invariant violated (second factor skipped)');
+      if (!multi && mfaRequested(params)) {
+        return finisher.error(ctx, 'unmet_authentication_requirements', 'multi-factor authentication was requested; this account has no second factor enabled');
+      }
+      // A completed sign-in, and only that, clears the failure counters (lockout, issue 5).
+      await deps.failures.reset(login.accountId);
+      await redirect(ctx, { login: { accountId: login.accountId, amr: login.amr, acr: acrFor(login.amr), remember: true } }, false);
+    },
+    async consent(ctx: Ctx, grantId: string) {
+      await redirect(ctx, { consent: { grantId } }, true);
+    },
+    async error(ctx: Ctx, error: string, description: string) {
+      await redirect(ctx, { error, error_description: description }, false);
+    },
+  };
+  return finisher;
 }
+export type Finisher = ReturnType<typeof createFinisher>;

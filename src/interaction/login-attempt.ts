@@ -4,13 +4,14 @@ import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import type { PasswordFactor } from '../factors/password.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { Config } from '../config.ts';
+import type { FailureCounter } from '../factors/failure-counter.ts';
 
 export type LoginOutcome = { ok: true; accountId: string } | { ok: false; reason: 'invalid_credentials' | 'rate_limited' };
 
 const WINDOW = 15 * 60;
 
-export function createLoginAttempt(deps: { accounts: AccountsRepo; password: PasswordFactor; limiter: RateLimiter; config: Config }) {
-  const { accounts, password, limiter, config } = deps;
+export function createLoginAttempt(deps: { accounts: AccountsRepo; password: PasswordFactor; limiter: RateLimiter; config: Config; failures: FailureCounter }) {
+  const { accounts, password, limiter, config, failures } = deps;
   return async function attempt(email: string, plaintext: string, ip: string): Promise<LoginOutcome> {
     const [ipOk, accountOk] = await Promise.all([
       limiter.hit('login-ip', ip, config.rateLimits.loginPerIp, WINDOW),
@@ -19,7 +20,10 @@ export function createLoginAttempt(deps: { accounts: AccountsRepo; password: Pas
     if (!ipOk || !accountOk) return { ok: false, reason: 'rate_limited' };
     const account = await accounts.findByEmail(email);
     const result = await password.verify(account?.passwordHash, plaintext);
-    if (!account || !result.ok) return { ok: false, reason: 'invalid_credentials' };
+    if (!account || !result.ok) {
+      if (account) await failures.record('password', account.id);
+      return { ok: false, reason: 'invalid_credentials' };
+    }
     if (result.rehash) await accounts.setPasswordHash(account.id, result.rehash);
     return { ok: true, accountId: account.id };
   };

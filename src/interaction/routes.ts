@@ -11,14 +11,24 @@ import { parseForm, emailField } from '../http/forms.ts';
 import { setLocale } from '../http/locale.ts';
 import { resolveLocale } from '../http/i18n.ts';
 import type { LoginAttempt } from './login-attempt.ts';
-import { finishLogin, finishConsent, finishWithError } from './finish.ts';
+import type { Finisher } from './finish.ts';
+import type { SecondStep, PendingLogin } from './second-step.ts';
+import type { MethodChoice, ChallengeMode } from '../factors/second-factor.ts';
 
 const LoginForm = z.object({ email: emailField, password: z.string().min(1).max(1024) });
+const SecondFactorForm = z.object({
+  method: z.enum(['totp', 'webauthn', 'sms', 'backup_code', 'push']),
+  factor: z.string().max(64).optional(),
+  code: z.string().max(64).optional(),
+  credential: z.string().max(65_536).optional(),
+});
 
 export interface InteractionDeps {
   provider: Provider;
   csrf: Csrf;
   loginAttempt: LoginAttempt;
+  secondStep: SecondStep;
+  finish: Finisher;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -59,11 +69,39 @@ export function createInteractionRouter(deps: InteractionDeps) {
     renderPage(ctx, 'login', { uid: details.uid, app, values: { email: details.params.login_hint ?? '' }, ...extra }, status);
   }
 
+  /** The second-factor page: the chosen (or default) method, its challenge, and every other way. */
+  async function renderSecondFactor(ctx: Ctx, details: Details, login: PendingLogin, choice: MethodChoice | undefined, extra: { error?: string; mode?: ChallengeMode } = {}, status = 200) {
+    const app = await clientName(details);
+    const choices = await secondStep.choices(login.accountId);
+    const current = choice ?? choices[0];
+    if (!current) return renderPage(ctx, 'expired', {}, 400);
+    let challenge: Record<string, unknown> = {};
+    let error = extra.error;
+    const prepared = await secondStep.challenge(details.uid, login, current, { locale: ctx.state.locale, ip: ctx.ip, mode: extra.mode ?? (extra.error ? 'retry' : 'open') });
+    if (prepared.ok) challenge = prepared.view;
+    else {
+      error = prepared.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable';
+      if (status < 400) status = prepared.reason === 'rate_limited' ? 429 : 503;
+    }
+    renderPage(ctx, 'second-factor', { uid: details.uid, app, choices, current, challenge, error }, status);
+  }
+
+  const { secondStep, finish } = deps;
+
   router.get('/', async (ctx) => {
     const details = await load(ctx);
     if (!details) return;
     const app = await clientName(details);
-    if (details.prompt.name === 'login') return renderLogin(ctx, details, app);
+    if (details.prompt.name === 'login') {
+      const login = await secondStep.pending(details.uid);
+      if (login) {
+        const choices = await secondStep.choices(login.accountId);
+        const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
+        const factor = typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined;
+        return renderSecondFactor(ctx, details, login, secondStep.pick(choices, method, factor) ?? choices[0]);
+      }
+      return renderLogin(ctx, details, app);
+    }
     if (details.prompt.name === 'consent') {
       const scopes = String(details.params.scope ?? '').split(' ').filter((s) => ['email', 'profile'].includes(s));
       return renderPage(ctx, 'consent', { uid: details.uid, app, scopes });
@@ -85,7 +123,46 @@ export function createInteractionRouter(deps: InteractionDeps) {
     if (!outcome.ok) {
       return renderLogin(ctx, details, app, { values: { email: form.data.email }, error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
-    await finishLogin(provider, ctx, { accountId: outcome.accountId, amr: ['pwd'] });
+    if (await secondStep.required(outcome.accountId)) {
+      // Password done; the login waits for its second factor. 303 to the same page, which now asks for it.
+      await secondStep.start(details.uid, { accountId: outcome.accountId, amr: ['pwd'] });
+      ctx.status = 303;
+      return ctx.redirect(`/interaction/${details.uid}`);
+    }
+    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] });
+  });
+
+  /** The answer to the second factor: a code (field `code`) or a WebAuthn assertion (`credential`). */
+  router.post('/second-factor', async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return;
+    csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
+    const login = details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    // No password step behind this interaction: nothing to continue.
+    if (!login) return renderPage(ctx, 'expired', {}, 400);
+    const form = parseForm(SecondFactorForm, ctx.request.body);
+    const choices = await secondStep.choices(login.accountId);
+    const choice = form.ok ? secondStep.pick(choices, form.data.method, form.data.factor) : undefined;
+    if (!form.ok || !choice) return renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_code' }, 400);
+    const outcome = await secondStep.verify(details.uid, login, choice, { code: form.data.code, credential: form.data.credential }, { locale: ctx.state.locale, ip: ctx.ip });
+    if (!outcome.ok) {
+      if (outcome.reason === 'session_expired') return renderPage(ctx, 'expired', {}, 400);
+      return renderSecondFactor(ctx, details, login, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
+    }
+    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr });
+  });
+
+  /** "Send a new code" (SMS). */
+  router.post('/second-factor/resend', async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return;
+    csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
+    const login = details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    if (!login) return renderPage(ctx, 'expired', {}, 400);
+    const form = parseForm(SecondFactorForm, ctx.request.body);
+    const choice = form.ok ? secondStep.pick(await secondStep.choices(login.accountId), form.data.method, form.data.factor) : undefined;
+    if (!choice) return renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_input' }, 400);
+    await renderSecondFactor(ctx, details, login, choice, { mode: 'resend' });
   });
 
   router.post('/confirm', async (ctx) => {
@@ -103,14 +180,14 @@ export function createInteractionRouter(deps: InteractionDeps) {
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
-    await finishConsent(provider, ctx, grantId);
+    await finish.consent(ctx, grantId);
   });
 
   router.post('/abort', async (ctx) => {
     const details = await load(ctx);
     if (!details) return;
     csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    await finishWithError(provider, ctx, 'access_denied', 'End-User aborted interaction');
+    await finish.error(ctx, 'access_denied', 'End-User aborted interaction');
   });
 
   return router;

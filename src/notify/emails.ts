@@ -1,5 +1,5 @@
 // Email templates: every string from the locale catalogs; plain-text and HTML parts.
-import { translator, type Locale } from '../http/i18n.ts';
+import { translator, formatDate, type Locale } from '../http/i18n.ts';
 import { renderString } from '../http/render.ts';
 import type { EmailMessage } from './mailer.ts';
 
@@ -20,4 +20,11 @@ export const emails = {
    *  account: the form answers the same either way, only the mailbox owner learns the truth. */
   signupExisting: (locale: Locale, to: string, link: string) =>
     compose('signup_existing', locale, to, 'signupExisting', { name: to }, link),
+  /** Every change to the second factors: what changed, when (in the user's time zone), and where to
+   *  review it. */
+  securityChange: (locale: Locale, timeZone: string, to: string, c: { change: string; method?: string; name?: string; when: Date; link: string }) => {
+    const t = translator(locale);
+    const change = t(`securityChanges.${c.change}`, { method: c.method ? t(`methods.${c.method}`) : '', name: c.name ?? '' });
+    return compose(`security_${c.change}`, locale, to, 'securityChange', { change, when: formatDate(c.when, locale, timeZone) }, c.link);
+  },
 };

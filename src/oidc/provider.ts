@@ -11,9 +11,9 @@ import type { Store } from '../store/store.ts';
 import type { AdapterDeps } from './adapter.ts';
 import type { FindAccount } from 'oidc-provider';
 
-/** acr values (OpenID Connect Core §2): level 1 = password only, level 2 = multi-factor. */
-export const ACR_PASSWORD = 'urn:sesame:loa:1';
-export const ACR_MFA = 'urn:sesame:loa:2';
+import { ACR_PASSWORD, ACR_MFA, sesamePolicy } from './acr.ts';
+
+export { ACR_PASSWORD, ACR_MFA };
 
 export interface ProviderDeps {
   config: Config;
@@ -108,7 +108,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: 14 * 24 * 3600,
       Grant: 365 * 24 * 3600,
     },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: sesamePolicy(), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: deps.pages.renderError,
     // oidc-provider refuses outbound calls (back-channel logout) to loopback and private addresses
     // (SSRF protection). Intranet relying parties need ALLOW_PRIVATE_NETWORK_CALLBACKS=true.

@@ -60,8 +60,8 @@ export class Agent {
 
 export function findForm(html: string, actionContains?: string): { action: string; hidden: Record<string, string> } {
   const forms = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
-  // A selector ending in a quote matches the whole action exactly.
-  const matches = (action: string) => actionContains!.endsWith('"') ? action === actionContains!.slice(0, -1) : action.includes(actionContains!);
+  // A selector ending in a quote matches the end of the action exactly ('/second-factor"').
+  const matches = (action: string) => actionContains!.endsWith('"') ? action.endsWith(actionContains!.slice(0, -1)) : action.includes(actionContains!);
   const match = actionContains ? forms.find((f) => matches(f[1]!)) : forms[0];
   if (!match) throw new Error(`no form${actionContains ? ` with action containing ${actionContains}` : ''} in page:\n${html.slice(0, 2000)}`);
   const hidden: Record<string, string> = {};
@@ -90,6 +90,8 @@ export interface LoginParams {
   scope?: string;
   extra?: Record<string, string>;
   consent?: boolean;
+  /** Answers the second-factor page when the account has 2FA on. */
+  secondFactor?: (page: Page) => Promise<Page>;
 }
 
 /** The whole browser side of an authorization-code login. Returns the redirect back to the RP. */
@@ -100,6 +102,9 @@ export async function authorize(agent: Agent, p: LoginParams): Promise<{ redirec
   if (!page.url.startsWith(agent.origin)) return { redirect: new URL(page.url), code: new URL(page.url).searchParams.get('code'), loginPage };
   if (page.body.includes('/login"')) {
     page = await agent.submit(page, { email: p.email, password: p.password }, '/login');
+  }
+  if (p.secondFactor && page.url.startsWith(agent.origin) && page.body.includes('/second-factor"')) {
+    page = await p.secondFactor(page);
   }
   if (page.url.startsWith(agent.origin) && page.body.includes('/confirm"') && p.consent !== false) {
     page = await agent.submit(page, {}, '/confirm');

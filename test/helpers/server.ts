@@ -26,6 +26,8 @@ export interface TestServer {
   mode: StorageMode;
   /** Emails written to the outbox so far. */
   outbox(): Array<{ to: string; subject: string; text: string; html: string; kind: string }>;
+  /** SMS written to the SMS outbox so far. */
+  smsOutbox(): Array<{ to: string; text: string; kind: string }>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     RATE_LIMIT_LOGIN_PER_ACCOUNT: '1000',
     RATE_LIMIT_SIGNUP_PER_IP: '1000',
     RATE_LIMIT_EMAIL_PER_RECIPIENT: '1000',
+    RATE_LIMIT_SECOND_FACTOR_PER_ACCOUNT: '1000',
+    RATE_LIMIT_SMS_PER_NUMBER: '1000',
+    RATE_LIMIT_SMS_PER_ACCOUNT: '1000',
+    RATE_LIMIT_SMS_PER_IP: '1000',
     ...(mode === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL! } : {}),
     ...opts.env,
   };
@@ -68,13 +74,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   });
   const app = createApp(deps);
   server.on('request', app.callback());
-  const outboxFile = path.join(dataDir, 'outbox', 'emails.jsonl');
+  const jsonl = (file: string) => fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   return {
     url, deps, config, dataDir, mode,
-    outbox() {
-      if (!fs.existsSync(outboxFile)) return [];
-      return fs.readFileSync(outboxFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    },
+    outbox: () => jsonl(path.join(dataDir, 'outbox', 'emails.jsonl')),
+    smsOutbox: () => jsonl(path.join(dataDir, 'outbox', 'sms.jsonl')),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,143 @@
+// SMS codes — only to mobile numbers of Switzerland, France, Belgium and Germany. Six digits, five
+// minutes, stored as an HMAC in the store, five attempts each, single-use by an atomic GETDEL.
+// Sends are limited per number, per account and per IP.
+import crypto from 'node:crypto';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
+import type { Store } from '../store/store.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import type { SmsTransport } from '../notify/sms.ts';
+import { smsTexts } from '../notify/sms-texts.ts';
+import type { Locale } from '../http/i18n.ts';
+import { encrypt, decrypt, hmac, constantTimeEqual } from '../lib/crypto.ts';
+import type { SecondFactor, Ceremony } from './second-factor.ts';
+import { normalizeCode } from './totp.ts';
+
+export const SMS_COUNTRIES: readonly CountryCode[] = ['CH', 'FR', 'BE', 'DE'];
+const CODE_TTL = 5 * 60;
+const MAX_ATTEMPTS = 5;
+const HOUR = 3600;
+
+export type PhoneResult = { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
+
+/** Parses what a user typed: international (+41…, 0041…) or national with the chosen country. */
+export function parseMobile(input: string, country: string | undefined): PhoneResult {
+  const cleaned = input.trim().replace(/^00/, '+');
+  if (!cleaned || cleaned.length > 32) return { ok: false, error: 'phone_invalid' };
+  const fallback = SMS_COUNTRIES.includes(country as CountryCode) ? (country as CountryCode) : undefined;
+  const phone = parsePhoneNumberFromString(cleaned, fallback ? { defaultCountry: fallback } : undefined);
+  if (!phone || !phone.isValid()) return { ok: false, error: 'phone_invalid' };
+  if (!phone.country || !SMS_COUNTRIES.includes(phone.country)) return { ok: false, error: 'phone_country' };
+  if (phone.getType() !== 'MOBILE') return { ok: false, error: 'phone_not_mobile' };
+  return { ok: true, e164: phone.number };
+}
+
+/** +41 •• ••• •• 67: enough for the user to recognise their number, not enough to learn it. */
+export function maskPhone(e164: string): string {
+  return `${e164.slice(0, 3)} ${'•'.repeat(Math.max(0, e164.length - 5))}${e164.slice(-2)}`;
+}
+
+export type SendResult = { ok: true } | { ok: false; reason: 'rate_limited' | 'unavailable' };
+
+export function createSmsFactor(deps: {
+  repo: SecondFactorsRepo; store: Store; limiter: RateLimiter; transport: SmsTransport;
+  encryptionKey: Buffer; hashKey: Buffer; issuerHost: string;
+  limits: { perNumber: number; perAccount: number; perIp: number };
+  onSendError?: (err: unknown) => void;
+}) {
+  const { repo, store, limiter, transport, encryptionKey, hashKey, limits } = deps;
+  const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
+
+  /** Rate limits, then a fresh code stored under `key` (replacing any earlier one), then the SMS. */
+  async function sendCode(key: string, to: string, accountId: string, ip: string, locale: Locale, kind: string): Promise<SendResult> {
+    const numberKey = hmac(hashKey, `sms-number:${to}`);
+    const allowed = await Promise.all([
+      limiter.hit('sms-number', numberKey, limits.perNumber, HOUR),
+      limiter.hit('sms-account', accountId, limits.perAccount, HOUR),
+      limiter.hit('sms-ip', ip, limits.perIp, HOUR),
+    ]);
+    if (allowed.includes(false)) return { ok: false, reason: 'rate_limited' };
+    const code = crypto.randomInt(0, 1_000_000).toString().padStart(6, '0');
+    await store.del(`${key}:n`);
+    await store.set(key, codeHash(key, code), CODE_TTL);
+    try {
+      await transport.send({ to, text: smsTexts.code(locale, code, deps.issuerHost), kind });
+    } catch (err) {
+      deps.onSendError?.(err);
+      await store.del(key);
+      return { ok: false, reason: 'unavailable' };
+    }
+    return { ok: true };
+  }
+
+  /** Checks a code: at most MAX_ATTEMPTS tries per code, and only one caller can spend it. */
+  async function checkCode(key: string, input: string | undefined): Promise<boolean> {
+    const code = normalizeCode(input);
+    const stored = await store.get(key);
+    if (!stored) return false;
+    if ((await store.incr(`${key}:n`, CODE_TTL)) > MAX_ATTEMPTS) {
+      await store.del(key);
+      return false;
+    }
+    if (!/^\d{6}$/.test(code) || !constantTimeEqual(stored, codeHash(key, code))) return false;
+    return (await store.getDel(key)) === stored;
+  }
+
+  const loginKey = (c: Ceremony, factorId: string) => `sms-login:${c.key}:${c.accountId}:${factorId}`;
+  const phoneOf = (row: SecondFactorRow) => decrypt(encryptionKey, row.secret!);
+
+  async function chosenRow(c: Ceremony): Promise<SecondFactorRow | undefined> {
+    const rows = await repo.list(c.accountId, 'sms');
+    return rows.find((r) => r.id === c.factorId) ?? (c.factorId ? undefined : rows.find((r) => r.isDefault) ?? rows[0]);
+  }
+
+  const factor = {
+    id: 'sms',
+    amr: 'sms', // RFC 8176 §2: confirmation using SMS
+    async isEnrolled(accountId: string) {
+      return (await repo.list(accountId, 'sms')).length > 0;
+    },
+    async choices(_accountId: string, rows: SecondFactorRow[]) {
+      return rows.filter((r) => r.type === 'sms').map((r) => ({ method: 'sms' as const, factorId: r.id, label: `${r.name} (${maskPhone(phoneOf(r))})`, isDefault: r.isDefault }));
+    },
+    /** Sends a code when the page first opens for this number, and again only when asked. */
+    async challenge(c, opts) {
+      const row = await chosenRow(c);
+      if (!row) return { ok: false, reason: 'unavailable' };
+      const key = loginKey(c, row.id);
+      const view = { masked: maskPhone(phoneOf(row)), factorId: row.id };
+      if (opts.mode === 'retry' || (opts.mode === 'open' && (await store.get(key)) !== null)) return { ok: true, view };
+      const sent = await sendCode(key, phoneOf(row), c.accountId, c.ip, c.locale, 'login_code');
+      return sent.ok ? { ok: true, view } : sent;
+    },
+    async verify(c, answer) {
+      const row = await chosenRow(c);
+      if (!row || !(await checkCode(loginKey(c, row.id), answer.code))) return false;
+      await repo.touch(row.id);
+      return true;
+    },
+  } satisfies SecondFactor;
+
+  const enrolKey = (accountId: string) => `sms-enrol:${accountId}`;
+  async function pendingEnrolment(accountId: string): Promise<{ e164: string; name: string } | undefined> {
+    const boxed = await store.get(`${enrolKey(accountId)}:what`);
+    return boxed ? JSON.parse(decrypt(encryptionKey, boxed)) as { e164: string; name: string } : undefined;
+  }
+  return {
+    ...factor,
+    async beginEnrolment(accountId: string, e164: string, name: string, ip: string, locale: Locale): Promise<SendResult> {
+      const sent = await sendCode(enrolKey(accountId), e164, accountId, ip, locale, 'enrol_code');
+      if (sent.ok) await store.set(`${enrolKey(accountId)}:what`, encrypt(encryptionKey, JSON.stringify({ e164, name })), CODE_TTL);
+      return sent;
+    },
+    pendingEnrolment,
+    async confirmEnrolment(accountId: string, code: string): Promise<SecondFactorRow | undefined> {
+      const pending = await pendingEnrolment(accountId);
+      if (!pending || !(await checkCode(enrolKey(accountId), code))) return undefined;
+      await store.del(`${enrolKey(accountId)}:what`);
+      return repo.create({ accountId, type: 'sms', name: pending.name, secret: encrypt(encryptionKey, pending.e164) });
+    },
+    maskedNumber: (row: SecondFactorRow) => maskPhone(phoneOf(row)),
+  };
+}
+export type SmsFactor = ReturnType<typeof createSmsFactor>;

@@ -1,0 +1,86 @@
+// Authenticator apps (TOTP, RFC 6238): SHA-1, 6 digits, 30 s — what every app understands.
+// The seed is encrypted at rest (AES-256-GCM); each time step is accepted once.
+import { generateSecret, generateURI, verify as verifyOtp } from 'otplib';
+import QRCode from 'qrcode';
+import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
+import type { Store } from '../store/store.ts';
+import { encrypt, decrypt } from '../lib/crypto.ts';
+import type { SecondFactor } from './second-factor.ts';
+
+const PERIOD = 30;
+const DIGITS = 6;
+const ENROL_TTL = 15 * 60;
+
+export function normalizeCode(code: string | undefined): string {
+  return (code ?? '').replace(/[\s-]/g, '');
+}
+
+export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; encryptionKey: Buffer; issuerName: string; now?: () => number }) {
+  const { repo, store, encryptionKey } = deps;
+  const now = deps.now ?? Date.now;
+  const enrolKey = (accountId: string) => `totp-enrol:${accountId}`;
+
+  /** The time step the code belongs to, within ±1 step of now (RFC 6238 §5.2 network delay), or undefined. */
+  async function matchStep(secret: string, code: string): Promise<number | undefined> {
+    if (!new RegExp(`^\\d{${DIGITS}}$`).test(code)) return undefined;
+    const result = await verifyOtp({ secret, token: code, period: PERIOD, digits: DIGITS, algorithm: 'sha1', epoch: Math.floor(now() / 1000), epochTolerance: PERIOD });
+    return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+  }
+
+  const factor = {
+    id: 'totp',
+    amr: 'otp', // RFC 8176 §2: one-time password
+    async isEnrolled(accountId: string) {
+      return (await repo.list(accountId, 'totp')).length > 0;
+    },
+    async choices(_accountId: string, rows: SecondFactorRow[]) {
+      const mine = rows.filter((r) => r.type === 'totp');
+      return mine.length ? [{ method: 'totp' as const, label: mine.length === 1 ? mine[0]!.name : undefined, isDefault: mine.some((r) => r.isDefault) }] : [];
+    },
+    async verify(ceremony, answer) {
+      const code = normalizeCode(answer.code);
+      for (const row of await repo.list(ceremony.accountId, 'totp')) {
+        const step = await matchStep(decrypt(encryptionKey, row.secret!), code);
+        // A code is spent by moving last_step forward in one conditional UPDATE: a replayed code
+        // (same or older step) and the loser of two parallel submissions both fail here.
+        if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;
+      }
+      return false;
+    },
+  } satisfies SecondFactor;
+
+  return {
+    ...factor,
+    /** Starts (or resumes, so a reload keeps the scanned QR code valid) an enrolment. */
+    async beginEnrolment(accountId: string, label: string) {
+      const boxed = await store.get(enrolKey(accountId));
+      let secret = boxed ? safeDecrypt(encryptionKey, boxed) : undefined;
+      if (!secret) {
+        secret = generateSecret({ length: 20 }); // 160 bits, RFC 4226 §4 recommendation
+        await store.set(enrolKey(accountId), encrypt(encryptionKey, secret), ENROL_TTL);
+      }
+      const uri = generateURI({ issuer: deps.issuerName, label, secret, algorithm: 'sha1', digits: DIGITS, period: PERIOD });
+      const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+      return { secret, uri, qrSvg };
+    },
+    /** Confirms the enrolment with a first valid code; that code's step is then spent. */
+    async confirmEnrolment(accountId: string, name: string, code: string): Promise<SecondFactorRow | undefined> {
+      const boxed = await store.get(enrolKey(accountId));
+      const secret = boxed ? safeDecrypt(encryptionKey, boxed) : undefined;
+      if (!secret) return undefined;
+      const step = await matchStep(secret, normalizeCode(code));
+      if (step === undefined) return undefined;
+      // Only one of two parallel confirmations creates the factor.
+      if ((await store.getDel(enrolKey(accountId))) !== boxed) return undefined;
+      return repo.create({ accountId, type: 'totp', name, secret: encrypt(encryptionKey, secret), lastStep: step });
+    },
+    async hasPendingEnrolment(accountId: string) {
+      return (await store.get(enrolKey(accountId))) !== null;
+    },
+  };
+}
+
+function safeDecrypt(key: Buffer, boxed: string): string | undefined {
+  try { return decrypt(key, boxed); } catch { return undefined; }
+}
+export type TotpFactor = ReturnType<typeof createTotpFactor>;

@@ -1,0 +1,142 @@
+// Security keys (WebAuthn Level 2, e.g. YubiKey) through @simplewebauthn/server. It checks the
+// origin, the RP ID hash, the signature and the challenge; Sesame makes each challenge single-use
+// and bound to its ceremony (GETDEL of a key naming the login or the account), and keeps the
+// signature counter moving forward only (WebAuthn §6.1.1: a counter going back means a cloned key).
+import { z } from 'zod';
+import {
+  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
+  type AuthenticationResponseJSON, type RegistrationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
+import type { Store } from '../store/store.ts';
+import { hmac } from '../lib/crypto.ts';
+import type { SecondFactor, Ceremony } from './second-factor.ts';
+
+const CHALLENGE_TTL = 5 * 60;
+
+// The browser's PublicKeyCredential.toJSON(): validated for shape here, for meaning by the library.
+const b64u = z.string().regex(/^[\w-]*$/).max(16_384);
+const CredentialJSON = z.object({
+  id: b64u.min(1),
+  rawId: b64u.min(1),
+  type: z.literal('public-key'),
+  response: z.record(z.string(), z.unknown()),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.string().optional(),
+});
+
+export function parseCredential(raw: unknown): z.infer<typeof CredentialJSON> | undefined {
+  let value = raw;
+  if (typeof raw === 'string') {
+    if (raw.length > 65_536) return undefined;
+    try { value = JSON.parse(raw); } catch { return undefined; }
+  }
+  const parsed = CredentialJSON.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Store; issuer: string; rpName: string; hashKey: Buffer }) {
+  const { repo, store } = deps;
+  const origin = new URL(deps.issuer).origin;
+  const rpID = new URL(deps.issuer).hostname;
+  const loginKey = (c: Ceremony) => `webauthn-login:${c.key}:${c.accountId}`;
+  const registrationKey = (accountId: string) => `webauthn-register:${accountId}`;
+  // A stable, opaque user handle: no account id or email is handed to the authenticator.
+  const userHandle = (accountId: string) => new Uint8Array(Buffer.from(hmac(deps.hashKey, `webauthn-user:${accountId}`), 'base64url'));
+  const transportsOf = (row: SecondFactorRow) => (Array.isArray(row.data.transports) ? row.data.transports as string[] : undefined);
+
+  const factor = {
+    id: 'webauthn',
+    amr: 'hwk', // RFC 8176 §2: proof-of-possession of a hardware-secured key
+    async isEnrolled(accountId: string) {
+      return (await repo.list(accountId, 'webauthn')).length > 0;
+    },
+    async choices(_accountId: string, rows: SecondFactorRow[]) {
+      const keys = rows.filter((r) => r.type === 'webauthn');
+      return keys.length ? [{ method: 'webauthn' as const, label: keys.length === 1 ? keys[0]!.name : undefined, isDefault: keys.some((r) => r.isDefault) }] : [];
+    },
+    async challenge(c) {
+      const keys = await repo.list(c.accountId, 'webauthn');
+      if (!keys.length) return { ok: false, reason: 'unavailable' };
+      const options: PublicKeyCredentialRequestOptionsJSON = await generateAuthenticationOptions({
+        rpID,
+        allowCredentials: keys.map((k) => ({ id: k.credentialId!, transports: transportsOf(k) })),
+        userVerification: 'discouraged',
+        timeout: CHALLENGE_TTL * 1000,
+      });
+      await store.set(loginKey(c), options.challenge, CHALLENGE_TTL);
+      return { ok: true, view: { options } };
+    },
+    async verify(c, answer) {
+      const credential = parseCredential(answer.credential);
+      // The challenge is spent by this attempt whatever its outcome.
+      const expectedChallenge = await store.getDel(loginKey(c));
+      if (!credential || !expectedChallenge) return false;
+      const row = await repo.findByCredentialId(c.accountId, credential.id);
+      if (!row) return false;
+      let result;
+      try {
+        result = await verifyAuthenticationResponse({
+          response: credential as unknown as AuthenticationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          credential: { id: row.credentialId!, publicKey: new Uint8Array(Buffer.from(row.publicKey!, 'base64url')), counter: row.signCount, transports: transportsOf(row) },
+          requireUserVerification: false,
+        });
+      } catch {
+        return false;
+      }
+      if (!result.verified) return false;
+      return repo.advanceSignCount(row.id, row.signCount, result.authenticationInfo.newCounter);
+    },
+  } satisfies SecondFactor;
+
+  return {
+    ...factor,
+    async beginRegistration(account: { id: string; email: string; name: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      const existing = await repo.list(account.id, 'webauthn');
+      const options = await generateRegistrationOptions({
+        rpName: deps.rpName,
+        rpID,
+        userName: account.email,
+        userDisplayName: account.name,
+        userID: userHandle(account.id),
+        attestationType: 'none',
+        excludeCredentials: existing.map((k) => ({ id: k.credentialId!, transports: transportsOf(k) })),
+        authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' },
+        preferredAuthenticatorType: 'securityKey',
+        timeout: CHALLENGE_TTL * 1000,
+      });
+      await store.set(registrationKey(account.id), options.challenge, CHALLENGE_TTL);
+      return options;
+    },
+    async finishRegistration(accountId: string, name: string, raw: unknown): Promise<SecondFactorRow | undefined> {
+      const credential = parseCredential(raw);
+      const expectedChallenge = await store.getDel(registrationKey(accountId));
+      if (!credential || !expectedChallenge) return undefined;
+      let result;
+      try {
+        result = await verifyRegistrationResponse({
+          response: credential as unknown as RegistrationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+        });
+      } catch {
+        return undefined;
+      }
+      if (!result.verified) return undefined;
+      const info = result.registrationInfo;
+      return repo.create({
+        accountId, type: 'webauthn', name,
+        credentialId: info.credential.id,
+        publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+        signCount: info.credential.counter,
+        data: { transports: info.credential.transports ?? [], aaguid: info.aaguid, backedUp: info.credentialBackedUp },
+      });
+    },
+  };
+}
+export type WebauthnFactor = ReturnType<typeof createWebauthnFactor>;

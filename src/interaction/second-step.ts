@@ -1,0 +1,78 @@
+// The second step of a sign-in, without HTTP. After the password, the login waits in the store
+// under the interaction's uid (which only the browser holding that interaction's cookie can use);
+// a factor's success spends it once, and the amr list grows by that factor's value.
+import type { Store } from '../store/store.ts';
+import type { SecondFactorsRepo } from '../db/repositories/second-factors.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import type { FailureCounter } from '../factors/failure-counter.ts';
+import type { SecondFactor, MethodChoice, MethodId, FactorAnswer, ChallengeResult, ChallengeMode } from '../factors/second-factor.ts';
+import type { Locale } from '../http/i18n.ts';
+
+export interface PendingLogin { accountId: string; amr: string[] }
+
+export type StepOutcome =
+  | { ok: true; accountId: string; amr: string[] }
+  | { ok: false; reason: 'invalid_code' | 'rate_limited' | 'session_expired' };
+
+const PENDING_TTL = 15 * 60;
+const WINDOW = 15 * 60;
+
+export function createSecondStep(deps: {
+  store: Store; repo: SecondFactorsRepo; limiter: RateLimiter; failures: FailureCounter;
+  factors: SecondFactor[]; limits: { perAccount: number; perIp: number };
+}) {
+  const { store, repo, limiter, failures, limits } = deps;
+  const registry = new Map<MethodId, SecondFactor>(deps.factors.map((f) => [f.id, f]));
+  const key = (uid: string) => `login-pending:${uid}`;
+
+  return {
+    /** 2FA is on exactly when the account has an enrolled factor. */
+    async required(accountId: string): Promise<boolean> {
+      return (await repo.count(accountId)) > 0;
+    },
+    async start(uid: string, login: PendingLogin): Promise<void> {
+      await store.set(key(uid), JSON.stringify(login), PENDING_TTL);
+    },
+    async pending(uid: string): Promise<PendingLogin | undefined> {
+      const raw = await store.get(key(uid));
+      return raw ? JSON.parse(raw) as PendingLogin : undefined;
+    },
+    /** Every way this account can answer, the default first. */
+    async choices(accountId: string): Promise<MethodChoice[]> {
+      const rows = await repo.list(accountId);
+      const all = (await Promise.all([...registry.values()].map((f) => f.choices(accountId, rows)))).flat();
+      return all.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+    },
+    /** The choice the URL or form names, if the account has it; otherwise the default. */
+    pick(choices: MethodChoice[], method?: string, factorId?: string): MethodChoice | undefined {
+      if (!method) return choices[0];
+      return choices.find((c) => c.method === method && (c.factorId === undefined || c.factorId === factorId));
+    },
+    async challenge(uid: string, login: PendingLogin, choice: MethodChoice, ctx: { locale: Locale; ip: string; mode: ChallengeMode }): Promise<ChallengeResult> {
+      const factor = registry.get(choice.method);
+      if (!factor?.challenge) return { ok: true, view: {} };
+      return factor.challenge({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, { mode: ctx.mode });
+    },
+    async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale; ip: string }): Promise<StepOutcome> {
+      const factor = registry.get(choice.method);
+      if (!factor) return { ok: false, reason: 'invalid_code' };
+      const [accountOk, ipOk] = await Promise.all([
+        limiter.hit('second-factor-account', login.accountId, limits.perAccount, WINDOW),
+        limiter.hit('second-factor-ip', ctx.ip, limits.perIp, WINDOW),
+      ]);
+      if (!accountOk || !ipOk) return { ok: false, reason: 'rate_limited' };
+      const ok = await factor.verify({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, answer);
+      if (!ok) {
+        await failures.record('second_factor', login.accountId);
+        return { ok: false, reason: 'invalid_code' };
+      }
+      // The waiting login is spent once: two parallel successes cannot both finish it.
+      const raw = await store.getDel(key(uid));
+      if (!raw) return { ok: false, reason: 'session_expired' };
+      const spent = JSON.parse(raw) as PendingLogin;
+      if (spent.accountId !== login.accountId) return { ok: false, reason: 'session_expired' };
+      return { ok: true, accountId: spent.accountId, amr: [...new Set([...spent.amr, factor.amr])] };
+    },
+  };
+}
+export type SecondStep = ReturnType<typeof createSecondStep>;

@@ -1,0 +1,46 @@
+// SMS transport interface, with two transports: the outbox (embedded default: one JSON line per
+// message in DATA_DIR/outbox/sms.jsonl and a log line) and an HTTP gateway that receives a JSON POST
+// { to, text } with "Authorization: Bearer <SMS_GATEWAY_TOKEN>".
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../lib/logger.ts';
+
+export interface SmsMessage {
+  /** E.164, e.g. +41791234567. */
+  to: string;
+  text: string;
+  /** What kind of message (login_code, enrol_code), for logs and tests. */
+  kind: string;
+}
+
+export interface SmsTransport { send(message: SmsMessage): Promise<void> }
+
+export function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTransport {
+  const file = path.join(opts.dir, 'sms.jsonl');
+  fs.mkdirSync(opts.dir, { recursive: true });
+  return {
+    async send(message) {
+      await fs.promises.appendFile(file, JSON.stringify({ at: new Date().toISOString(), ...message }) + '\n', { mode: 0o600 });
+      opts.logger.info({ to: message.to, kind: message.kind, outbox: file, text: message.text }, 'SMS written to outbox');
+    },
+  };
+}
+
+export function createHttpSmsGateway(opts: { url: string; token?: string; logger: Logger; timeoutMs?: number }): SmsTransport {
+  return {
+    async send(message) {
+      const res = await fetch(opts.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+        body: JSON.stringify({ to: message.to, text: message.text }),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+        redirect: 'error',
+      });
+      if (!res.ok) {
+        opts.logger.error({ status: res.status, kind: message.kind }, 'SMS gateway refused the message');
+        throw new Error(`SMS gateway answered ${res.status}`);
+      }
+      opts.logger.info({ kind: message.kind }, 'SMS handed to the gateway');
+    },
+  };
+}

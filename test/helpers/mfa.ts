@@ -1,0 +1,64 @@
+// Second-factor helpers for tests: sign in to the account pages, compute TOTP codes the way an
+// authenticator app does, enrol an app through the Security page, redeem codes for ID tokens.
+import { generateSync } from 'otplib';
+import { decodeJwt } from 'jose';
+import { expect } from 'vitest';
+import type { TestServer } from './server.ts';
+import { Agent, decodeEntities, type Page } from './agent.ts';
+
+/** Signs in through the one login flow (answering a second factor if asked) and lands on `path`. */
+export async function signInToAccount(srv: TestServer, agent: Agent, email: string, password: string, path = '/account/security', secondFactor?: (page: Page) => Promise<Page>): Promise<Page> {
+  const page = await agent.go(path);
+  expect(page.body).toContain('name="password"');
+  let back = await agent.submit(page, { email, password }, '/login');
+  if (back.body.includes('/second-factor"')) {
+    if (!secondFactor) throw new Error('a second factor was asked for');
+    back = await secondFactor(back);
+  }
+  expect(back.url).toBe(`${srv.url}${path}`);
+  return back;
+}
+
+/** The code an authenticator app shows, `steps` periods from now (RFC 6238, SHA-1, 6 digits, 30 s). */
+export function totpCode(secret: string, steps = 0): string {
+  return generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30, period: 30, digits: 6, algorithm: 'sha1' });
+}
+
+/** Waits until we are at least two seconds away from a 30-second boundary, so that "now", "one
+ *  step ago" and "one step ahead" mean the same to the test and to the server. */
+export async function awayFromStepBoundary(): Promise<void> {
+  const into = (Date.now() / 1000) % 30;
+  if (into < 2 || into > 28) await new Promise((r) => setTimeout(r, (into > 28 ? 32 - into : 2 - into) * 1000));
+}
+
+export function backupCodesIn(page: Page): string[] {
+  return [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
+}
+
+/** Enrols an authenticator app on the Security page (already signed in, recently). The enrolment
+ *  spends the code of one step ago, leaving "now" and "one step ahead" for sign-ins. */
+export async function enrolTotp(agent: Agent, name = 'My phone'): Promise<{ secret: string; page: Page; backupCodes: string[] }> {
+  await awayFromStepBoundary();
+  const form = await agent.go('/account/security/totp/new');
+  expect(form.status).toBe(200);
+  expect(form.body).toContain('<svg');
+  const secret = decodeEntities(form.body.match(/<code id="totp-secret">([^<]+)<\/code>/)![1]!).replace(/\s/g, '');
+  const page = await agent.submit(form, { name, code: totpCode(secret, -1) }, '/account/security/totp"');
+  return { secret, page, backupCodes: backupCodesIn(page) };
+}
+
+/** Answers the second-factor page with a code, for the method the page shows. */
+export function answerWith(agent: Agent, code: string) {
+  return (page: Page) => agent.submit(page, { code }, '/second-factor"');
+}
+
+export async function redeem(srv: TestServer, client: { clientId: string; clientSecret: string; redirectUri: string }, code: string) {
+  const res = await fetch(`${srv.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, client_secret: client.clientSecret }),
+  });
+  const body = await res.json() as { id_token: string; access_token: string };
+  expect(res.status).toBe(200);
+  return { ...body, claims: decodeJwt(body.id_token) as { amr?: string[]; acr?: string; sub: string } };
+}
