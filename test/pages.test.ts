@@ -38,7 +38,7 @@ describe('pages', () => {
     const samples: { unknown: number[]; wrong: number[] } = { unknown: [], wrong: [] };
     let unknownBody = '';
     let wrongBody = '';
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       const a = await attempt(uniqueEmail('nobody'), 'Wrong password 123');
       const b = await attempt(email, 'Wrong password 123');
       expect(a.res.status).toBe(401);
@@ -51,9 +51,10 @@ describe('pages', () => {
     expect(unknownBody).toBe('Wrong email or password.');
     expect(wrongBody).toBe(unknownBody);
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    // Both run one argon2id verification (~tens of ms); a skipped hash would be ~10x faster.
-    expect(median(samples.unknown)).toBeGreaterThan(median(samples.wrong) * 0.5);
-    expect(median(samples.unknown)).toBeLessThan(median(samples.wrong) * 2);
+    // Both run one argon2id verification (~tens of ms); a skipped hash would be ~10x faster. The
+    // bounds are loose because other test files load the same two cores meanwhile.
+    expect(median(samples.unknown)).toBeGreaterThan(median(samples.wrong) / 3);
+    expect(median(samples.unknown)).toBeLessThan(median(samples.wrong) * 3);
   });
 
   it('keeps the typed email when the password is wrong', async () => {
@@ -180,7 +181,7 @@ describe('rate limits', () => {
     const web = await createClient(srv, { type: 'web' });
     const agent = new Agent(srv.url);
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       const page = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`);
       statuses.push((await agent.submit(page, { email, password: `guess number ${i}` }, '/login')).status);
     }
