@@ -24,7 +24,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
 
   const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
   const routers = [
-    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish }),
+    createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish, accountLocale: async (id) => (await deps.repos.accounts.findById(id))?.locale }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
     createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
     createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms }),

@@ -68,7 +68,7 @@ describe('browser: second factors', () => {
   });
 
   it('registers a security key with the virtual authenticator and signs in to a relying party with it', async () => {
-    const { email, password } = await createUser(srv);
+    const { email, password } = await createUser(srv, { locale: 'de' });
     const context = await browser.newContext({ locale: 'de-DE' });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);

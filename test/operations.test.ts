@@ -229,6 +229,23 @@ describe('cli', () => {
     } finally {
       await srv.stop();
     }
+    // A user who lost both phone and backup codes: an administrator turns 2FA off for them.
+    const withTotp = await startServer({ dataDir, keysDir: path.join(dataDir, 'keys') });
+    let accountId = '';
+    try {
+      const account = (await withTotp.deps.repos.accounts.findByEmail(email))!;
+      accountId = account.id;
+      await withTotp.deps.repos.secondFactors.create({ accountId, type: 'totp', name: 'Lost phone', secret: 'v1.x.y.z' });
+      await withTotp.deps.factors.backupCodes.regenerate(accountId);
+    } finally { await withTotp.stop(); }
+    const reset = JSON.parse((await run('node', [BIN, 'user', 'reset-2fa', '--email', email], { env })).stdout);
+    expect(reset).toEqual({ email, second_factors_removed: 1, two_factor: 'off' });
+    const mails = fs.readFileSync(path.join(dataDir, 'outbox', 'emails.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(mails.at(-1)).toMatchObject({ to: email, kind: 'security_mfa_disabled' });
+    const unknown = await run('node', [BIN, 'user', 'reset-2fa', '--email', 'nobody@example.test'], { env }).catch((e) => e);
+    expect(unknown.code).toBe(2);
+    expect(accountId).toBeTruthy();
+
     const keys = JSON.parse((await run('node', [BIN, 'keys', 'rotate'], { env })).stdout);
     expect(keys.added).toHaveLength(2);
   });

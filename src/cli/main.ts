@@ -7,6 +7,10 @@ import { migrate } from '../db/migrate.ts';
 import { rotateKeys } from '../oidc/keys.ts';
 import { checkPasswordPolicy } from '../factors/password.ts';
 import { createLogger } from '../lib/logger.ts';
+import { createOutboxMailer } from '../notify/mailer.ts';
+import { emails } from '../notify/emails.ts';
+import { isLocale } from '../http/i18n.ts';
+import path from 'node:path';
 
 const USAGE = `Usage: sesame <command>
 
@@ -14,6 +18,8 @@ const USAGE = `Usage: sesame <command>
   migrate                                 apply database migrations
   keys rotate                             publish new signing keys, retire the current ones
   user create --email E --password P --name N [--given-name G] [--family-name F] [--locale L] [--zoneinfo Z]
+  user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
+                                          the user is emailed, and signs in with the password alone
   client create --name N --type web|spa|service [--redirect-uri U ...]
                 [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U]
 `;
@@ -68,6 +74,23 @@ async function run(argv: string[]): Promise<number> {
       });
       if (!account) throw new UsageError('an account with this email already exists');
       out({ id: account.id, sub: account.id, email: account.email, email_verified: account.emailVerified, name: account.name, given_name: account.givenName, family_name: account.familyName });
+    } finally { await deps.close(); }
+    return 0;
+  }
+  if (cmd === 'user' && sub === 'reset-2fa') {
+    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' } }, strict: true });
+    if (!values.email) throw new UsageError('user reset-2fa needs --email');
+    const deps = await createCoreDeps(config, { logger });
+    try {
+      const account = await deps.repos.accounts.findByEmail(values.email);
+      if (!account) throw new UsageError('no account with this email');
+      const removed = await deps.repos.secondFactors.deleteAll(account.id);
+      await deps.repos.backupCodes.deleteAll(account.id);
+      if (removed) {
+        const mailer = createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
+        await mailer.send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, { change: 'mfa_disabled', when: new Date(), link: `${config.issuer}/account/security` }));
+      }
+      out({ email: account.email, second_factors_removed: removed, two_factor: 'off' });
     } finally { await deps.close(); }
     return 0;
   }

@@ -74,9 +74,6 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
       if ((await store.getDel(enrolKey(accountId))) !== boxed) return undefined;
       return repo.create({ accountId, type: 'totp', name, secret: encrypt(encryptionKey, secret), lastStep: step });
     },
-    async hasPendingEnrolment(accountId: string) {
-      return (await store.get(enrolKey(accountId))) !== null;
-    },
   };
 }
 

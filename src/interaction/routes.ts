@@ -9,7 +9,7 @@ import type { Csrf } from '../http/csrf.ts';
 import { renderPage } from '../http/render.ts';
 import { parseForm, emailField } from '../http/forms.ts';
 import { setLocale } from '../http/locale.ts';
-import { resolveLocale } from '../http/i18n.ts';
+import { resolveLocale, isLocale } from '../http/i18n.ts';
 import type { LoginAttempt } from './login-attempt.ts';
 import type { Finisher } from './finish.ts';
 import type { SecondStep, PendingLogin } from './second-step.ts';
@@ -29,6 +29,8 @@ export interface InteractionDeps {
   loginAttempt: LoginAttempt;
   secondStep: SecondStep;
   finish: Finisher;
+  /** The account's own language, which wins over ui_locales once the password step knows who it is. */
+  accountLocale(accountId: string): Promise<string | undefined>;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -88,12 +90,22 @@ export function createInteractionRouter(deps: InteractionDeps) {
 
   const { secondStep, finish } = deps;
 
+  /** The login waiting for its second factor in this interaction, with the page in the user's language. */
+  async function pendingLogin(ctx: Ctx, details: Details): Promise<PendingLogin | undefined> {
+    const login = details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    if (login) {
+      const locale = await deps.accountLocale(login.accountId);
+      if (isLocale(locale)) setLocale(ctx, locale);
+    }
+    return login;
+  }
+
   router.get('/', async (ctx) => {
     const details = await load(ctx);
     if (!details) return;
     const app = await clientName(details);
     if (details.prompt.name === 'login') {
-      const login = await secondStep.pending(details.uid);
+      const login = await pendingLogin(ctx, details);
       if (login) {
         const choices = await secondStep.choices(login.accountId);
         const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
@@ -137,7 +149,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
     const details = await load(ctx);
     if (!details) return;
     csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    const login = details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    const login = await pendingLogin(ctx, details);
     // No password step behind this interaction: nothing to continue.
     if (!login) return renderPage(ctx, 'expired', {}, 400);
     const form = parseForm(SecondFactorForm, ctx.request.body);
@@ -157,7 +169,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
     const details = await load(ctx);
     if (!details) return;
     csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    const login = details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    const login = await pendingLogin(ctx, details);
     if (!login) return renderPage(ctx, 'expired', {}, 400);
     const form = parseForm(SecondFactorForm, ctx.request.body);
     const choice = form.ok ? secondStep.pick(await secondStep.choices(login.accountId), form.data.method, form.data.factor) : undefined;
