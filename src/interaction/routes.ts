@@ -144,19 +144,27 @@ export function createInteractionRouter(deps: InteractionDeps) {
     await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] });
   });
 
-  /** The answer to the second factor: a code (field `code`) or a WebAuthn assertion (`credential`). */
-  router.post('/second-factor', async (ctx) => {
+  /** What both second-step POSTs start with: this browser's interaction, its CSRF token, the login
+   *  waiting for its second factor, and a method the account really has. */
+  async function secondStepForm(ctx: Ctx) {
     const details = await load(ctx);
-    if (!details) return;
+    if (!details) return undefined;
     csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
     const login = await pendingLogin(ctx, details);
     // No password step behind this interaction: nothing to continue.
-    if (!login) return renderPage(ctx, 'expired', {}, 400);
+    if (!login) return void renderPage(ctx, 'expired', {}, 400);
     const form = parseForm(SecondFactorForm, ctx.request.body);
-    const choices = await secondStep.choices(login.accountId);
-    const choice = form.ok ? secondStep.pick(choices, form.data.method, form.data.factor) : undefined;
-    if (!form.ok || !choice) return renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_code' }, 400);
-    const outcome = await secondStep.verify(details.uid, login, choice, { code: form.data.code, credential: form.data.credential }, { locale: ctx.state.locale, ip: ctx.ip });
+    const choice = form.ok ? secondStep.pick(await secondStep.choices(login.accountId), form.data.method, form.data.factor) : undefined;
+    if (!form.ok || !choice) return void await renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_code' }, 400);
+    return { details, login, choice, answer: { code: form.data.code, credential: form.data.credential } };
+  }
+
+  /** The answer to the second factor: a code (field `code`) or a WebAuthn assertion (`credential`). */
+  router.post('/second-factor', async (ctx) => {
+    const step = await secondStepForm(ctx);
+    if (!step) return;
+    const { details, login, choice } = step;
+    const outcome = await secondStep.verify(details.uid, login, choice, step.answer, { locale: ctx.state.locale, ip: ctx.ip });
     if (!outcome.ok) {
       if (outcome.reason === 'session_expired') return renderPage(ctx, 'expired', {}, 400);
       return renderSecondFactor(ctx, details, login, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
@@ -166,15 +174,8 @@ export function createInteractionRouter(deps: InteractionDeps) {
 
   /** "Send a new code" (SMS). */
   router.post('/second-factor/resend', async (ctx) => {
-    const details = await load(ctx);
-    if (!details) return;
-    csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    const login = await pendingLogin(ctx, details);
-    if (!login) return renderPage(ctx, 'expired', {}, 400);
-    const form = parseForm(SecondFactorForm, ctx.request.body);
-    const choice = form.ok ? secondStep.pick(await secondStep.choices(login.accountId), form.data.method, form.data.factor) : undefined;
-    if (!choice) return renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_input' }, 400);
-    await renderSecondFactor(ctx, details, login, choice, { mode: 'resend' });
+    const step = await secondStepForm(ctx);
+    if (step) await renderSecondFactor(ctx, step.details, step.login, step.choice, { mode: 'resend' });
   });
 
   router.post('/confirm', async (ctx) => {
