@@ -172,6 +172,22 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     expect(new URL(none.url).searchParams.get('error')).toBe('login_required');
   });
 
+  it('failures are counted per account and per kind (password, second factor); a completed sign-in resets them', async () => {
+    const user = await userWithTotp();
+    const id = user.account.id;
+    const wrongPassword = await passwordStep(user.email, 'not the password at all');
+    expect(wrongPassword.page.status).toBe(401);
+    const { agent, page } = await passwordStep(user.email, user.password);
+    await agent.submit(page, { code: '000000' }, '/second-factor"');
+    const retry = await agent.submit(page, { code: 'abcdef' }, '/second-factor"');
+    expect(retry.status).toBe(401);
+    expect(await srv.deps.failures.count('password', id)).toBe(1);
+    expect(await srv.deps.failures.count('second_factor', id)).toBe(2);
+    await throughConsent(agent, await agent.submit(retry, { code: totpCode(user.secret, 0) }, '/second-factor"'));
+    expect(await srv.deps.failures.count('password', id)).toBe(0);
+    expect(await srv.deps.failures.count('second_factor', id)).toBe(0);
+  });
+
   it('acr: a relying party that asks for multi-factor gets it, or an error — never less', async () => {
     const plain = await createUser(srv);
     const mfaOnly = { acr_values: 'urn:sesame:loa:2' };

@@ -50,4 +50,4 @@ export interface SecondFactor {
 }
 
 /** The amr values that count as a second factor: "2FA done" is derived from the amr list alone. */
-export const SECOND_FACTOR_AMR = new Set(['otp', 'hwk', 'swk', 'sms', 'sc', 'user']);
+export const SECOND_FACTOR_AMR = new Set(['otp', 'hwk', 'swk', 'sms', 'sc']);
