@@ -14,6 +14,7 @@ import { createSessionGuard } from './account/session-guard.ts';
 import { createApplicationsRouter } from './account/applications-routes.ts';
 import { createHomeRouter } from './account/home-routes.ts';
 import { createSecurityRouter } from './account/security-routes.ts';
+import { createDeviceRouter } from './api/device-routes.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -27,7 +28,8 @@ export function createApp(deps: Deps): Koa<SesameState> {
     createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish, accountLocale: async (id) => (await deps.repos.accounts.findById(id))?.locale }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
     createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
-    createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms }),
+    createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms, push: deps.factors.push }),
+    createDeviceRouter({ issuer: config.issuer, store: deps.store, accounts: deps.repos.accounts, auth: deps.deviceAuth, push: deps.factors.push, security: deps.security }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

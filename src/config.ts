@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_SMS_PER_NUMBER: intFrom(5, 1, 1_000_000),
   RATE_LIMIT_SMS_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
   RATE_LIMIT_SMS_PER_IP: intFrom(20, 1, 1_000_000),
+  RATE_LIMIT_PUSH_PER_ACCOUNT: intFrom(5, 1, 1_000_000),
+  PUSH_CHALLENGE_SECONDS: intFrom(120, 1, 600),
   SMS_GATEWAY_URL: z.string().url().optional(),
   SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
   REAUTH_WINDOW_SECONDS: intFrom(300, 0, 3600),
@@ -71,7 +73,11 @@ export interface Config {
     readonly smsPerNumber: number;
     readonly smsPerAccount: number;
     readonly smsPerIp: number;
+    /** Push approval requests per account per 15 minutes (against approval fatigue). */
+    readonly pushPerAccount: number;
   };
+  /** How long a push approval request stays open. */
+  readonly pushChallengeSeconds: number;
   /** HTTP SMS gateway (JSON POST); without it, SMS go to DATA_DIR/outbox/sms.jsonl and the log. */
   readonly smsGateway?: { readonly url: string; readonly token?: string };
   readonly webauthnRpName: string;
@@ -179,7 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smsPerNumber: e.RATE_LIMIT_SMS_PER_NUMBER,
       smsPerAccount: e.RATE_LIMIT_SMS_PER_ACCOUNT,
       smsPerIp: e.RATE_LIMIT_SMS_PER_IP,
+      pushPerAccount: e.RATE_LIMIT_PUSH_PER_ACCOUNT,
     }),
+    pushChallengeSeconds: e.PUSH_CHALLENGE_SECONDS,
     smsGateway: e.SMS_GATEWAY_URL ? Object.freeze({ url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }) : undefined,
     webauthnRpName: e.WEBAUTHN_RP_NAME,
     reauthWindowSeconds: e.REAUTH_WINDOW_SECONDS,

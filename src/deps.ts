@@ -30,6 +30,11 @@ import { createTotpFactor } from './factors/totp.ts';
 import { createWebauthnFactor } from './factors/webauthn.ts';
 import { createSmsFactor } from './factors/sms.ts';
 import { createBackupCodesFactor } from './factors/backup-codes.ts';
+import { createPushFactor } from './factors/push.ts';
+import { createStorePushTransport, type PushTransport } from './notify/push-transport.ts';
+import { createDeviceAuth } from './api/device-auth.ts';
+import { emails } from './notify/emails.ts';
+import { isLocale } from './http/i18n.ts';
 import { createOutboxSms, createHttpSmsGateway, type SmsTransport } from './notify/sms.ts';
 import { createSecurityService } from './account/security-service.ts';
 import { createReauth } from './account/reauth.ts';
@@ -95,7 +100,10 @@ export interface Deps extends CoreDeps {
     webauthn: ReturnType<typeof createWebauthnFactor>;
     sms: ReturnType<typeof createSmsFactor>;
     backupCodes: ReturnType<typeof createBackupCodesFactor>;
+    push: ReturnType<typeof createPushFactor>;
   };
+  pushTransport: PushTransport;
+  deviceAuth: ReturnType<typeof createDeviceAuth>;
   secondStep: ReturnType<typeof createSecondStep>;
   finish: ReturnType<typeof createFinisher>;
   security: ReturnType<typeof createSecurityService>;
@@ -138,6 +146,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     ? createHttpSmsGateway({ url: config.smsGateway.url, token: config.smsGateway.token, logger })
     : createOutboxSms({ dir: path.join(config.dataDir, 'outbox'), logger }));
   const issuerHost = new URL(config.issuer).host;
+  const pushTransport = createStorePushTransport(store);
   const factors = {
     totp: createTotpFactor({ repo: repos.secondFactors, store, encryptionKey: config.encryptionKey, issuerName: config.webauthnRpName }),
     webauthn: createWebauthnFactor({ repo: repos.secondFactors, store, issuer: config.issuer, rpName: config.webauthnRpName, hashKey: config.hashKey }),
@@ -147,15 +156,31 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
       onSendError: (err) => logger.error({ err: String(err) }, 'SMS could not be sent'),
     }),
     backupCodes: createBackupCodesFactor({ repo: repos.backupCodes, hashKey: config.hashKey }),
+    push: createPushFactor({
+      repo: repos.secondFactors, store, limiter, failures, transport: pushTransport,
+      encryptionKey: config.encryptionKey, hashKey: config.hashKey, issuer: config.issuer,
+      challengeSeconds: config.pushChallengeSeconds, perAccount: config.rateLimits.pushPerAccount,
+      async onNotMe(accountId, challenge) {
+        const account = await repos.accounts.findById(accountId);
+        if (!account) return;
+        await mailer.send(emails.pushDenied(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, {
+          app: challenge.app, browser: challenge.browser, ip: challenge.ip, when: new Date(challenge.created_at), link: `${config.issuer}/account/security`,
+        }));
+      },
+    }),
   };
+  const deviceAuth = createDeviceAuth({ repo: repos.secondFactors, store, issuer: config.issuer });
   // The login's second step knows factors only through their common interface.
   const secondStep = createSecondStep({
     store, repo: repos.secondFactors, limiter, failures,
-    factors: [factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
+    factors: [factors.push, factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
     limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
   });
   const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures });
-  const security = createSecurityService({ repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer });
+  const security = createSecurityService({
+    repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer,
+    onDeviceRemoved: (id) => factors.push.removed(id),
+  });
   const reauth = createReauth({ provider, store, password: core.password, limiter, failures, config });
 
   return {
@@ -170,6 +195,8 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     sms,
     failures,
     factors,
+    pushTransport,
+    deviceAuth,
     secondStep,
     finish,
     security,

@@ -13,6 +13,14 @@ export type ErrorCode =
   | 'common_password'
   | 'link_invalid'
   | 'session_expired'
+  | 'device_auth_required'
+  | 'device_not_linked'
+  | 'replayed_request'
+  | 'enrolment_invalid'
+  | 'challenge_not_found'
+  | 'challenge_expired'
+  | 'already_decided'
+  | 'wrong_number'
   | 'internal';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -28,6 +36,14 @@ const STATUS: Record<ErrorCode, number> = {
   common_password: 400,
   link_invalid: 400,
   session_expired: 400,
+  device_auth_required: 401,
+  device_not_linked: 401,
+  replayed_request: 401,
+  enrolment_invalid: 400,
+  challenge_not_found: 404,
+  challenge_expired: 410,
+  already_decided: 409,
+  wrong_number: 400,
   internal: 500,
 };
 

@@ -18,6 +18,8 @@ import type { SecurityService } from './security-service.ts';
 import type { TotpFactor } from '../factors/totp.ts';
 import type { WebauthnFactor } from '../factors/webauthn.ts';
 import { parseMobile, maskPhone, SMS_COUNTRIES, type SmsFactor } from '../factors/sms.ts';
+import type { PushFactor } from '../factors/push.ts';
+import QRCode from 'qrcode';
 import { AppError } from '../errors.ts';
 
 const BASE = '/account/security';
@@ -26,6 +28,7 @@ const TotpForm = z.object({ name: nameOf, code: z.string().trim().min(1).max(20)
 const WebauthnForm = z.object({ name: nameOf, credential: z.string().min(1).max(65_536) });
 const SmsForm = z.object({ name: nameOf, country: z.string().max(2).optional(), phone: z.string().trim().min(1).max(40) });
 const CodeForm = z.object({ code: z.string().trim().min(1).max(20) });
+const RenameForm = z.object({ name: nameOf });
 const PasswordForm = z.object({ password: z.string().min(1).max(1024), return: z.string().max(200).optional() });
 
 export interface SecurityDeps {
@@ -36,13 +39,14 @@ export interface SecurityDeps {
   totp: TotpFactor;
   webauthn: WebauthnFactor;
   sms: SmsFactor;
+  push: PushFactor;
 }
 
 /** The country pre-selected for a national number, from the user's language. */
 const COUNTRY_FOR_LOCALE: Record<string, string> = { fr: 'FR', de: 'DE', it: 'CH', es: 'CH', en: 'CH' };
 
 export function createSecurityRouter(deps: SecurityDeps) {
-  const { csrf, guard, reauth, security, totp, webauthn, sms } = deps;
+  const { csrf, guard, reauth, security, totp, webauthn, sms, push } = deps;
   const router = new Router<SesameState>({ prefix: BASE });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '128kb' }), guard.require);
   // Every change is a POST with the form's CSRF token, checked before anything else (even sudo mode).
@@ -150,6 +154,34 @@ export function createSecurityRouter(deps: SecurityDeps) {
       return renderPage(ctx, 'security-sms-code', { masked: maskPhone(pending.e164), resend: { name: pending.name, country: '', phone: pending.e164 }, error: 'invalid_code' }, 400);
     }
     await enrolled(ctx, row);
+  });
+
+  // kAuth app: a QR code with a single-use enrolment link; the page watches for the device to link.
+  router.get('/push/new', fresh, async (ctx) => {
+    const { url, enrolmentId } = await push.beginEnrolment(accountOf(ctx).id);
+    const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+    renderPage(ctx, 'security-push', { url, enrolmentId, qrSvg });
+  });
+  router.get('/push/enrolments/:id', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await push.enrolmentStatus(accountOf(ctx).id, String(ctx.params.id));
+  });
+  router.get('/push/enrolments/:id/done', async (ctx) => {
+    const codes = await push.takeEnrolmentCodes(accountOf(ctx).id, String(ctx.params.id));
+    if (codes) return showBackupCodes(ctx, codes, true);
+    seeOther(ctx, `${BASE}?done=added`);
+  });
+
+  router.get('/factors/:id/rename', fresh, async (ctx) => {
+    const factor = await ownFactor(ctx);
+    renderPage(ctx, 'security-rename', { factor, values: { name: factor.name } });
+  });
+  router.post('/factors/:id/rename', fresh, async (ctx) => {
+    const factor = await ownFactor(ctx);
+    const form = parseForm(RenameForm, body(ctx));
+    if (!form.ok) return renderPage(ctx, 'security-rename', { factor, values: form.values, error: 'name_required' }, 400);
+    await security.rename(accountOf(ctx), factor, form.data.name);
+    seeOther(ctx, `${BASE}?done=renamed`);
   });
 
   router.post('/factors/:id/default', async (ctx) => {

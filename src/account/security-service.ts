@@ -20,7 +20,11 @@ export interface FactorView {
   createdAt: Date;
 }
 
-export function createSecurityService(deps: { repo: SecondFactorsRepo; backupCodes: BackupCodesFactor; sms: SmsFactor; mailer: Mailer; issuer: string }) {
+export function createSecurityService(deps: {
+  repo: SecondFactorsRepo; backupCodes: BackupCodesFactor; sms: SmsFactor; mailer: Mailer; issuer: string;
+  /** A linked device was removed: it is told, and its requests are refused from now on. */
+  onDeviceRemoved(deviceId: string): Promise<void>;
+}) {
   const { repo, backupCodes, mailer } = deps;
 
   async function notify(account: Account, change: SecurityChange, factor?: { type: string; name: string }) {
@@ -51,6 +55,7 @@ export function createSecurityService(deps: { repo: SecondFactorsRepo; backupCod
     async remove(account: Account, factor: SecondFactorRow): Promise<'removed' | 'disabled' | 'gone'> {
       const left = await repo.delete(account.id, factor.id);
       if (left === undefined) return 'gone';
+      if (factor.type === 'push') await deps.onDeviceRemoved(factor.id);
       if (left === 0) {
         await backupCodes.deleteAll(account.id);
         await notify(account, 'mfa_disabled', factor);
@@ -60,14 +65,18 @@ export function createSecurityService(deps: { repo: SecondFactorsRepo; backupCod
       return 'removed';
     },
     async disable(account: Account): Promise<boolean> {
-      const n = await repo.deleteAll(account.id);
+      const removed = await repo.deleteAll(account.id);
       await backupCodes.deleteAll(account.id);
-      if (n) await notify(account, 'mfa_disabled');
-      return n > 0;
+      for (const f of removed) if (f.type === 'push') await deps.onDeviceRemoved(f.id);
+      if (removed.length) await notify(account, 'mfa_disabled');
+      return removed.length > 0;
     },
     async setDefault(account: Account, factor: SecondFactorRow): Promise<void> {
       if (factor.isDefault) return;
       if (await repo.setDefault(account.id, factor.id)) await notify(account, 'default_changed', factor);
+    },
+    async rename(account: Account, factor: SecondFactorRow, name: string): Promise<void> {
+      await repo.rename(account.id, factor.id, name);
     },
     async regenerateBackupCodes(account: Account): Promise<string[] | undefined> {
       if ((await repo.count(account.id)) === 0) return undefined;

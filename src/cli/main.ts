@@ -11,6 +11,7 @@ import { createOutboxMailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
 import { isLocale } from '../http/i18n.ts';
 import path from 'node:path';
+import { deviceCli, DEVICE_USAGE } from './device.ts';
 
 const USAGE = `Usage: sesame <command>
 
@@ -22,7 +23,7 @@ const USAGE = `Usage: sesame <command>
                                           the user is emailed, and signs in with the password alone
   client create --name N --type web|spa|service [--redirect-uri U ...]
                 [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U]
-`;
+${DEVICE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -38,6 +39,8 @@ async function run(argv: string[]): Promise<number> {
     await serve();
     return -1; // keep running
   }
+  // The reference device is a client of the public API: no configuration, no database.
+  if (cmd === 'device') return deviceCli([sub ?? '', ...rest].filter(Boolean), out, (m) => new UsageError(m));
   const config = loadConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
 
@@ -84,7 +87,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       const account = await deps.repos.accounts.findByEmail(values.email);
       if (!account) throw new UsageError('no account with this email');
-      const removed = await deps.repos.secondFactors.deleteAll(account.id);
+      const removed = (await deps.repos.secondFactors.deleteAll(account.id)).length;
       await deps.repos.backupCodes.deleteAll(account.id);
       if (removed) {
         const mailer = createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });

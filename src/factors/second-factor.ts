@@ -13,6 +13,9 @@ export interface Ceremony {
   ip: string;
   /** The enrolled factor chosen, where a method has several that differ (SMS numbers). */
   factorId?: string;
+  /** What the user is signing in to, and with what browser (shown on a push approval request). */
+  app?: string;
+  userAgent?: string;
 }
 
 /** What the user sent back: a typed code, or a WebAuthn assertion (JSON). */
@@ -47,7 +50,13 @@ export interface SecondFactor {
   challenge?(ceremony: Ceremony, opts: { mode: ChallengeMode }): Promise<ChallengeResult>;
   /** True only for a valid, unused answer; single-use is enforced by one atomic write. */
   verify(ceremony: Ceremony, answer: FactorAnswer): Promise<boolean>;
+  /** The amr values a successful answer adds, when they depend on the answer (default: [amr]). */
+  amrFor?(answer: FactorAnswer): readonly string[];
+  /** For factors answered elsewhere (push approval): where the challenge stands, for the waiting page. */
+  poll?(ceremony: Ceremony): Promise<PollStatus>;
 }
+
+export type PollStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 /** The amr values that count as a second factor: "2FA done" is derived from the amr list alone. */
 export const SECOND_FACTOR_AMR = new Set(['otp', 'hwk', 'swk', 'sms', 'sc']);

@@ -15,17 +15,20 @@ export function normalizeCode(code: string | undefined): string {
   return (code ?? '').replace(/[\s-]/g, '');
 }
 
+/** The RFC 6238 time step a code belongs to, within ±1 step of `nowMs` (§5.2 network delay), or
+ *  undefined. SHA-1, 6 digits, 30 s: what every authenticator app (and the kAuth app) uses. */
+export async function matchTotpStep(secret: string, code: string, nowMs: number): Promise<number | undefined> {
+  if (!new RegExp(`^\\d{${DIGITS}}$`).test(code)) return undefined;
+  const result = await verifyOtp({ secret, token: code, period: PERIOD, digits: DIGITS, algorithm: 'sha1', epoch: Math.floor(nowMs / 1000), epochTolerance: PERIOD });
+  return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+}
+
 export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; encryptionKey: Buffer; issuerName: string; now?: () => number }) {
   const { repo, store, encryptionKey } = deps;
   const now = deps.now ?? Date.now;
   const enrolKey = (accountId: string) => `totp-enrol:${accountId}`;
 
-  /** The time step the code belongs to, within ±1 step of now (RFC 6238 §5.2 network delay), or undefined. */
-  async function matchStep(secret: string, code: string): Promise<number | undefined> {
-    if (!new RegExp(`^\\d{${DIGITS}}$`).test(code)) return undefined;
-    const result = await verifyOtp({ secret, token: code, period: PERIOD, digits: DIGITS, algorithm: 'sha1', epoch: Math.floor(now() / 1000), epochTolerance: PERIOD });
-    return result.valid && 'timeStep' in result ? result.timeStep : undefined;
-  }
+  const matchStep = (secret: string, code: string) => matchTotpStep(secret, code, now());
 
   const factor = {
     id: 'totp',

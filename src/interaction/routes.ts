@@ -79,7 +79,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
     if (!current) return renderPage(ctx, 'expired', {}, 400);
     let challenge: Record<string, unknown> = {};
     let error = extra.error;
-    const prepared = await secondStep.challenge(details.uid, login, current, { locale: ctx.state.locale, ip: ctx.ip, mode: extra.mode ?? (extra.error ? 'retry' : 'open') });
+    const prepared = await secondStep.challenge(details.uid, login, current, { locale: ctx.state.locale, ip: ctx.ip, mode: extra.mode ?? (extra.error ? 'retry' : 'open'), app, userAgent: ctx.get('User-Agent') });
     if (prepared.ok) challenge = prepared.view;
     else {
       error = prepared.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable';
@@ -172,7 +172,24 @@ export function createInteractionRouter(deps: InteractionDeps) {
     await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr });
   });
 
-  /** "Send a new code" (SMS). */
+  /** Where a push approval stands, for the waiting page's script (JSON). */
+  router.get('/second-factor/status', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    let details: Details;
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      ctx.body = { status: 'expired' };
+      return;
+    }
+    const login = details.uid === ctx.params.uid && details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
+    if (!login) { ctx.body = { status: 'expired' }; return; }
+    const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
+    const choice = secondStep.pick(await secondStep.choices(login.accountId), method, typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined);
+    ctx.body = { status: choice ? await secondStep.poll(details.uid, login, choice) : 'expired' };
+  });
+
+  /** "Send a new code" (SMS), "Send a new request" (push). */
   router.post('/second-factor/resend', async (ctx) => {
     const step = await secondStepForm(ctx);
     if (step) await renderSecondFactor(ctx, step.details, step.login, step.choice, { mode: 'resend' });

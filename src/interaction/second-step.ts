@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { SecondFactorsRepo } from '../db/repositories/second-factors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { FailureCounter } from '../factors/failure-counter.ts';
-import type { SecondFactor, MethodChoice, MethodId, FactorAnswer, ChallengeResult, ChallengeMode } from '../factors/second-factor.ts';
+import type { SecondFactor, MethodChoice, MethodId, FactorAnswer, ChallengeResult, ChallengeMode, PollStatus } from '../factors/second-factor.ts';
 import type { Locale } from '../http/i18n.ts';
 
 export interface PendingLogin { accountId: string; amr: string[] }
@@ -48,10 +48,16 @@ export function createSecondStep(deps: {
       if (!method) return choices[0];
       return choices.find((c) => c.method === method && (c.factorId === undefined || c.factorId === factorId));
     },
-    async challenge(uid: string, login: PendingLogin, choice: MethodChoice, ctx: { locale: Locale; ip: string; mode: ChallengeMode }): Promise<ChallengeResult> {
+    async challenge(uid: string, login: PendingLogin, choice: MethodChoice, ctx: { locale: Locale; ip: string; mode: ChallengeMode; app?: string; userAgent?: string }): Promise<ChallengeResult> {
       const factor = registry.get(choice.method);
       if (!factor?.challenge) return { ok: true, view: {} };
-      return factor.challenge({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, { mode: ctx.mode });
+      return factor.challenge({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId, app: ctx.app, userAgent: ctx.userAgent }, { mode: ctx.mode });
+    },
+    /** Where an asynchronous factor (push approval) stands, for the waiting page. */
+    async poll(uid: string, login: PendingLogin, choice: MethodChoice): Promise<PollStatus> {
+      const factor = registry.get(choice.method);
+      if (!factor?.poll) return 'pending';
+      return factor.poll({ accountId: login.accountId, key: uid, locale: 'en', ip: '', factorId: choice.factorId });
     },
     async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale; ip: string }): Promise<StepOutcome> {
       const factor = registry.get(choice.method);
@@ -71,7 +77,7 @@ export function createSecondStep(deps: {
       if (!raw) return { ok: false, reason: 'session_expired' };
       const spent = JSON.parse(raw) as PendingLogin;
       if (spent.accountId !== login.accountId) return { ok: false, reason: 'session_expired' };
-      return { ok: true, accountId: spent.accountId, amr: [...new Set([...spent.amr, factor.amr])] };
+      return { ok: true, accountId: spent.accountId, amr: [...new Set([...spent.amr, ...(factor.amrFor?.(answer) ?? [factor.amr])])] };
     },
   };
 }

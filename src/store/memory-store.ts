@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Store } from './store.ts';
 
 interface Entry { value: string | Set<string>; expiresAt: number }
@@ -10,6 +11,8 @@ export function createMemoryStore(now: () => number = Date.now): Store {
     if (e && e.expiresAt <= now()) { map.delete(key); return undefined; }
     return e;
   };
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
   const sweep = setInterval(() => {
     const t = now();
     for (const [k, e] of map) if (e.expiresAt <= t) map.delete(k);
@@ -47,7 +50,13 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       await this.sAdd(indexKey, key, Math.max(ttl, 60));
     },
     async sMembers(key) { const e = live(key); return e?.value instanceof Set ? [...e.value] : []; },
+    async sRem(key, member) { const e = live(key); if (e?.value instanceof Set) e.value.delete(member); },
+    async publish(channel, message) { bus.emit(channel, message); },
+    async subscribe(channel, handler) {
+      bus.on(channel, handler);
+      return async () => { bus.off(channel, handler); };
+    },
     async ping() {},
-    async close() { clearInterval(sweep); map.clear(); },
+    async close() { clearInterval(sweep); map.clear(); bus.removeAllListeners(); },
   };
 }

@@ -6,6 +6,16 @@ export async function createRedisStore(url: string, prefix = 'sesame:'): Promise
   client.on('error', () => { /* reconnects by itself; commands fail loudly meanwhile */ });
   await client.connect();
   const k = (key: string) => prefix + key;
+  // Subscriptions need a connection of their own, opened at the first one.
+  let subscriber: ReturnType<typeof client.duplicate> | undefined;
+  const subscriberReady = async () => {
+    if (!subscriber) {
+      subscriber = client.duplicate();
+      subscriber.on('error', () => {});
+      await subscriber.connect();
+    }
+    return subscriber;
+  };
 
   return {
     async get(key) { return client.get(k(key)); },
@@ -33,7 +43,18 @@ export async function createRedisStore(url: string, prefix = 'sesame:'): Promise
         .exec();
     },
     async sMembers(key) { return client.sMembers(k(key)); },
+    async sRem(key, member) { await client.sRem(k(key), member); },
+    async publish(channel, message) { await client.publish(k(channel), message); },
+    async subscribe(channel, handler) {
+      const sub = await subscriberReady();
+      const listener = (message: string) => handler(message);
+      await sub.subscribe(k(channel), listener);
+      return async () => { await sub.unsubscribe(k(channel), listener).catch(() => {}); };
+    },
     async ping() { await client.ping(); },
-    async close() { await client.quit(); },
+    async close() {
+      if (subscriber) await subscriber.quit().catch(() => {});
+      await client.quit();
+    },
   };
 }

@@ -14,6 +14,11 @@ export interface Store {
   /** set(key) and sAdd(indexKey, key) in one round trip (token writes on the hot path). */
   setIndexed(key: string, value: string, ttlSeconds: number, indexKey: string): Promise<void>;
   sMembers(key: string): Promise<string[]>;
+  sRem(key: string, member: string): Promise<void>;
+  /** Fire-and-forget messages to every node (Redis pub/sub; in-process on the embedded default). */
+  publish(channel: string, message: string): Promise<void>;
+  /** Returns the function that stops the subscription. */
+  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

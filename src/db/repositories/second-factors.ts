@@ -71,9 +71,20 @@ export function createSecondFactorsRepo(db: Db) {
         return rest.length;
       });
     },
-    async deleteAll(accountId: string): Promise<number> {
-      const rows = await db.delete(secondFactors).where(eq(secondFactors.accountId, accountId)).returning({ id: secondFactors.id });
-      return rows.length;
+    /** Deletes every factor of the account; returns what was deleted (linked devices are told). */
+    async deleteAll(accountId: string): Promise<{ id: string; type: FactorType }[]> {
+      return db.delete(secondFactors).where(eq(secondFactors.accountId, accountId)).returning({ id: secondFactors.id, type: secondFactors.type });
+    },
+    async rename(accountId: string, id: string, name: string): Promise<boolean> {
+      if (!UUID.test(id)) return false;
+      const rows = await db.update(secondFactors).set({ name }).where(and(eq(secondFactors.id, id), eq(secondFactors.accountId, accountId))).returning({ id: secondFactors.id });
+      return rows.length === 1;
+    },
+    /** A linked kAuth device by its id (the device API knows no account). */
+    async findDevice(id: string): Promise<SecondFactorRow | undefined> {
+      if (!UUID.test(id)) return undefined;
+      const [row] = await db.select().from(secondFactors).where(and(eq(secondFactors.id, id), eq(secondFactors.type, 'push'))).limit(1);
+      return row;
     },
     async setDefault(accountId: string, id: string): Promise<boolean> {
       if (!UUID.test(id)) return false;

@@ -1,0 +1,116 @@
+// The kAuth device API (/1/devices): linking, pending approval requests, decisions, and a
+// Server-Sent Events stream. JSON in and out; every call but linking is signed by the device key.
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { z } from 'zod';
+import type { SesameState, Ctx } from '../http/context.ts';
+import type { Store } from '../store/store.ts';
+import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import type { SecondFactorRow } from '../db/repositories/second-factors.ts';
+import type { DeviceAuth } from './device-auth.ts';
+import type { PushFactor } from '../factors/push.ts';
+import type { SecurityService } from '../account/security-service.ts';
+import { deviceChannel, type DeviceEvent } from '../notify/push-transport.ts';
+import { AppError } from '../errors.ts';
+
+const EnrolBody = z.object({ request: z.string().min(20).max(8192) });
+const DecisionBody = z.object({
+  decision: z.enum(['approve', 'deny']),
+  number: z.number().int().min(0).max(999).optional(),
+  not_me: z.boolean().optional(),
+});
+const HEARTBEAT_MS = 15_000;
+
+export function createDeviceRouter(deps: { issuer: string; store: Store; accounts: AccountsRepo; auth: DeviceAuth; push: PushFactor; security: SecurityService }) {
+  const { issuer, store, auth, push } = deps;
+  const router = new Router<SesameState>({ prefix: '/1/devices' });
+  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
+  // Always JSON here, with a stable error code; the message in the request's language.
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const e = err instanceof AppError ? err
+        : err && typeof err === 'object' && 'status' in err && typeof err.status === 'number' && err.status < 500 ? new AppError('invalid_input') : undefined;
+      if (!e) throw err;
+      ctx.status = e.status;
+      ctx.body = { error: e.code, message: ctx.state.t(`errors.${e.code}`) };
+    }
+  });
+
+  const device = (ctx: Ctx): Promise<SecondFactorRow> => auth.authenticate(ctx.method, `${issuer}${ctx.path}`, ctx.get('Authorization'));
+  const parse = <S extends z.ZodType>(schema: S, body: unknown): z.output<S> => {
+    const r = schema.safeParse(body);
+    if (!r.success) throw new AppError('invalid_input');
+    return r.data;
+  };
+
+  router.post('/enrol/:token', async (ctx) => {
+    const { request } = parse(EnrolBody, ctx.request.body);
+    const claimed = await auth.verifyEnrolment(request);
+    const linked = await push.completeEnrolment(String(ctx.params.token), claimed);
+    if (!linked) throw new AppError('enrolment_invalid');
+    const account = (await deps.accounts.findById(linked.row.accountId))!;
+    const codes = await deps.security.added(account, linked.row);
+    await push.markLinked(account.id, linked.enrolmentId, linked.row.id, codes);
+    ctx.status = 201;
+    ctx.body = {
+      device_id: linked.row.id,
+      name: linked.row.name,
+      account: account.email,
+      issuer,
+      api: `${issuer}/1/devices`,
+      totp: { secret: linked.seed, algorithm: 'SHA1', digits: 6, period: 30 },
+    };
+  });
+
+  router.get('/me', async (ctx) => {
+    const d = await device(ctx);
+    const account = await deps.accounts.findById(d.accountId);
+    ctx.body = { device_id: d.id, name: d.name, account: account?.email, linked_at: d.createdAt.toISOString() };
+  });
+
+  router.get('/challenges', async (ctx) => {
+    const d = await device(ctx);
+    ctx.body = { challenges: await push.pendingFor(d) };
+  });
+
+  router.post('/challenges/:id', async (ctx) => {
+    const d = await device(ctx);
+    const body = parse(DecisionBody, ctx.request.body);
+    const outcome = await push.decide(d, String(ctx.params.id), { approve: body.decision === 'approve', number: body.number, notMe: body.not_me });
+    if (outcome === 'not_found') throw new AppError('challenge_not_found');
+    if (outcome === 'expired') throw new AppError('challenge_expired');
+    if (outcome === 'already_decided') throw new AppError('already_decided');
+    if (outcome === 'wrong_number') throw new AppError('wrong_number');
+    ctx.body = { status: outcome };
+  });
+
+  /** Server-Sent Events: open requests at once, then each new one as it is made, "decided" when
+   *  another device answered, and "removed" (then the end) when the user unlinks this device. */
+  router.get('/events', async (ctx) => {
+    const d = await device(ctx);
+    const stream = new PassThrough();
+    const send = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const unsubscribe = await store.subscribe(deviceChannel(d.id), (message) => {
+      const ev = JSON.parse(message) as DeviceEvent;
+      send(ev.type, ev.type === 'challenge' ? ev.challenge : ev);
+      if (ev.type === 'removed') stream.end();
+    });
+    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const stop = () => { clearInterval(heartbeat); void unsubscribe(); };
+    stream.on('close', stop);
+    ctx.req.on('close', () => stream.end());
+    ctx.req.socket.setTimeout(0);
+    ctx.status = 200;
+    ctx.set('Content-Type', 'text/event-stream; charset=utf-8');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.body = stream;
+    stream.write(': connected\n\n');
+    for (const ch of await push.pendingFor(d)) send('challenge', ch);
+  });
+
+  return router;
+}

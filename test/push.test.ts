@@ -1,0 +1,208 @@
+// kAuth push approval through HTTP with the reference device client: linking from the Security
+// page, number matching, the device API's signatures, and the attacks the issue names.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
+import { signInToAccount, redeem } from './helpers/mfa.ts';
+import { DeviceClient, DeviceApiError } from '../src/device/client.ts';
+
+const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
+const numberOn = (page: Page) => Number(page.body.match(/<p class="push-number" id="push-number">(\d+)<\/p>/)![1]);
+const apiError = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => (e instanceof DeviceApiError ? { status: e.status, error: e.body.error } : Promise.reject(e)));
+
+async function linkDevice(srv: TestServer, agent: Agent, name = 'Pixel 9') {
+  const page = await agent.go('/account/security/push/new');
+  expect(page.body).toContain('<svg');
+  const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
+  const enrolmentId = page.body.match(/data-poll="\/account\/security\/push\/enrolments\/([\w-]+)"/)![1]!;
+  const status = async () => JSON.parse((await agent.go(`/account/security/push/enrolments/${enrolmentId}`)).body) as { status: string };
+  expect((await status()).status).toBe('pending');
+  const device = await DeviceClient.link(url, name);
+  expect((await status()).status).toBe('linked');
+  return { device, url, enrolmentId, done: await agent.go(`/account/security/push/enrolments/${enrolmentId}/done`) };
+}
+
+describe.each(storageModes())('push (%s storage)', (mode) => {
+  let srv: TestServer;
+  let web: Awaited<ReturnType<typeof createClient>>;
+  beforeAll(async () => {
+    srv = await startServer({ mode });
+    web = await createClient(srv, { type: 'web', name: 'Example Blog' });
+  });
+  afterAll(async () => { await srv?.stop(); });
+
+  async function userWithDevice(locale = 'en') {
+    const user = await createUser(srv, { locale });
+    const agent = new Agent(srv.url);
+    await signInToAccount(srv, agent, user.email, user.password);
+    return { ...user, agent, ...(await linkDevice(srv, agent)) };
+  }
+  async function pushPage(email: string, password: string) {
+    const agent = new Agent(srv.url, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36' });
+    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
+    const login = await agent.go(`/authorize?${q}`);
+    const page = await agent.submit(login, { email, password }, '/login');
+    expect(page.body).toContain('id="push-number"');
+    const uid = new URL(login.url).pathname.split('/')[2]!;
+    const status = async () => (JSON.parse((await agent.go(`/interaction/${uid}/second-factor/status?method=push`)).body) as { status: string }).status;
+    return { agent, page, uid, status, number: numberOn(page) };
+  }
+
+  it('links a device from the Security page (single-use link), then a sign-in approved with the number: amr pwd+swk+mfa', async () => {
+    const user = await userWithDevice();
+    expect(user.done.body).toContain('id="codes"'); // first method: backup codes, shown once
+    expect(await apiError(DeviceClient.link(user.url, 'Second try'))).toEqual({ status: 400, error: 'enrolment_invalid' });
+    expect(await user.device.me()).toMatchObject({ name: 'Pixel 9', account: user.email });
+
+    const login = await pushPage(user.email, user.password);
+    expect(login.number).toBeGreaterThanOrEqual(10);
+    expect(login.number).toBeLessThanOrEqual(99);
+    const [pending] = await user.device.pending();
+    expect(pending).toMatchObject({ app: 'Example Blog', browser: 'Chrome 140 on Linux', ip: '127.0.0.1', place: 'this_computer' });
+    expect(JSON.stringify(pending)).not.toContain(`"number"`); // the device must get the number from the user
+    expect(await login.status()).toBe('pending');
+    expect(await user.device.approve(pending!.id, login.number)).toEqual({ status: 'approved' });
+    expect(await login.status()).toBe('approved');
+    const consent = await login.agent.submit(login.page, {}, '/second-factor"');
+    const back = await login.agent.submit(consent, {}, '/confirm"');
+    const { claims } = await redeem(srv, web, new URL(back.url).searchParams.get('code')!);
+    expect(claims.amr).toEqual(['pwd', 'swk', 'mfa']);
+    expect(claims.acr).toBe('urn:sesame:loa:2');
+  });
+
+  it('push.wrong-number: a YES with the wrong number denies the request and counts a failure', async () => {
+    const user = await userWithDevice();
+    const login = await pushPage(user.email, user.password);
+    const [pending] = await user.device.pending();
+    const wrong = login.number === 99 ? 10 : login.number + 1;
+    expect(await apiError(user.device.approve(pending!.id, wrong))).toEqual({ status: 400, error: 'wrong_number' });
+    expect(await login.status()).toBe('denied');
+    // One try per request: the right number afterwards is too late.
+    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({ status: 409, error: 'already_decided' });
+    const refused = await login.agent.submit(login.page, {}, '/second-factor"');
+    expect(refused.status).toBe(401);
+    expect(await srv.deps.failures.count('second_factor', user.account.id)).toBe(2); // the deny, then the refused finish
+  });
+
+  it('push.replayed-approval: a captured approval request is refused, and one approval finishes one sign-in', async () => {
+    const user = await userWithDevice();
+    const first = await pushPage(user.email, user.password);
+    const [pending] = await user.device.pending();
+    const { url, init } = await user.device.sign('POST', `/challenges/${pending!.id}`, { decision: 'approve', number: first.number });
+    expect((await fetch(url, init)).status).toBe(200);
+    const replay = await fetch(url, init);
+    expect(replay.status).toBe(401);
+    expect((await replay.json() as { error: string }).error).toBe('replayed_request');
+
+    // The approval of the first sign-in is no use to a second one.
+    const second = await pushPage(user.email, user.password);
+    expect((await second.agent.submit(second.page, {}, '/second-factor"')).status).toBe(401);
+    expect(await apiError(user.device.approve(pending!.id, first.number))).toEqual({ status: 409, error: 'already_decided' });
+    const done = await first.agent.submit(first.page, {}, '/second-factor"');
+    expect(done.body).toContain('/confirm"');
+    const again = await first.agent.submit(first.page, {}, '/second-factor"');
+    expect(again.status).toBe(400); // the sign-in is finished: nothing to continue
+  });
+
+  it('a NO marked "this wasn\'t me" emails the owner in their language; the page says denied', async () => {
+    const user = await userWithDevice('it');
+    const login = await pushPage(user.email, user.password);
+    const [pending] = await user.device.pending();
+    expect(await user.device.deny(pending!.id, true)).toEqual({ status: 'denied' });
+    expect(await login.status()).toBe('denied');
+    const mail = srv.outbox().filter((m) => m.to === user.email).at(-1)!;
+    expect(mail.kind).toBe('push_denied');
+    expect(mail.subject).toBe('Qualcuno ha tentato di accedere al tuo account Sesame');
+    expect(mail.text).toContain('Chrome 140 on Linux');
+    const page = await login.agent.go(`/interaction/${login.uid}?method=push`);
+    expect(page.body).toContain('id="push-number"'); // reopening asks again
+  });
+
+  it('offline codes from the device are accepted once (amr pwd+otp)', async () => {
+    const user = await userWithDevice();
+    const login = await pushPage(user.email, user.password);
+    const code = user.device.code(1);
+    const consent = await login.agent.submit(login.page, { code }, '/second-factor"');
+    const back = await login.agent.submit(consent, {}, '/confirm"');
+    expect((await redeem(srv, web, new URL(back.url).searchParams.get('code')!)).claims.amr).toEqual(['pwd', 'otp']);
+    const second = await pushPage(user.email, user.password);
+    expect((await second.agent.submit(second.page, { code }, '/second-factor"')).status).toBe(401);
+  });
+
+  it('push.removed-device: an unlinked device is told at once, and its requests and answers are refused', async () => {
+    const user = await userWithDevice();
+    const login = await pushPage(user.email, user.password);
+    const [pending] = await user.device.pending();
+    const events: string[] = [];
+    const watching = user.device.watch((event) => events.push(event));
+    await expect.poll(() => events.length).toBeGreaterThan(0); // the open request arrives first
+    const factorId = user.device.state.deviceId;
+    const confirm = await user.agent.go(`/account/security/factors/${factorId}/remove`);
+    await user.agent.submit(confirm, { confirm_disable: 'yes' }, '/remove"');
+    await watching; // the stream ends after "removed"
+    expect(events).toEqual(['challenge', 'removed']);
+    expect(await apiError(user.device.me())).toEqual({ status: 401, error: 'device_not_linked' });
+    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({ status: 401, error: 'device_not_linked' });
+  });
+
+  it('device requests must be signed by the linked key, for this method and URL, fresh', async () => {
+    const user = await userWithDevice();
+    const other = await userWithDevice();
+    const api = `${srv.url}/1/devices`;
+    const unsigned = await fetch(`${api}/me`, { headers: { accept: 'application/json' } });
+    expect(unsigned.status).toBe(401);
+    // Another device's key claiming this device's id.
+    const impostor = new DeviceClient({ ...other.device.state, deviceId: user.device.state.deviceId });
+    expect(await apiError(impostor.me())).toEqual({ status: 401, error: 'device_auth_required' });
+    // A signature for another URL.
+    const forOther = await user.device.sign('GET', '/challenges');
+    expect((await fetch(`${api}/me`, forOther.init)).status).toBe(401);
+  });
+});
+
+describe('push limits and expiry', () => {
+  let srv: TestServer;
+  let web: Awaited<ReturnType<typeof createClient>>;
+  beforeAll(async () => {
+    srv = await startServer({ env: { PUSH_CHALLENGE_SECONDS: '1', RATE_LIMIT_PUSH_PER_ACCOUNT: '3' } });
+    web = await createClient(srv, { type: 'web' });
+  });
+  afterAll(async () => { await srv?.stop(); });
+
+  async function setup() {
+    const user = await createUser(srv);
+    const agent = new Agent(srv.url);
+    await signInToAccount(srv, agent, user.email, user.password);
+    const { device } = await linkDevice(srv, agent);
+    const browser = new Agent(srv.url);
+    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
+    const login = await browser.go(`/authorize?${q}`);
+    const page = await browser.submit(login, { email: user.email, password: user.password }, '/login');
+    return { user, device, browser, page, uid: new URL(login.url).pathname.split('/')[2]! };
+  }
+
+  it('push.expired-challenge: after about two minutes (here 1 s) a YES is refused and the page says so', async () => {
+    const { device, browser, page, uid } = await setup();
+    const [pending] = await device.pending();
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(await apiError(device.approve(pending!.id, numberOn(page)))).toEqual({ status: 410, error: 'challenge_expired' });
+    expect(JSON.parse((await browser.go(`/interaction/${uid}/second-factor/status?method=push`)).body)).toEqual({ status: 'expired' });
+    expect(await device.pending()).toEqual([]);
+    const refused = await browser.submit(page, {}, '/second-factor"');
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('data-state="expired"');
+  });
+
+  it('push.fatigue-limit: approval requests per account are capped; the page says to wait', async () => {
+    const { device, browser, page } = await setup();
+    let last = page;
+    for (let i = 0; i < 5; i++) last = await browser.submit(last, {}, '/second-factor/resend"');
+    expect(last.status).toBe(429);
+    expect(alert(last)).toBe('Too many attempts. Please wait a few minutes and try again.');
+    const seen = new Set<string>();
+    // Each request stays open 1 s here: count what reached the device over the whole run.
+    for (const id of await srv.deps.store.sMembers(`push-pending:${device.state.deviceId}`)) seen.add(id);
+    expect(seen.size).toBeLessThanOrEqual(3);
+    expect(seen.size).toBeGreaterThanOrEqual(1);
+  });
+});
