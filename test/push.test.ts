@@ -206,3 +206,42 @@ describe('push limits and expiry', () => {
     expect(seen.size).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('sesame device (the reference client on the command line)', () => {
+  let srv: TestServer;
+  beforeAll(async () => { srv = await startServer(); });
+  afterAll(async () => { await srv?.stop(); });
+
+  it('links, lists, approves with the number, shows offline codes; errors are JSON with exit code 1', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const run = promisify(execFile);
+    const file = path.join(srv.dataDir, 'phone.json');
+    const device = async (...args: string[]) => JSON.parse((await run('node', [path.resolve('src/bin/sesame.js'), 'device', ...args, '--file', file])).stdout);
+
+    const web = await createClient(srv, { type: 'web' });
+    const user = await createUser(srv);
+    const agent = new Agent(srv.url);
+    await signInToAccount(srv, agent, user.email, user.password);
+    const page = await agent.go('/account/security/push/new');
+    const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
+    expect(await device('link', url, '--name', 'CLI phone')).toMatchObject({ name: 'CLI phone', account: user.email });
+    expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600');
+    expect(await device('whoami')).toMatchObject({ name: 'CLI phone', account: user.email });
+
+    const browser = new Agent(srv.url);
+    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
+    const second = await browser.submit(await browser.go(`/authorize?${q}`), { email: user.email, password: user.password }, '/login');
+    const { challenges } = await device('pending');
+    expect(challenges).toHaveLength(1);
+    expect(await device('approve', challenges[0].id, '--number', String(numberOn(second)))).toEqual({ status: 'approved' });
+    expect((await browser.submit(second, {}, '/second-factor"')).body).toContain('/confirm"');
+    expect((await device('code')).code).toMatch(/^\d{6}$/);
+
+    const again = await run('node', [path.resolve('src/bin/sesame.js'), 'device', 'approve', challenges[0].id, '--number', '1', '--file', file]).catch((e) => e);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr)).toMatchObject({ status: 409, error: 'already_decided' });
+  });
+});

@@ -1,7 +1,6 @@
 // `sesame` — the command line, using the same DATA_DIR / DATABASE_URL as the server. JSON on stdout.
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config.ts';
-import { createCoreDeps } from '../deps.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { rotateKeys } from '../oidc/keys.ts';
@@ -43,6 +42,8 @@ async function run(argv: string[]): Promise<number> {
   if (cmd === 'device') return deviceCli([sub ?? '', ...rest].filter(Boolean), out, (m) => new UsageError(m));
   const config = loadConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  // Loaded on demand: `sesame device …` and `sesame help` need none of it.
+  const { createCoreDeps } = await import('../deps.ts');
 
   if (cmd === 'migrate') {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
