@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
-import { signInToAccount, enrolTotp, totpCode, answerWith, redeem, awayFromStepBoundary } from './helpers/mfa.ts';
+import { signInToAccount, signedInUser, enrolTotp, totpCode, redeem, awayFromStepBoundary, passwordStep as passwordStepFor } from './helpers/mfa.ts';
 
 /** The consent page comes after a completed sign-in for a third-party site: allow it. */
 async function throughConsent(agent: Agent, page: Page): Promise<Page> {
@@ -25,21 +25,10 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
 
   /** A user with an authenticator app enrolled through the Security page. */
   async function userWithTotp() {
-    const user = await createUser(srv);
-    const agent = new Agent(srv.url);
-    await signInToAccount(srv, agent, user.email, user.password);
-    const totp = await enrolTotp(agent);
-    return { ...user, ...totp, agent };
+    const user = await signedInUser(srv);
+    return { ...user, ...(await enrolTotp(user.agent)) };
   }
-
-  /** The password step of a fresh login, stopping at the second-factor page. */
-  async function passwordStep(email: string, password: string, extra: Record<string, string> = {}) {
-    const agent = new Agent(srv.url);
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid email', state: 's', ...extra });
-    const login = await agent.go(`/authorize?${q}`);
-    const page = await agent.submit(login, { email, password }, '/login');
-    return { agent, page, uid: new URL(login.url).pathname.split('/')[2]! };
-  }
+  const passwordStep = (email: string, password: string, extra: Record<string, string> = {}) => passwordStepFor(srv, web, email, password, { extra });
 
   it('enrolment shows a QR code and 10 backup codes once, stores the seed encrypted and the codes hashed, and emails the user', async () => {
     const { account, secret, page, backupCodes, email } = await userWithTotp();

@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
-import { signInToAccount, redeem } from './helpers/mfa.ts';
+import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/mfa.ts';
 import { DeviceClient, DeviceApiError } from '../src/device/client.ts';
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
@@ -32,18 +32,12 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
   afterAll(async () => { await srv?.stop(); });
 
   async function userWithDevice(locale = 'en') {
-    const user = await createUser(srv, { locale });
-    const agent = new Agent(srv.url);
-    await signInToAccount(srv, agent, user.email, user.password);
-    return { ...user, agent, ...(await linkDevice(srv, agent)) };
+    const user = await signedInUser(srv, { locale });
+    return { ...user, ...(await linkDevice(srv, user.agent)) };
   }
   async function pushPage(email: string, password: string) {
-    const agent = new Agent(srv.url, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36' });
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    const login = await agent.go(`/authorize?${q}`);
-    const page = await agent.submit(login, { email, password }, '/login');
+    const { agent, page, uid } = await passwordStep(srv, web, email, password, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36' } });
     expect(page.body).toContain('id="push-number"');
-    const uid = new URL(login.url).pathname.split('/')[2]!;
     const status = async () => (JSON.parse((await agent.go(`/interaction/${uid}/second-factor/status?method=push`)).body) as { status: string }).status;
     return { agent, page, uid, status, number: numberOn(page) };
   }
@@ -170,15 +164,10 @@ describe('push limits and expiry', () => {
   afterAll(async () => { await srv?.stop(); });
 
   async function setup() {
-    const user = await createUser(srv);
-    const agent = new Agent(srv.url);
-    await signInToAccount(srv, agent, user.email, user.password);
-    const { device } = await linkDevice(srv, agent);
-    const browser = new Agent(srv.url);
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    const login = await browser.go(`/authorize?${q}`);
-    const page = await browser.submit(login, { email: user.email, password: user.password }, '/login');
-    return { user, device, browser, page, uid: new URL(login.url).pathname.split('/')[2]! };
+    const user = await signedInUser(srv);
+    const { device } = await linkDevice(srv, user.agent);
+    const { agent: browser, page, uid } = await passwordStep(srv, web, user.email, user.password);
+    return { user, device, browser, page, uid };
   }
 
   it('push.expired-challenge: after about two minutes (here 1 s) a YES is refused and the page says so', async () => {

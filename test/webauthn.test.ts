@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
-import { signInToAccount, redeem } from './helpers/mfa.ts';
+import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/mfa.ts';
 import { SoftAuthenticator } from './helpers/soft-authenticator.ts';
 
 const optionsIn = (page: Page) => JSON.parse(decodeEntities(page.body.match(/data-options="([^"]*)"/)![1]!));
@@ -19,9 +19,8 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
   afterAll(async () => { await srv?.stop(); });
 
   async function userWithKey() {
-    const user = await createUser(srv);
-    const agent = new Agent(srv.url);
-    await signInToAccount(srv, agent, user.email, user.password);
+    const user = await signedInUser(srv);
+    const { agent } = user;
     const key = new SoftAuthenticator();
     const form = await agent.go('/account/security/webauthn/new');
     const options = optionsIn(form);
@@ -29,13 +28,11 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     expect(options.attestation).toBe('none');
     const done = await agent.submit(form, { name: 'YubiKey 5', credential: JSON.stringify(key.register(options, srv.url)) }, '/account/security/webauthn"');
     expect(done.body).toContain('id="codes"');
-    return { ...user, agent, key };
+    return { ...user, key };
   }
 
   async function secondFactorPage(email: string, password: string) {
-    const agent = new Agent(srv.url);
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    const page = await agent.submit(await agent.go(`/authorize?${q}`), { email, password }, '/login');
+    const { agent, page } = await passwordStep(srv, web, email, password);
     expect(page.body).toContain('data-webauthn="get"');
     return { agent, page };
   }

@@ -12,7 +12,7 @@ import type { PushTransport, PublicChallenge } from '../notify/push-transport.ts
 import { encrypt, decrypt, hmac, randomToken } from '../lib/crypto.ts';
 import { describeBrowser, describePlace } from '../lib/user-agent.ts';
 import { matchTotpStep, normalizeCode } from './totp.ts';
-import type { SecondFactor, Ceremony, PollStatus } from './second-factor.ts';
+import { oneChoiceFor, type SecondFactor, type Ceremony, type PollStatus } from './second-factor.ts';
 
 const ENROL_TTL = 10 * 60;
 const WINDOW = 15 * 60;
@@ -110,8 +110,7 @@ export function createPushFactor(deps: {
       return (await repo.list(accountId, 'push')).length > 0;
     },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
-      const devices = rows.filter((r) => r.type === 'push');
-      return devices.length ? [{ method: 'push' as const, label: devices.length === 1 ? devices[0]!.name : undefined, isDefault: devices.some((r) => r.isDefault) }] : [];
+      return oneChoiceFor(rows, 'push', 'push');
     },
     async challenge(c, opts) {
       const devices = await repo.list(c.accountId, 'push');

@@ -5,7 +5,7 @@ import QRCode from 'qrcode';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
 import { encrypt, decrypt } from '../lib/crypto.ts';
-import type { SecondFactor } from './second-factor.ts';
+import { oneChoiceFor, type SecondFactor } from './second-factor.ts';
 
 const PERIOD = 30;
 const DIGITS = 6;
@@ -37,8 +37,7 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
       return (await repo.list(accountId, 'totp')).length > 0;
     },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
-      const mine = rows.filter((r) => r.type === 'totp');
-      return mine.length ? [{ method: 'totp' as const, label: mine.length === 1 ? mine[0]!.name : undefined, isDefault: mine.some((r) => r.isDefault) }] : [];
+      return oneChoiceFor(rows, 'totp', 'totp');
     },
     async verify(ceremony, answer) {
       const code = normalizeCode(answer.code);

@@ -10,7 +10,7 @@ import {
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
 import { hmac } from '../lib/crypto.ts';
-import type { SecondFactor, Ceremony } from './second-factor.ts';
+import { oneChoiceFor, type SecondFactor, type Ceremony } from './second-factor.ts';
 
 const CHALLENGE_TTL = 5 * 60;
 
@@ -52,8 +52,7 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       return (await repo.list(accountId, 'webauthn')).length > 0;
     },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
-      const keys = rows.filter((r) => r.type === 'webauthn');
-      return keys.length ? [{ method: 'webauthn' as const, label: keys.length === 1 ? keys[0]!.name : undefined, isDefault: keys.some((r) => r.isDefault) }] : [];
+      return oneChoiceFor(rows, 'webauthn', 'webauthn');
     },
     async challenge(c) {
       const keys = await repo.list(c.accountId, 'webauthn');

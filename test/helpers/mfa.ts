@@ -3,7 +3,7 @@
 import { generateSync } from 'otplib';
 import { decodeJwt } from 'jose';
 import { expect } from 'vitest';
-import type { TestServer } from './server.ts';
+import { createUser, type TestServer } from './server.ts';
 import { Agent, decodeEntities, type Page } from './agent.ts';
 
 /** Signs in through the one login flow (answering a second factor if asked) and lands on `path`. */
@@ -47,11 +47,6 @@ export async function enrolTotp(agent: Agent, name = 'My phone'): Promise<{ secr
   return { secret, page, backupCodes: backupCodesIn(page) };
 }
 
-/** Answers the second-factor page with a code, for the method the page shows. */
-export function answerWith(agent: Agent, code: string) {
-  return (page: Page) => agent.submit(page, { code }, '/second-factor"');
-}
-
 export async function redeem(srv: TestServer, client: { clientId: string; clientSecret: string; redirectUri: string }, code: string) {
   const res = await fetch(`${srv.url}/token`, {
     method: 'POST',
@@ -61,4 +56,22 @@ export async function redeem(srv: TestServer, client: { clientId: string; client
   const body = await res.json() as { id_token: string; access_token: string };
   expect(res.status).toBe(200);
   return { ...body, claims: decodeJwt(body.id_token) as { amr?: string[]; acr?: string; sub: string } };
+}
+
+/** A user signed in to their account pages in a fresh browser (recently: changes need no password). */
+export async function signedInUser(srv: TestServer, over: Parameters<typeof createUser>[1] = {}, headers: Record<string, string> = {}) {
+  const user = await createUser(srv, over);
+  const agent = new Agent(srv.url, headers);
+  await signInToAccount(srv, agent, user.email, user.password);
+  return { ...user, agent };
+}
+
+/** A fresh browser starts signing in to `client` and passes the password step; `page` is what
+ *  comes next (the second-factor page for an account with 2FA on). */
+export async function passwordStep(srv: TestServer, client: { clientId: string; redirectUri: string }, email: string, password: string, opts: { extra?: Record<string, string>; headers?: Record<string, string> } = {}) {
+  const agent = new Agent(srv.url, opts.headers);
+  const q = new URLSearchParams({ client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid email', state: 's', ...opts.extra });
+  const login = await agent.go(`/authorize?${q}`);
+  const page = await agent.submit(login, { email, password }, '/login');
+  return { agent, page, uid: new URL(login.url).pathname.split('/')[2]! };
 }
