@@ -47,6 +47,11 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     expect(user.done.body).toContain('id="codes"'); // first method: backup codes, shown once
     expect(await apiError(DeviceClient.link(user.url, 'Second try'))).toEqual({ status: 400, error: 'enrolment_invalid' });
     expect(await user.device.me()).toMatchObject({ name: 'Pixel 9', account: user.email });
+    // Renamed on the Security page: the device sees its new name, the owner gets an email.
+    const rename = await user.agent.go(`/account/security/factors/${user.device.state.deviceId}/rename`);
+    await user.agent.submit(rename, { name: 'Pixel 9 Pro' }, '/rename"');
+    expect(await user.device.me()).toMatchObject({ name: 'Pixel 9 Pro' });
+    expect(srv.outbox().filter((m) => m.to === user.email).at(-1)!.kind).toBe('security_factor_renamed');
 
     const login = await pushPage(user.email, user.password);
     expect(login.number).toBeGreaterThanOrEqual(10);

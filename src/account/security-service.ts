@@ -8,7 +8,7 @@ import type { Mailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
 import { isLocale } from '../http/i18n.ts';
 
-export type SecurityChange = 'mfa_enabled' | 'factor_added' | 'factor_removed' | 'mfa_disabled' | 'default_changed' | 'backup_codes_regenerated';
+export type SecurityChange = 'mfa_enabled' | 'factor_added' | 'factor_removed' | 'factor_renamed' | 'mfa_disabled' | 'default_changed' | 'backup_codes_regenerated';
 
 export interface FactorView {
   id: string;
@@ -76,7 +76,8 @@ export function createSecurityService(deps: {
       if (await repo.setDefault(account.id, factor.id)) await notify(account, 'default_changed', factor);
     },
     async rename(account: Account, factor: SecondFactorRow, name: string): Promise<void> {
-      await repo.rename(account.id, factor.id, name);
+      if (name === factor.name) return;
+      if (await repo.rename(account.id, factor.id, name)) await notify(account, 'factor_renamed', { type: factor.type, name });
     },
     async regenerateBackupCodes(account: Account): Promise<string[] | undefined> {
       if ((await repo.count(account.id)) === 0) return undefined;
