@@ -73,7 +73,7 @@ export function createPushFactor(deps: {
     // Against approval fatigue: a few requests per account per 15 minutes, whoever asks.
     if (!(await deps.limiter.hit('push-account', c.accountId, deps.perAccount, WINDOW))) return undefined;
     const ch: Challenge = {
-      id: randomToken(18),
+      id: crypto.randomBytes(16).toString('hex'), // hex: safe as a command-line argument (never starts with '-')
       accountId: c.accountId,
       number: crypto.randomInt(10, 100),
       app: c.app ?? 'Sesame',
