@@ -15,6 +15,7 @@ import { createApplicationsRouter } from './account/applications-routes.ts';
 import { createHomeRouter } from './account/home-routes.ts';
 import { createSecurityRouter } from './account/security-routes.ts';
 import { createDeviceRouter } from './api/device-routes.ts';
+import { createUnlockRouter } from './account/unlock-routes.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -30,6 +31,15 @@ export function createApp(deps: Deps): Koa<SesameState> {
     createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
     createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms, push: deps.factors.push }),
     createDeviceRouter({ issuer: config.issuer, store: deps.store, accounts: deps.repos.accounts, auth: deps.deviceAuth, push: deps.factors.push, security: deps.security }),
+    createUnlockRouter({
+      csrf, lockout: deps.lockout, limiter: deps.limiter, perIp: config.rateLimits.loginPerIp,
+      secondFactorRequired: (id) => deps.secondStep.required(id),
+      checkCode: async (accountId, code, ip) => {
+        const ceremony = { accountId, key: 'unlock', locale: 'en' as const, ip };
+        for (const f of [deps.factors.totp, deps.factors.push, deps.factors.backupCodes]) if (code && await f.verify(ceremony, { code })) return true;
+        return false;
+      },
+    }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

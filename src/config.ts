@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_NETWORK_CALLBACKS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAIL_FROM: z.string().min(3).default('Sesame <no-reply@localhost>'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  ACTIVITY_RETENTION_DAYS: intFrom(365, 1, 36_500),
   RATE_LIMIT_LOGIN_PER_IP: intFrom(30, 1, 1_000_000),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
   RATE_LIMIT_EMAIL_PER_RECIPIENT: intFrom(5, 1, 1_000_000),
@@ -62,6 +64,10 @@ export interface Config {
   readonly allowPrivateNetworkCallbacks: boolean;
   readonly logLevel: string;
   readonly mailFrom: string;
+  /** SMTP transport; without it, emails go to DATA_DIR/outbox/emails.jsonl and the log. */
+  readonly smtpUrl?: string;
+  /** The activity log keeps this many days. */
+  readonly activityRetentionDays: number;
   readonly rateLimits: {
     readonly loginPerIp: number;
     readonly loginPerAccount: number;
@@ -176,6 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateNetworkCallbacks: e.ALLOW_PRIVATE_NETWORK_CALLBACKS === 'true',
     logLevel: e.LOG_LEVEL,
     mailFrom: e.MAIL_FROM,
+    smtpUrl: e.SMTP_URL,
+    activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     rateLimits: Object.freeze({
       loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,
       loginPerAccount: e.RATE_LIMIT_LOGIN_PER_ACCOUNT,

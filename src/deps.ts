@@ -13,6 +13,8 @@ import { createApplicationsRepo } from './db/repositories/applications.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
 import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
+import { createActivityRepo } from './db/repositories/activity.ts';
+import { createLockout } from './account/lockout.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
@@ -21,7 +23,7 @@ import { providerPages } from './oidc/pages.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
-import { createOutboxMailer, type Mailer } from './notify/mailer.ts';
+import { createMailer, type Mailer } from './notify/mailer.ts';
 import { createLoginAttempt } from './interaction/login-attempt.ts';
 import { createSecondStep } from './interaction/second-step.ts';
 import { createFinisher } from './interaction/finish.ts';
@@ -53,6 +55,7 @@ export interface CoreDeps {
     oneTimeTokens: ReturnType<typeof createOneTimeTokensRepo>;
     secondFactors: ReturnType<typeof createSecondFactorsRepo>;
     backupCodes: ReturnType<typeof createBackupCodesRepo>;
+    activity: ReturnType<typeof createActivityRepo>;
   };
   password: ReturnType<typeof createPasswordFactor>;
   applications: ReturnType<typeof createApplicationsService>;
@@ -73,6 +76,7 @@ export async function createCoreDeps(config: Config, opts: { logger?: Logger; mi
     oneTimeTokens: createOneTimeTokensRepo(database.db),
     secondFactors: createSecondFactorsRepo(database.db),
     backupCodes: createBackupCodesRepo(database.db),
+    activity: createActivityRepo(database.db),
   };
   return {
     config,
@@ -95,6 +99,7 @@ export interface Deps extends CoreDeps {
   verification: ReturnType<typeof createEmailVerification>;
   sms: SmsTransport;
   failures: ReturnType<typeof createFailureCounter>;
+  lockout: ReturnType<typeof createLockout>;
   factors: {
     totp: ReturnType<typeof createTotpFactor>;
     webauthn: ReturnType<typeof createWebauthnFactor>;
@@ -135,11 +140,12 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
   provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err: String(err), client: client.clientId }, 'back-channel logout failed'));
 
-  const mailer = opts.mailer ?? createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
+  const mailer = opts.mailer ?? createMailer(config, logger);
   const limiter = createRateLimiter(store);
   const csrf = createCsrf(Buffer.from(hmac(config.hashKey, 'csrf-key')));
   const failures = createFailureCounter(store);
-  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config, failures });
+  const lockout = createLockout({ config, accounts: repos.accounts, failures, tokens: repos.oneTimeTokens, activity: repos.activity, mailer });
+  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config, lockout, activity: repos.activity });
   const verification = createEmailVerification({ config, tokens: repos.oneTimeTokens, accounts: repos.accounts, mailer, limiter });
 
   const sms = opts.sms ?? (config.smsGateway
@@ -172,11 +178,11 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   const deviceAuth = createDeviceAuth({ repo: repos.secondFactors, store, issuer: config.issuer });
   // The login's second step knows factors only through their common interface.
   const secondStep = createSecondStep({
-    store, repo: repos.secondFactors, limiter, failures,
+    store, repo: repos.secondFactors, limiter, lockout, accounts: repos.accounts, activity: repos.activity,
     factors: [factors.push, factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
     limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
   });
-  const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures });
+  const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures, activity: repos.activity });
   const security = createSecurityService({
     repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer,
     onDeviceRemoved: (id) => factors.push.removed(id),
@@ -194,6 +200,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     verification,
     sms,
     failures,
+    lockout,
     factors,
     pushTransport,
     deviceAuth,

@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.ts';
 import { rotateKeys } from '../oidc/keys.ts';
 import { checkPasswordPolicy } from '../factors/password.ts';
 import { createLogger } from '../lib/logger.ts';
-import { createOutboxMailer } from '../notify/mailer.ts';
+import { createMailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
 import { isLocale } from '../http/i18n.ts';
 import path from 'node:path';
@@ -18,6 +18,7 @@ const USAGE = `Usage: sesame <command>
   migrate                                 apply database migrations
   keys rotate                             publish new signing keys, retire the current ones
   user create --email E --password P --name N [--given-name G] [--family-name F] [--locale L] [--zoneinfo Z]
+  user unlock --email E                   unlock an account locked after failed attempts
   user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
                                           the user is emailed, and signs in with the password alone
   client create --name N --type web|spa|service [--redirect-uri U ...]
@@ -81,6 +82,25 @@ async function run(argv: string[]): Promise<number> {
     } finally { await deps.close(); }
     return 0;
   }
+  if (cmd === 'user' && sub === 'unlock') {
+    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' } }, strict: true });
+    if (!values.email) throw new UsageError('user unlock needs --email');
+    const deps = await createCoreDeps(config, { logger });
+    const { createMemoryStore } = await import('../store/memory-store.ts');
+    const { createRedisStore } = await import('../store/redis-store.ts');
+    const { createFailureCounter } = await import('../factors/failure-counter.ts');
+    const { createLockout } = await import('../account/lockout.ts');
+    const store = config.redisUrl ? await createRedisStore(config.redisUrl) : createMemoryStore();
+    try {
+      const account = await deps.repos.accounts.findByEmail(values.email);
+      if (!account) throw new UsageError('no account with this email');
+      const mailer = createMailer(config, logger);
+      const lockout = createLockout({ config, accounts: deps.repos.accounts, failures: createFailureCounter(store), tokens: deps.repos.oneTimeTokens, activity: deps.repos.activity, mailer });
+      const was = await lockout.unlock(account.id, 'cli');
+      out({ email: account.email, was_locked: was, locked: false });
+    } finally { await store.close(); await deps.close(); }
+    return 0;
+  }
   if (cmd === 'user' && sub === 'reset-2fa') {
     const { values } = parseArgs({ args: rest, options: { email: { type: 'string' } }, strict: true });
     if (!values.email) throw new UsageError('user reset-2fa needs --email');
@@ -91,8 +111,7 @@ async function run(argv: string[]): Promise<number> {
       const removed = (await deps.repos.secondFactors.deleteAll(account.id)).length;
       await deps.repos.backupCodes.deleteAll(account.id);
       if (removed) {
-        const mailer = createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
-        await mailer.send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, { change: 'mfa_disabled', when: new Date(), link: `${config.issuer}/account/security` }));
+        await createMailer(config, logger).send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, { change: 'mfa_disabled', when: new Date(), link: `${config.issuer}/account/security` }));
       }
       out({ email: account.email, second_factors_removed: removed, two_factor: 'off' });
     } finally { await deps.close(); }

@@ -1,5 +1,5 @@
 // drizzle schema; the SQL in /migrations is the source of truth and must match this file.
-import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey, bigint } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey, bigint, integer } from 'drizzle-orm/pg-core';
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
@@ -11,6 +11,13 @@ export const accounts = pgTable('accounts', {
   familyName: text('family_name'),
   locale: text('locale').notNull().default('en'),
   zoneinfo: text('zoneinfo').notNull().default('UTC'),
+  lockoutThreshold: integer('lockout_threshold').notNull().default(10),
+  lockedAt: timestamp('locked_at', { withTimezone: true }),
+  alertEverySignIn: boolean('alert_every_sign_in').notNull().default(false),
+  alertFailedPassword: boolean('alert_failed_password').notNull().default(false),
+  recoveryEmail: text('recovery_email'),
+  recoveryPhone: text('recovery_phone'),
+  recoveryPhoneHash: text('recovery_phone_hash'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -72,6 +79,36 @@ export const backupCodes = pgTable('backup_codes', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.accountId, t.codeHash] })]);
 
+export const activity = pgTable('activity', {
+  id: uuid('id').primaryKey(),
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  type: text('type').notNull(),
+  ip: text('ip'),
+  device: text('device'),
+  clientId: text('client_id'),
+  application: text('application'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+});
+
+export const knownDevices = pgTable('known_devices', {
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  deviceHash: text('device_hash').notNull(),
+  network: text('network').notNull(),
+  firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
+  lastSeen: timestamp('last_seen', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.accountId, t.deviceHash, t.network] })]);
+
+export const sessionInfo = pgTable('session_info', {
+  sessionUid: text('session_uid').primaryKey(),
+  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  ip: text('ip'),
+  device: text('device'),
+  signedInAt: timestamp('signed_in_at', { withTimezone: true }).notNull().defaultNow(),
+  lastActiveAt: timestamp('last_active_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type ActivityRow = typeof activity.$inferSelect;
 export type FactorType = 'totp' | 'webauthn' | 'sms' | 'push';
 export type Account = typeof accounts.$inferSelect;
 export type SecondFactorRow = typeof secondFactors.$inferSelect;

@@ -5,13 +5,18 @@ import type { Store } from '../store/store.ts';
 
 export type FailureKind = 'password' | 'second_factor';
 
-const TTL = 24 * 3600;
+// Failures are forgiven only by a completed sign-in (or an unlock); the counter outlives any lock.
+const TTL = 90 * 24 * 3600;
 
 export function createFailureCounter(store: Store) {
   return {
     /** Atomic increment; returns the count including this failure. */
     record(kind: FailureKind, accountId: string): Promise<number> {
       return store.incr(`fail:${kind}:${accountId}`, TTL);
+    },
+    /** Gives back an attempt reserved by record() when the answer turned out right. */
+    async release(kind: FailureKind, accountId: string): Promise<void> {
+      await store.decr(`fail:${kind}:${accountId}`);
     },
     async count(kind: FailureKind, accountId: string): Promise<number> {
       return Number(await store.get(`fail:${kind}:${accountId}`)) || 0;

@@ -6,6 +6,8 @@ import type { Ctx } from '../http/context.ts';
 import { ACR_MFA, ACR_PASSWORD, mfaRequested } from '../oidc/acr.ts';
 import { SECOND_FACTOR_AMR } from '../factors/second-factor.ts';
 import type { FailureCounter } from '../factors/failure-counter.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import type { RequestInfo } from '../http/request-info.ts';
 
 /** RFC 8176 amr values. "Multi-factor" is derived from the amr list itself (habit 3). */
 export function isMultiFactor(amr: readonly string[]): boolean {
@@ -16,7 +18,11 @@ export function acrFor(amr: readonly string[]): string {
   return isMultiFactor(amr) ? ACR_MFA : ACR_PASSWORD;
 }
 
-export function createFinisher(deps: { provider: Provider; secondFactorRequired: (accountId: string) => Promise<boolean>; failures: FailureCounter }) {
+export function createFinisher(deps: {
+  provider: Provider; secondFactorRequired: (accountId: string) => Promise<boolean>; failures: FailureCounter; activity: ActivityRepo;
+  /** After every completed sign-in (new-device alerts, issue 5). */
+  onSignIn?(ctx: Ctx, accountId: string, info: RequestInfo): Promise<void>;
+}) {
   const { provider } = deps;
 
   async function redirect(ctx: Ctx, result: Parameters<Provider['interactionResult']>[2], merge: boolean) {
@@ -26,7 +32,7 @@ export function createFinisher(deps: { provider: Provider; secondFactorRequired:
   }
 
   const finisher = {
-    async login(ctx: Ctx, params: Record<string, unknown>, login: { accountId: string; amr: string[] }) {
+    async login(ctx: Ctx, params: Record<string, unknown>, login: { accountId: string; amr: string[] }, info: RequestInfo) {
       if (!login.accountId || !login.amr.includes('pwd')) throw new Error('finish.login: invariant violated (no password step)');
       const multi = isMultiFactor(login.amr);
       if (!multi && await deps.secondFactorRequired(login.accountId)) throw new Error('finish.login: invariant violated (second factor skipped)');
@@ -35,6 +41,8 @@ export function createFinisher(deps: { provider: Provider; secondFactorRequired:
       }
       // A completed sign-in, and only that, clears the failure counters (lockout, issue 5).
       await deps.failures.reset(login.accountId);
+      await deps.activity.record({ accountId: login.accountId, type: 'sign_in', ip: info.ip, device: info.device, clientId: info.clientId, application: info.application, details: { amr: login.amr } });
+      await deps.onSignIn?.(ctx, login.accountId, info);
       await redirect(ctx, { login: { accountId: login.accountId, amr: login.amr, acr: acrFor(login.amr), remember: true } }, false);
     },
     async consent(ctx: Ctx, grantId: string) {

@@ -14,6 +14,7 @@ import type { LoginAttempt } from './login-attempt.ts';
 import type { Finisher } from './finish.ts';
 import type { SecondStep, PendingLogin } from './second-step.ts';
 import type { MethodChoice, ChallengeMode } from '../factors/second-factor.ts';
+import { requestInfo, type RequestInfo } from '../http/request-info.ts';
 
 const LoginForm = z.object({ email: emailField, password: z.string().min(1).max(1024) });
 const SecondFactorForm = z.object({
@@ -65,6 +66,10 @@ export function createInteractionRouter(deps: InteractionDeps) {
   async function clientName(details: Details): Promise<string> {
     const client = await provider.Client.find(String(details.params.client_id));
     return client?.clientName ?? String(details.params.client_id);
+  }
+  /** Who is signing in to what: for the activity log, lockout emails and alerts. */
+  async function infoFor(ctx: Ctx, details: Details): Promise<RequestInfo> {
+    return requestInfo(ctx, { clientId: String(details.params.client_id), application: await clientName(details) });
   }
 
   function renderLogin(ctx: Ctx, details: Details, app: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -131,7 +136,8 @@ export function createInteractionRouter(deps: InteractionDeps) {
     if (!form.ok) {
       return renderLogin(ctx, details, app, { values: { email: form.values.email ?? '' }, error: 'invalid_credentials' }, 400);
     }
-    const outcome = await deps.loginAttempt(form.data.email, form.data.password, ctx.ip);
+    const info = await infoFor(ctx, details);
+    const outcome = await deps.loginAttempt(form.data.email, form.data.password, info);
     if (!outcome.ok) {
       return renderLogin(ctx, details, app, { values: { email: form.data.email }, error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
@@ -141,7 +147,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
       ctx.status = 303;
       return ctx.redirect(`/interaction/${details.uid}`);
     }
-    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] });
+    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] }, info);
   });
 
   /** What both second-step POSTs start with: this browser's interaction, its CSRF token, the login
@@ -164,12 +170,13 @@ export function createInteractionRouter(deps: InteractionDeps) {
     const step = await secondStepForm(ctx);
     if (!step) return;
     const { details, login, choice } = step;
-    const outcome = await secondStep.verify(details.uid, login, choice, step.answer, { locale: ctx.state.locale, ip: ctx.ip });
+    const info = await infoFor(ctx, details);
+    const outcome = await secondStep.verify(details.uid, login, choice, step.answer, { locale: ctx.state.locale, ...info });
     if (!outcome.ok) {
       if (outcome.reason === 'session_expired') return renderPage(ctx, 'expired', {}, 400);
       return renderSecondFactor(ctx, details, login, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
-    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr });
+    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr }, info);
   });
 
   /** Where a push approval stands, for the waiting page's script (JSON). */

@@ -4,7 +4,10 @@
 import type { Store } from '../store/store.ts';
 import type { SecondFactorsRepo } from '../db/repositories/second-factors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import type { FailureCounter } from '../factors/failure-counter.ts';
+import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import type { Lockout } from '../account/lockout.ts';
+import type { RequestInfo } from '../http/request-info.ts';
 import type { SecondFactor, MethodChoice, MethodId, FactorAnswer, ChallengeResult, ChallengeMode, PollStatus } from '../factors/second-factor.ts';
 import type { Locale } from '../http/i18n.ts';
 
@@ -18,10 +21,10 @@ const PENDING_TTL = 15 * 60;
 const WINDOW = 15 * 60;
 
 export function createSecondStep(deps: {
-  store: Store; repo: SecondFactorsRepo; limiter: RateLimiter; failures: FailureCounter;
+  store: Store; repo: SecondFactorsRepo; limiter: RateLimiter; lockout: Lockout; accounts: AccountsRepo; activity: ActivityRepo;
   factors: SecondFactor[]; limits: { perAccount: number; perIp: number };
 }) {
-  const { store, repo, limiter, failures, limits } = deps;
+  const { store, repo, limiter, lockout, limits } = deps;
   const registry = new Map<MethodId, SecondFactor>(deps.factors.map((f) => [f.id, f]));
   const key = (uid: string) => `login-pending:${uid}`;
 
@@ -59,7 +62,7 @@ export function createSecondStep(deps: {
       if (!factor?.poll) return 'pending';
       return factor.poll({ accountId: login.accountId, key: uid, locale: 'en', ip: '', factorId: choice.factorId });
     },
-    async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale; ip: string }): Promise<StepOutcome> {
+    async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale } & RequestInfo): Promise<StepOutcome> {
       const factor = registry.get(choice.method);
       if (!factor) return { ok: false, reason: 'invalid_code' };
       const [accountOk, ipOk] = await Promise.all([
@@ -67,9 +70,13 @@ export function createSecondStep(deps: {
         limiter.hit('second-factor-ip', ctx.ip, limits.perIp, WINDOW),
       ]);
       if (!accountOk || !ipOk) return { ok: false, reason: 'rate_limited' };
+      const account = await deps.accounts.findById(login.accountId);
+      // A separate budget from the password's; reserved before the check, like the password's.
+      if (!account || !(await lockout.reserve('second_factor', account, ctx))) return { ok: false, reason: 'invalid_code' };
       const ok = await factor.verify({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, answer);
+      await lockout.settle('second_factor', account, ok, ctx);
       if (!ok) {
-        await failures.record('second_factor', login.accountId);
+        await deps.activity.record({ accountId: account.id, type: 'second_factor_failed', ip: ctx.ip, device: ctx.device, clientId: ctx.clientId, application: ctx.application, details: { method: choice.method } });
         return { ok: false, reason: 'invalid_code' };
       }
       // The waiting login is spent once: two parallel successes cannot both finish it.

@@ -27,6 +27,9 @@ export const emails = {
     const change = t(`securityChanges.${c.change}`, { method: c.method ? t(`methods.${c.method}`) : '', name: c.name ?? '' });
     return compose(`security_${c.change}`, locale, to, 'securityChange', { change, when: formatDate(c.when, locale, timeZone) }, c.link);
   },
+  /** Locked after too many failed attempts: the self-service unlock link (single-use, 24 hours). */
+  accountLocked: (locale: Locale, timeZone: string, to: string, c: { attempts: number; when: Date; ip: string; link: string }) =>
+    compose('account_locked', locale, to, 'accountLocked', { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip }, c.link),
   /** The user pressed "this wasn't me" on a push approval request: someone has their password. */
   pushDenied: (locale: Locale, timeZone: string, to: string, c: { app: string; browser: string; ip: string; when: Date; link: string }) =>
     compose('push_denied', locale, to, 'pushDenied', { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) }, c.link),

@@ -2,6 +2,7 @@
 // and to the log, so a developer can click the links without a mail server.
 import fs from 'node:fs';
 import path from 'node:path';
+import nodemailer from 'nodemailer';
 import type { Logger } from '../lib/logger.ts';
 
 export interface EmailMessage {
@@ -25,4 +26,26 @@ export function createOutboxMailer(opts: { dir: string; from: string; logger: Lo
       opts.logger.info({ to: message.to, kind: message.kind, subject: message.subject, outbox: file, text: message.text }, 'email written to outbox');
     },
   };
+}
+
+/** SMTP through nodemailer (SMTP_URL, e.g. smtps://user:pass@mail.example.com:465). A message that
+ *  cannot be handed over is logged, and the request that caused it goes on. */
+export function createSmtpMailer(opts: { url: string; from: string; logger: Logger }): Mailer {
+  const transport = nodemailer.createTransport(opts.url);
+  return {
+    async send(message) {
+      try {
+        await transport.sendMail({ from: opts.from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: { 'X-Sesame-Kind': message.kind } });
+        opts.logger.info({ kind: message.kind }, 'email sent');
+      } catch (err) {
+        opts.logger.error({ err: String(err), kind: message.kind }, 'email could not be sent');
+      }
+    },
+  };
+}
+
+export function createMailer(config: { smtpUrl?: string; mailFrom: string; dataDir: string }, logger: Logger): Mailer {
+  return config.smtpUrl
+    ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom, logger })
+    : createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
 }

@@ -10,6 +10,8 @@ export interface Store {
   del(...keys: string[]): Promise<void>;
   /** Atomic increment; the TTL is set when the counter is created (fixed window). */
   incr(key: string, ttlSeconds: number): Promise<number>;
+  /** Atomic decrement of a counter made by incr (never below zero). */
+  decr(key: string): Promise<number>;
   sAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
   /** set(key) and sAdd(indexKey, key) in one round trip (token writes on the hot path). */
   setIndexed(key: string, value: string, ttlSeconds: number, indexKey: string): Promise<void>;

@@ -49,6 +49,18 @@ export function createAccountsRepo(db: Db) {
     async setPasswordHash(id: string, passwordHash: string) {
       await db.update(accounts).set({ passwordHash, updatedAt: new Date() }).where(eq(accounts.id, id));
     },
+    /** Locks the account; true only for the call that locked it (one email, one log line). */
+    async lock(id: string, at = new Date()): Promise<boolean> {
+      const rows = await db.update(accounts).set({ lockedAt: at }).where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`).returning({ id: accounts.id });
+      return rows.length === 1;
+    },
+    async unlock(id: string): Promise<boolean> {
+      const rows = await db.update(accounts).set({ lockedAt: null }).where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NOT NULL`).returning({ id: accounts.id });
+      return rows.length === 1;
+    },
+    async update(id: string, fields: Partial<Pick<Account, 'name' | 'givenName' | 'familyName' | 'locale' | 'zoneinfo' | 'lockoutThreshold' | 'alertEverySignIn' | 'alertFailedPassword' | 'recoveryEmail' | 'recoveryPhone' | 'recoveryPhoneHash'>>) {
+      await db.update(accounts).set({ ...fields, updatedAt: new Date() }).where(eq(accounts.id, id));
+    },
     async markEmailVerified(id: string, email: string): Promise<boolean> {
       const rows = await db.update(accounts).set({ emailVerified: true, updatedAt: new Date() })
         .where(sql`${accounts.id} = ${id} AND lower(${accounts.email}) = ${normalizeEmail(email)}`).returning({ id: accounts.id });

@@ -7,6 +7,16 @@ export function createOneTimeTokensRepo(db: Db) {
     async create(input: { tokenHash: string; purpose: string; accountId: string; data?: Record<string, unknown>; expiresAt: Date }) {
       await db.insert(oneTimeTokens).values({ ...input, data: input.data ?? {} });
     },
+    /** Looks without spending (a page that asks for more before the link is used). */
+    async peek(tokenHash: string, purpose: string, now = new Date()) {
+      const [row] = await db.select({ accountId: oneTimeTokens.accountId, data: oneTimeTokens.data }).from(oneTimeTokens)
+        .where(and(eq(oneTimeTokens.tokenHash, tokenHash), eq(oneTimeTokens.purpose, purpose), isNull(oneTimeTokens.consumedAt), gt(oneTimeTokens.expiresAt, now))).limit(1);
+      return row;
+    },
+    /** Voids every open link of this purpose for the account (a newer one replaces them). */
+    async voidAll(accountId: string, purpose: string, now = new Date()) {
+      await db.update(oneTimeTokens).set({ consumedAt: now }).where(and(eq(oneTimeTokens.accountId, accountId), eq(oneTimeTokens.purpose, purpose), isNull(oneTimeTokens.consumedAt)));
+    },
     /** Single-use in one atomic write: only the first caller gets the row back. */
     async consume(tokenHash: string, purpose: string, now = new Date()) {
       const rows = await db.update(oneTimeTokens).set({ consumedAt: now })

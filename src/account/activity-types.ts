@@ -1,0 +1,19 @@
+// The activity log's event types (stable codes, translated under activity.types.*) and the groups
+// the filter offers.
+export const ACTIVITY_GROUPS = {
+  sign_in: ['sign_in', 'sign_in_failed', 'second_factor_failed', 'locked', 'unlocked'],
+  security: [
+    'password_changed', 'password_reset', 'email_changed', 'recovery_changed', 'profile_changed', 'protection_changed',
+    'mfa_enabled', 'factor_added', 'factor_removed', 'factor_renamed', 'mfa_disabled', 'default_changed', 'backup_codes_regenerated',
+    'session_ended',
+  ],
+  applications: ['app_created', 'app_updated', 'app_secret_rotated', 'app_deleted'],
+} as const;
+
+export type ActivityGroup = keyof typeof ACTIVITY_GROUPS;
+export type ActivityType = (typeof ACTIVITY_GROUPS)[ActivityGroup][number];
+export const ACTIVITY_TYPES: readonly ActivityType[] = Object.values(ACTIVITY_GROUPS).flat();
+
+export function isActivityGroup(v: unknown): v is ActivityGroup {
+  return typeof v === 'string' && v in ACTIVITY_GROUPS;
+}
