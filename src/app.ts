@@ -16,6 +16,7 @@ import { createHomeRouter } from './account/home-routes.ts';
 import { createSecurityRouter } from './account/security-routes.ts';
 import { createDeviceRouter } from './api/device-routes.ts';
 import { createUnlockRouter } from './account/unlock-routes.ts';
+import { createActivityRouter } from './account/activity-routes.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -28,7 +29,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
   const routers = [
     createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish, accountLocale: async (id) => (await deps.repos.accounts.findById(id))?.locale }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
-    createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer }),
+    createApplicationsRouter({ csrf, guard, repo: deps.repos.applications, service: deps.applications, issuer: config.issuer, activity: deps.repos.activity }),
     createSecurityRouter({ csrf, guard, reauth: deps.reauth, security: deps.security, totp: deps.factors.totp, webauthn: deps.factors.webauthn, sms: deps.factors.sms, push: deps.factors.push }),
     createDeviceRouter({ issuer: config.issuer, store: deps.store, accounts: deps.repos.accounts, auth: deps.deviceAuth, push: deps.factors.push, security: deps.security }),
     createUnlockRouter({
@@ -40,6 +41,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
         return false;
       },
     }),
+    createActivityRouter({ guard, repo: deps.repos.activity }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

@@ -184,6 +184,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   });
   const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures, activity: repos.activity });
   const security = createSecurityService({
+    accounts: repos.accounts, activity: repos.activity,
     repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer,
     onDeviceRemoved: (id) => factors.push.removed(id),
   });

@@ -10,11 +10,18 @@ import type { ApplicationsRepo, Application } from '../db/repositories/applicati
 import type { ApplicationsService } from './applications-service.ts';
 import type { SessionGuard } from './session-guard.ts';
 import { AppError } from '../errors.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import { requestInfo } from '../http/request-info.ts';
 
 const lines = (v: string | undefined) => (v ?? '').split(/[\r\n]+/).map((s) => s.trim()).filter(Boolean);
 
-export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard; repo: ApplicationsRepo; service: ApplicationsService; issuer: string }) {
+export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard; repo: ApplicationsRepo; service: ApplicationsService; issuer: string; activity: ActivityRepo }) {
   const { csrf, guard, repo, service, issuer } = deps;
+  /** App registrations are security changes too: each one goes to the owner's activity log. */
+  const log = (ctx: Ctx, type: 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted', app: Application) => {
+    const info = requestInfo(ctx);
+    return deps.activity.record({ accountId: ctx.state.accountId!, type, ip: info.ip, device: info.device, clientId: app.clientId, application: app.name });
+  };
   const router = new Router<SesameState>({ prefix: '/account/applications' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '64kb' }), guard.require);
 
@@ -49,6 +56,7 @@ export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard
     const parsed = service.schema.safeParse(toInput(v));
     if (!parsed.success) return renderPage(ctx, 'application-form', { mode: 'new', values: v, errors: fieldErrors(parsed.error.issues), error: 'invalid_input' }, 400);
     const { app, clientSecret } = await service.create(ctx.state.accountId!, parsed.data);
+    await log(ctx, 'app_created', app);
     renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
   });
 
@@ -66,6 +74,7 @@ export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard
     const parsed = service.schema.safeParse(toInput(v, app.type));
     if (!parsed.success) return renderPage(ctx, 'application-form', { mode: 'edit', app, values: { ...v, type: app.type }, errors: fieldErrors(parsed.error.issues), error: 'invalid_input' }, 400);
     await repo.update(app.id, parsed.data);
+    await log(ctx, 'app_updated', { ...app, name: parsed.data.name });
     ctx.status = 303;
     ctx.redirect('/account/applications?saved=1');
   });
@@ -74,6 +83,7 @@ export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard
     const app = await owned(ctx);
     body(ctx);
     const clientSecret = await service.rotateSecret(app);
+    await log(ctx, 'app_secret_rotated', app);
     renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: false });
   });
 
@@ -81,6 +91,7 @@ export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard
     const app = await owned(ctx);
     body(ctx);
     await repo.delete(app.id);
+    await log(ctx, 'app_deleted', app);
     ctx.status = 303;
     ctx.redirect('/account/applications?deleted=1');
   });

@@ -21,6 +21,8 @@ import { parseMobile, maskPhone, SMS_COUNTRIES, type SmsFactor } from '../factor
 import type { PushFactor } from '../factors/push.ts';
 import QRCode from 'qrcode';
 import { AppError } from '../errors.ts';
+import { requestInfo } from '../http/request-info.ts';
+import { LOCKOUT_MIN, LOCKOUT_MAX } from './lockout.ts';
 
 const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
@@ -29,6 +31,11 @@ const WebauthnForm = z.object({ name: nameOf, credential: z.string().min(1).max(
 const SmsForm = z.object({ name: nameOf, country: z.string().max(2).optional(), phone: z.string().trim().min(1).max(40) });
 const CodeForm = z.object({ code: z.string().trim().min(1).max(20) });
 const RenameForm = z.object({ name: nameOf });
+const ProtectionForm = z.object({
+  lockout_threshold: z.coerce.number().int().min(LOCKOUT_MIN).max(LOCKOUT_MAX),
+  alert_every_sign_in: z.literal('yes').optional(),
+  alert_failed_password: z.literal('yes').optional(),
+});
 const PasswordForm = z.object({ password: z.string().min(1).max(1024), return: z.string().max(200).optional() });
 
 export interface SecurityDeps {
@@ -77,14 +84,30 @@ export function createSecurityRouter(deps: SecurityDeps) {
   }
   /** After an enrolment: the first method shows the new backup codes once; others go back to the list. */
   async function enrolled(ctx: Ctx, row: SecondFactorRow) {
-    const codes = await security.added(accountOf(ctx), row);
+    const codes = await security.added(accountOf(ctx), row, requestInfo(ctx));
     if (codes) return showBackupCodes(ctx, codes, true);
     seeOther(ctx, `${BASE}?done=added`);
   }
 
-  router.get('/', async (ctx) => {
-    const overview = await security.overview(accountOf(ctx).id);
-    renderPage(ctx, 'security', { ...overview, done: typeof ctx.query.done === 'string' ? ctx.query.done : undefined, zone: accountOf(ctx).zoneinfo });
+  const overviewPage = async (ctx: Ctx, extra: Record<string, unknown> = {}, status = 200) => {
+    const account = accountOf(ctx);
+    const overview = await security.overview(account.id);
+    renderPage(ctx, 'security', {
+      ...overview, done: typeof ctx.query.done === 'string' ? ctx.query.done : undefined, zone: account.zoneinfo,
+      protection: { lockout_threshold: String(account.lockoutThreshold), alert_every_sign_in: account.alertEverySignIn, alert_failed_password: account.alertFailedPassword },
+      lockoutRange: [LOCKOUT_MIN, LOCKOUT_MAX], ...extra,
+    }, status);
+  };
+  router.get('/', (ctx) => overviewPage(ctx));
+
+  // Lockout threshold and alerts: weakening protection asks for the password like any other change.
+  router.post('/protection', fresh, async (ctx) => {
+    const form = parseForm(ProtectionForm, body(ctx));
+    if (!form.ok) return overviewPage(ctx, { error: 'invalid_input', protection: { ...form.values, alert_every_sign_in: form.values.alert_every_sign_in === 'yes', alert_failed_password: form.values.alert_failed_password === 'yes' } }, 400);
+    await security.setProtection(accountOf(ctx), {
+      lockoutThreshold: form.data.lockout_threshold, alertEverySignIn: form.data.alert_every_sign_in === 'yes', alertFailedPassword: form.data.alert_failed_password === 'yes',
+    }, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=protection`);
   });
 
   router.get('/confirm-password', (ctx) => {
@@ -180,13 +203,13 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const factor = await ownFactor(ctx);
     const form = parseForm(RenameForm, body(ctx));
     if (!form.ok) return renderPage(ctx, 'security-rename', { factor, values: form.values, error: 'name_required' }, 400);
-    await security.rename(accountOf(ctx), factor, form.data.name);
+    await security.rename(accountOf(ctx), factor, form.data.name, requestInfo(ctx));
     seeOther(ctx, `${BASE}?done=renamed`);
   });
 
   router.post('/factors/:id/default', async (ctx) => {
     body(ctx);
-    await security.setDefault(accountOf(ctx), await ownFactor(ctx));
+    await security.setDefault(accountOf(ctx), await ownFactor(ctx), requestInfo(ctx));
     seeOther(ctx, `${BASE}?done=default`);
   });
 
@@ -201,7 +224,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const { factors } = await security.overview(accountOf(ctx).id);
     // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
     if (factors.length === 1 && v.confirm_disable !== 'yes') return renderPage(ctx, 'security-remove', { factor, last: true, error: 'confirm_disable' }, 400);
-    const outcome = await security.remove(accountOf(ctx), factor);
+    const outcome = await security.remove(accountOf(ctx), factor, requestInfo(ctx));
     seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
   });
 
@@ -209,13 +232,13 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.post('/disable', fresh, async (ctx) => {
     const v = formValues(body(ctx));
     if (v.confirm_disable !== 'yes') return renderPage(ctx, 'security-remove', { factor: undefined, last: true, error: 'confirm_disable' }, 400);
-    await security.disable(accountOf(ctx));
+    await security.disable(accountOf(ctx), requestInfo(ctx));
     seeOther(ctx, `${BASE}?done=disabled`);
   });
 
   router.post('/backup-codes', fresh, async (ctx) => {
     body(ctx);
-    const codes = await security.regenerateBackupCodes(accountOf(ctx));
+    const codes = await security.regenerateBackupCodes(accountOf(ctx), requestInfo(ctx));
     if (!codes) return seeOther(ctx, BASE);
     await showBackupCodes(ctx, codes, false);
   });

@@ -1,14 +1,16 @@
 // The security settings, without HTTP: what is enrolled, and every change, each followed by an
 // email to the account's owner.
-import type { Account } from '../db/repositories/accounts.ts';
+import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { BackupCodesFactor } from '../factors/backup-codes.ts';
 import type { SmsFactor } from '../factors/sms.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
 import { isLocale } from '../http/i18n.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import type { RequestInfo } from '../http/request-info.ts';
 
-export type SecurityChange = 'mfa_enabled' | 'factor_added' | 'factor_removed' | 'factor_renamed' | 'mfa_disabled' | 'default_changed' | 'backup_codes_regenerated';
+export type SecurityChange = 'mfa_enabled' | 'factor_added' | 'factor_removed' | 'factor_renamed' | 'mfa_disabled' | 'default_changed' | 'backup_codes_regenerated' | 'protection_changed';
 
 export interface FactorView {
   id: string;
@@ -21,13 +23,16 @@ export interface FactorView {
 }
 
 export function createSecurityService(deps: {
-  repo: SecondFactorsRepo; backupCodes: BackupCodesFactor; sms: SmsFactor; mailer: Mailer; issuer: string;
+  accounts: AccountsRepo;
+  repo: SecondFactorsRepo; backupCodes: BackupCodesFactor; sms: SmsFactor; mailer: Mailer; issuer: string; activity: ActivityRepo;
   /** A linked device was removed: it is told, and its requests are refused from now on. */
   onDeviceRemoved(deviceId: string): Promise<void>;
 }) {
   const { repo, backupCodes, mailer } = deps;
 
-  async function notify(account: Account, change: SecurityChange, factor?: { type: string; name: string }) {
+  /** Every change: a line in the activity log and an email to the owner. */
+  async function notify(account: Account, change: SecurityChange, info: RequestInfo, factor?: { type: string; name: string }) {
+    await deps.activity.record({ accountId: account.id, type: change, ip: info.ip, device: info.device, details: factor ? { method: factor.type, name: factor.name } : {} });
     await mailer.send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, {
       change, method: factor?.type, name: factor?.name, when: new Date(), link: `${deps.issuer}/account/security`,
     }));
@@ -45,44 +50,50 @@ export function createSecurityService(deps: {
     findFactor: (accountId: string, id: string) => repo.find(accountId, id),
     /** After a factor was enrolled. The first one turns 2FA on and brings a set of backup codes,
      *  returned to be shown once. */
-    async added(account: Account, factor: SecondFactorRow): Promise<string[] | undefined> {
+    async added(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<string[] | undefined> {
       const first = (await repo.count(account.id)) === 1;
       const codes = first || !(await backupCodes.hasSet(account.id)) ? await backupCodes.regenerate(account.id) : undefined;
-      await notify(account, first ? 'mfa_enabled' : 'factor_added', factor);
+      await notify(account, first ? 'mfa_enabled' : 'factor_added', info, factor);
       return codes;
     },
     /** Removes one factor; removing the last turns 2FA off (and voids the backup codes). */
-    async remove(account: Account, factor: SecondFactorRow): Promise<'removed' | 'disabled' | 'gone'> {
+    async remove(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<'removed' | 'disabled' | 'gone'> {
       const left = await repo.delete(account.id, factor.id);
       if (left === undefined) return 'gone';
       if (factor.type === 'push') await deps.onDeviceRemoved(factor.id);
       if (left === 0) {
         await backupCodes.deleteAll(account.id);
-        await notify(account, 'mfa_disabled', factor);
+        await notify(account, 'mfa_disabled', info, factor);
         return 'disabled';
       }
-      await notify(account, 'factor_removed', factor);
+      await notify(account, 'factor_removed', info, factor);
       return 'removed';
     },
-    async disable(account: Account): Promise<boolean> {
+    async disable(account: Account, info: RequestInfo): Promise<boolean> {
       const removed = await repo.deleteAll(account.id);
       await backupCodes.deleteAll(account.id);
       for (const f of removed) if (f.type === 'push') await deps.onDeviceRemoved(f.id);
-      if (removed.length) await notify(account, 'mfa_disabled');
+      if (removed.length) await notify(account, 'mfa_disabled', info);
       return removed.length > 0;
     },
-    async setDefault(account: Account, factor: SecondFactorRow): Promise<void> {
+    async setDefault(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<void> {
       if (factor.isDefault) return;
-      if (await repo.setDefault(account.id, factor.id)) await notify(account, 'default_changed', factor);
+      if (await repo.setDefault(account.id, factor.id)) await notify(account, 'default_changed', info, factor);
     },
-    async rename(account: Account, factor: SecondFactorRow, name: string): Promise<void> {
+    async rename(account: Account, factor: SecondFactorRow, name: string, info: RequestInfo): Promise<void> {
       if (name === factor.name) return;
-      if (await repo.rename(account.id, factor.id, name)) await notify(account, 'factor_renamed', { type: factor.type, name });
+      if (await repo.rename(account.id, factor.id, name)) await notify(account, 'factor_renamed', info, { type: factor.type, name });
     },
-    async regenerateBackupCodes(account: Account): Promise<string[] | undefined> {
+    /** Lockout threshold and optional alerts. */
+    async setProtection(account: Account, p: { lockoutThreshold: number; alertEverySignIn: boolean; alertFailedPassword: boolean }, info: RequestInfo): Promise<void> {
+      if (p.lockoutThreshold === account.lockoutThreshold && p.alertEverySignIn === account.alertEverySignIn && p.alertFailedPassword === account.alertFailedPassword) return;
+      await deps.accounts.update(account.id, p);
+      await notify(account, 'protection_changed', info);
+    },
+    async regenerateBackupCodes(account: Account, info: RequestInfo): Promise<string[] | undefined> {
       if ((await repo.count(account.id)) === 0) return undefined;
       const codes = await backupCodes.regenerate(account.id);
-      await notify(account, 'backup_codes_regenerated');
+      await notify(account, 'backup_codes_regenerated', info);
       return codes;
     },
   };

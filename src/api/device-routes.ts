@@ -13,6 +13,7 @@ import type { PushFactor } from '../factors/push.ts';
 import type { SecurityService } from '../account/security-service.ts';
 import { deviceChannel, type DeviceEvent } from '../notify/push-transport.ts';
 import { AppError } from '../errors.ts';
+import { requestInfo } from '../http/request-info.ts';
 
 const EnrolBody = z.object({ request: z.string().min(20).max(8192) });
 const DecisionBody = z.object({
@@ -52,7 +53,7 @@ export function createDeviceRouter(deps: { issuer: string; store: Store; account
     const linked = await push.completeEnrolment(String(ctx.params.token), claimed);
     if (!linked) throw new AppError('enrolment_invalid');
     const account = (await deps.accounts.findById(linked.row.accountId))!;
-    const codes = await deps.security.added(account, linked.row);
+    const codes = await deps.security.added(account, linked.row, requestInfo(ctx));
     await push.markLinked(account.id, linked.enrolmentId, linked.row.id, codes);
     ctx.status = 201;
     ctx.body = {

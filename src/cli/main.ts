@@ -9,7 +9,6 @@ import { createLogger } from '../lib/logger.ts';
 import { createMailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
 import { isLocale } from '../http/i18n.ts';
-import path from 'node:path';
 import { deviceCli, DEVICE_USAGE } from './device.ts';
 
 const USAGE = `Usage: sesame <command>
