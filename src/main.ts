@@ -14,7 +14,9 @@ function startCleanup(deps: Deps): () => void {
     try {
       const payloads = await deleteExpiredPayloads(deps.database.db);
       const tokens = await deps.repos.oneTimeTokens.deleteExpired(1000);
-      if (payloads || tokens) deps.logger.info({ payloads, tokens }, 'expired rows deleted');
+      // The activity log keeps ACTIVITY_RETENTION_DAYS.
+      const activity = await deps.repos.activity.deleteOlderThan(new Date(Date.now() - deps.config.activityRetentionDays * 86_400_000), 5000);
+      if (payloads || tokens || activity) deps.logger.info({ payloads, tokens, activity }, 'expired rows deleted');
     } catch (err) {
       deps.logger.warn({ err }, 'cleanup failed');
     }

@@ -237,7 +237,10 @@ describe('cli', () => {
       accountId = account.id;
       await withTotp.deps.repos.secondFactors.create({ accountId, type: 'totp', name: 'Lost phone', secret: 'v1.x.y.z' });
       await withTotp.deps.factors.backupCodes.regenerate(accountId);
+      await withTotp.deps.repos.accounts.lock(accountId);
     } finally { await withTotp.stop(); }
+    const unlocked = JSON.parse((await run('node', [BIN, 'user', 'unlock', '--email', email], { env })).stdout);
+    expect(unlocked).toEqual({ email, was_locked: true, locked: false });
     const reset = JSON.parse((await run('node', [BIN, 'user', 'reset-2fa', '--email', email], { env })).stdout);
     expect(reset).toEqual({ email, second_factors_removed: 1, two_factor: 'off' });
     const mails = fs.readFileSync(path.join(dataDir, 'outbox', 'emails.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

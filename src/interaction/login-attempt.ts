@@ -33,9 +33,9 @@ export function createLoginAttempt(deps: {
       return { ok: false, reason: 'invalid_credentials' };
     }
     const result = await password.verify(account.passwordHash, plaintext);
+    if (!result.ok) await deps.activity.record({ accountId: account.id, type: 'sign_in_failed', ip: info.ip, device: info.device, clientId: info.clientId, application: info.application });
     await lockout.settle('password', account, result.ok, info);
     if (!result.ok) {
-      await deps.activity.record({ accountId: account.id, type: 'sign_in_failed', ip: info.ip, device: info.device, clientId: info.clientId, application: info.application });
       await deps.onWrongPassword?.(account, info);
       return { ok: false, reason: 'invalid_credentials' };
     }

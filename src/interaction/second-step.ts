@@ -74,11 +74,9 @@ export function createSecondStep(deps: {
       // A separate budget from the password's; reserved before the check, like the password's.
       if (!account || !(await lockout.reserve('second_factor', account, ctx))) return { ok: false, reason: 'invalid_code' };
       const ok = await factor.verify({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, answer);
+      if (!ok) await deps.activity.record({ accountId: account.id, type: 'second_factor_failed', ip: ctx.ip, device: ctx.device, clientId: ctx.clientId, application: ctx.application, details: { method: choice.method } });
       await lockout.settle('second_factor', account, ok, ctx);
-      if (!ok) {
-        await deps.activity.record({ accountId: account.id, type: 'second_factor_failed', ip: ctx.ip, device: ctx.device, clientId: ctx.clientId, application: ctx.application, details: { method: choice.method } });
-        return { ok: false, reason: 'invalid_code' };
-      }
+      if (!ok) return { ok: false, reason: 'invalid_code' };
       // The waiting login is spent once: two parallel successes cannot both finish it.
       const raw = await store.getDel(key(uid));
       if (!raw) return { ok: false, reason: 'session_expired' };

@@ -36,7 +36,8 @@ export function createActivityRepo(db: Db) {
   return {
     async record(e: ActivityEvent): Promise<void> {
       await db.insert(activity).values({
-        id: crypto.randomUUID(), accountId: e.accountId, type: e.type, at: e.at ?? new Date(),
+        // Without an explicit time the database's clock stamps it (microseconds: a stable order).
+        id: crypto.randomUUID(), accountId: e.accountId, type: e.type, ...(e.at ? { at: e.at } : {}),
         ip: e.ip ?? null, device: e.device ?? null, clientId: e.clientId ?? null, application: e.application ?? null, details: e.details ?? {},
       });
     },

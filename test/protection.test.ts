@@ -1,0 +1,184 @@
+// Lockout, unlock and the activity log through HTTP, on every storage mode this run has.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { Agent, authorize, type Page } from './helpers/agent.ts';
+import { signedInUser, enrolTotp, totpCode, passwordStep } from './helpers/mfa.ts';
+
+const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
+
+describe.each(storageModes())('lockout (%s storage)', (mode) => {
+  let srv: TestServer;
+  let web: Awaited<ReturnType<typeof createClient>>;
+  beforeAll(async () => {
+    srv = await startServer({ mode });
+    web = await createClient(srv, { type: 'web' });
+  });
+  afterAll(async () => { await srv?.stop(); });
+
+  async function userWithThreshold(threshold: number, over: Parameters<typeof createUser>[1] = {}) {
+    const user = await createUser(srv, over);
+    await srv.deps.repos.accounts.update(user.account.id, { lockoutThreshold: threshold });
+    return user;
+  }
+  const wrong = (email: string, password = 'definitely not it') => passwordStep(srv, web, email, password).then((r) => r.page);
+  const activityOf = async (accountId: string, type: string) => srv.deps.repos.activity.count(accountId, { types: [type] });
+
+  it('lockout.parallel-guesses: 50 concurrent wrong passwords against a threshold of 5 — 5 are checked, then every try is refused', async () => {
+    const user = await userWithThreshold(5);
+    const pages = await Promise.all(Array.from({ length: 50 }, (_, i) => wrong(user.email, `guess number ${i}`)));
+    expect(pages.every((p) => p.status === 401)).toBe(true);
+    expect(new Set(pages.map(alert))).toEqual(new Set(['Wrong email or password.']));
+    expect(await activityOf(user.account.id, 'sign_in_failed')).toBe(5);
+    expect(await activityOf(user.account.id, 'locked')).toBe(1);
+    expect(srv.outbox().filter((m) => m.to === user.email && m.kind === 'account_locked')).toHaveLength(1);
+    // Locked: even the right password is refused, the same way.
+    const right = await wrong(user.email, user.password);
+    expect(right.status).toBe(401);
+    expect(alert(right)).toBe('Wrong email or password.');
+  });
+
+  it('lockout.same-message-as-wrong-password: a locked account answers like a wrong password, in the same time', async () => {
+    const locked = await userWithThreshold(3);
+    for (let i = 0; i < 3; i++) await wrong(locked.email);
+    expect((await srv.deps.repos.accounts.findById(locked.account.id))!.lockedAt).toBeTruthy();
+    const other = await createUser(srv);
+    const times: { locked: number[]; wrong: number[] } = { locked: [], wrong: [] };
+    let lockedBody = '';
+    let wrongBody = '';
+    for (let i = 0; i < 5; i++) {
+      let t0 = performance.now();
+      const a = await wrong(locked.email, locked.password);
+      times.locked.push(performance.now() - t0);
+      t0 = performance.now();
+      const b = await wrong(other.email, `nope ${i}`);
+      times.wrong.push(performance.now() - t0);
+      expect(a.status).toBe(b.status);
+      lockedBody = alert(a)!;
+      wrongBody = alert(b)!;
+    }
+    expect(lockedBody).toBe(wrongBody);
+    const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    // Both run an argon2id verification; skipping it for locked accounts would be ~10x faster.
+    expect(median(times.locked)).toBeGreaterThan(median(times.wrong) / 3);
+    expect(median(times.locked)).toBeLessThan(median(times.wrong) * 3);
+  });
+
+  it('lockout.refresh-does-not-reset: refreshing tokens and reusing a session never clear failed attempts', async () => {
+    const user = await userWithThreshold(3);
+    const browser = new Agent(srv.url);
+    const { code } = await authorize(browser, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password, scope: 'openid offline_access' });
+    const tok = await (await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret }) })).json() as { refresh_token: string };
+    await wrong(user.email);
+    await wrong(user.email);
+    const refreshed = await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tok.refresh_token, client_id: web.clientId, client_secret: web.clientSecret }) });
+    expect(refreshed.status).toBe(200);
+    const silent = await authorize(browser, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    expect(silent.code).toBeTruthy(); // the existing session, no password asked
+    expect(await srv.deps.failures.count('password', user.account.id)).toBe(2);
+    await wrong(user.email);
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
+  });
+
+  it('wrong second-factor answers have their own budget; reaching it locks too', async () => {
+    const user = await signedInUser(srv);
+    const { secret } = await enrolTotp(user.agent);
+    await srv.deps.repos.accounts.update(user.account.id, { lockoutThreshold: 3 });
+    await wrong(user.email);
+    await wrong(user.email);
+    const { agent, page } = await passwordStep(srv, web, user.email, user.password);
+    let last = page;
+    for (let i = 0; i < 2; i++) last = await agent.submit(last, { code: '000000' }, '/second-factor"');
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeNull();
+    last = await agent.submit(last, { code: '000001' }, '/second-factor"');
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
+    // Locked now: the right code does not get through either.
+    expect((await agent.submit(last, { code: totpCode(secret, 0) }, '/second-factor"')).status).toBe(401);
+  });
+
+  it('the emailed link unlocks once; with 2FA on it also needs a code; a completed sign-in resets the counters', async () => {
+    const user = await signedInUser(srv, { locale: 'de' });
+    const { backupCodes } = await enrolTotp(user.agent);
+    await srv.deps.repos.accounts.update(user.account.id, { lockoutThreshold: 3 });
+    for (let i = 0; i < 3; i++) await wrong(user.email);
+    const mail = srv.outbox().filter((m) => m.to === user.email && m.kind === 'account_locked').at(-1)!;
+    expect(mail.subject).toBe('Ihr Sesame-Konto ist gesperrt');
+    const link = mail.text.match(/http\S+\/unlock\?token=[\w-]+/)![0];
+    const browser = new Agent(srv.url);
+    const form = await browser.go(link);
+    expect(form.body).toContain('name="code"');
+    const bad = await browser.submit(form, { code: '12345-abcde' }, '/unlock"');
+    expect(bad.status).toBe(401);
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
+    const ok = await browser.submit(bad, { code: backupCodes[0]! }, '/unlock"');
+    expect(ok.body).toContain('id="unlocked"');
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeNull();
+    expect(await srv.deps.failures.count('password', user.account.id)).toBe(0);
+    const again = await browser.submit(ok.status === 200 ? bad : bad, { code: backupCodes[1]! }, '/unlock"');
+    expect(again.status).toBe(400); // the link was spent
+  });
+});
+
+describe('activity log and protection settings', () => {
+  let srv: TestServer;
+  beforeAll(async () => { srv = await startServer({ env: { REAUTH_WINDOW_SECONDS: '0' } }); });
+  afterAll(async () => { await srv?.stop(); });
+
+  it('records sign-ins, failures and changes; filters by type, application and date; pages through', async () => {
+    const user = await createUser(srv, { locale: 'fr' });
+    await srv.deps.repos.accounts.update(user.account.id, { zoneinfo: 'Pacific/Auckland' });
+    const blog = await createClient(srv, { type: 'web', name: 'Blog' });
+    const shop = await createClient(srv, { type: 'web', name: 'Shop' });
+    await passwordStep(srv, blog, user.email, 'wrong password here');
+    await authorize(new Agent(srv.url), { clientId: shop.clientId, redirectUri: shop.redirectUri, email: user.email, password: user.password });
+    for (let i = 0; i < 30; i++) await srv.deps.repos.activity.record({ accountId: user.account.id, type: 'sign_in', clientId: blog.clientId, application: 'Blog', at: new Date(Date.UTC(2026, 0, 10, 12, i)) });
+
+    const agent = new Agent(srv.url);
+    const login = await agent.go('/account/activity');
+    await agent.submit(login, { email: user.email, password: user.password }, '/login');
+    const all = await agent.go('/account/activity');
+    expect(all.status).toBe(200);
+    expect(all.body).toMatch(/Page 1 sur 2 \(33 événements\)/);
+    expect(all.body).toContain('id="older"');
+    const failures = await agent.go(`/account/activity?type=sign_in_failed`);
+    expect([...failures.body.matchAll(/<tr data-type="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['sign_in_failed']);
+    expect(failures.body).toContain('Blog');
+    const shopOnly = await agent.go(`/account/activity?app=${shop.clientId}`);
+    expect([...shopOnly.body.matchAll(/<tr data-type="([a-z_]+)"/g)].map((m) => m[1])).toEqual(['sign_in']);
+    // Days are the user's: 2026-01-11 in Auckland (UTC+13) starts at 2026-01-10T11:00Z.
+    const day = await agent.go('/account/activity?from=2026-01-11&to=2026-01-11&type=sign_in');
+    expect(day.body).toMatch(/\(30 événements\)/);
+    const before = await agent.go('/account/activity?to=2026-01-10');
+    expect(before.body).toContain('id="no-activity"');
+    const bad = await agent.go('/account/activity?from=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('value="yesterday"');
+  });
+
+  it('entries older than ACTIVITY_RETENTION_DAYS are deleted by the cleanup, newer ones kept', async () => {
+    const user = await createUser(srv);
+    const old = new Date(Date.now() - (srv.config.activityRetentionDays + 1) * 86_400_000);
+    await srv.deps.repos.activity.record({ accountId: user.account.id, type: 'sign_in', at: old });
+    await srv.deps.repos.activity.record({ accountId: user.account.id, type: 'sign_in' });
+    const cutoff = new Date(Date.now() - srv.config.activityRetentionDays * 86_400_000);
+    expect(await srv.deps.repos.activity.deleteOlderThan(cutoff, 1000)).toBeGreaterThanOrEqual(1);
+    expect(await srv.deps.repos.activity.count(user.account.id, {})).toBe(1);
+  });
+
+  it('the lockout threshold is the user\'s choice, within 3 to 50, after the password again', async () => {
+    const user = await signedInUser(srv);
+    const page = await user.agent.go('/account/security');
+    const ask = await user.agent.submit(page, { lockout_threshold: '4', alert_every_sign_in: 'yes' }, '/protection"');
+    expect(ask.url).toContain('/account/security/confirm-password');
+    await user.agent.submit(ask, { password: user.password }, '/confirm-password"');
+    const tooLow = await user.agent.submit(await user.agent.go('/account/security'), { lockout_threshold: '2' }, '/protection"');
+    expect(tooLow.status).toBe(400);
+    expect(tooLow.body).toContain('value="2"');
+    await user.agent.submit(await user.agent.go('/account/security'), { lockout_threshold: '4', alert_every_sign_in: 'yes' }, '/protection"');
+    const account = (await srv.deps.repos.accounts.findById(user.account.id))!;
+    expect(account.lockoutThreshold).toBe(4);
+    expect(account.alertEverySignIn).toBe(true);
+    expect(account.alertFailedPassword).toBe(false);
+    expect(srv.outbox().filter((m) => m.to === user.email).at(-1)!.kind).toBe('security_protection_changed');
+    expect(await srv.deps.repos.activity.count(user.account.id, { types: ['protection_changed'] })).toBe(1);
+  });
+});
