@@ -253,3 +253,43 @@ describe('cli', () => {
     expect(keys.added).toHaveLength(2);
   });
 });
+
+describe('smtp', () => {
+  it('SMTP_URL sends every email through SMTP, plain text and HTML, in the user\'s language', async () => {
+    const { SMTPServer } = await import('smtp-server');
+    const received: string[] = [];
+    const smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onData(stream, _session, callback) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => { raw += c.toString('utf8'); });
+        stream.on('end', () => { received.push(raw); callback(); });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const port = (smtp.server.address() as AddressInfo).port;
+    const srv = await startServer({ env: { SMTP_URL: `smtp://127.0.0.1:${port}`, MAIL_FROM: 'Sesame <id@example.test>' } });
+    try {
+      const { account, email } = await createUser(srv, { locale: 'it' });
+      await srv.deps.repos.accounts.update(account.id, { lockoutThreshold: 3 });
+      const web = await createClient(srv, { type: 'web' });
+      for (let i = 0; i < 3; i++) {
+        const agent = new Agent(srv.url);
+        const page = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`);
+        await agent.submit(page, { email, password: `wrong ${i} password` }, '/login');
+      }
+      await expect.poll(() => received.length).toBe(1);
+      const raw = received[0]!;
+      expect(raw).toMatch(/^From: Sesame <id@example\.test>/m);
+      expect(raw).toContain(`To: ${email}`);
+      expect(raw).toMatch(/Subject: =\?UTF-8\?Q\?Il_tuo_account_Sesame_=C3=A8_bloccato\?=|Subject: Il tuo account Sesame è bloccato/);
+      expect(raw).toContain('multipart/alternative');
+      expect(raw).toContain('text/plain');
+      expect(raw).toContain('text/html');
+      expect(srv.outbox()).toHaveLength(0); // SMTP replaces the outbox
+    } finally {
+      await srv.stop();
+      await new Promise<void>((r) => smtp.close(() => r()));
+    }
+  });
+});
