@@ -46,3 +46,6 @@ CREATE TABLE session_info (
   last_active_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX session_info_account_idx ON session_info (account_id);
+
+-- An account's live sessions are found by the account id inside oidc-provider's Session payload.
+CREATE INDEX oidc_payloads_session_account_idx ON oidc_payloads ((payload->>'accountId')) WHERE model = 'Session';

@@ -17,6 +17,8 @@ import { createSecurityRouter } from './account/security-routes.ts';
 import { createDeviceRouter } from './api/device-routes.ts';
 import { createUnlockRouter } from './account/unlock-routes.ts';
 import { createActivityRouter } from './account/activity-routes.ts';
+import { createSessionsRouter } from './account/sessions-routes.ts';
+import { describeBrowser } from './lib/user-agent.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -25,7 +27,10 @@ export function createApp(deps: Deps): Koa<SesameState> {
   // oidc-provider runs on this app's context, so its signed cookies use this app's keys.
   app.keys = [...config.cookieSecrets];
 
-  const guard = createSessionGuard({ provider, accounts: deps.repos.accounts, config });
+  const guard = createSessionGuard({
+    provider, accounts: deps.repos.accounts, config,
+    onActive: (uid, accountId, ctx) => deps.sessions.touch(uid, accountId, ctx.ip, describeBrowser(ctx.get('User-Agent'))),
+  });
   const routers = [
     createInteractionRouter({ provider, csrf, loginAttempt: deps.loginAttempt, secondStep: deps.secondStep, finish: deps.finish, accountLocale: async (id) => (await deps.repos.accounts.findById(id))?.locale }),
     createSignupRouter({ config, csrf, accounts: deps.repos.accounts, password: deps.password, verification: deps.verification, limiter: deps.limiter }),
@@ -42,6 +47,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
       },
     }),
     createActivityRouter({ guard, repo: deps.repos.activity }),
+    createSessionsRouter({ csrf, guard, sessions: deps.sessions, provider }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

@@ -14,6 +14,9 @@ import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
 import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
+import { createSessionInfoRepo } from './db/repositories/session-info.ts';
+import { createSessions } from './account/sessions.ts';
+import { describeBrowser } from './lib/user-agent.ts';
 import { createLockout } from './account/lockout.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -56,6 +59,7 @@ export interface CoreDeps {
     secondFactors: ReturnType<typeof createSecondFactorsRepo>;
     backupCodes: ReturnType<typeof createBackupCodesRepo>;
     activity: ReturnType<typeof createActivityRepo>;
+    sessionInfo: ReturnType<typeof createSessionInfoRepo>;
   };
   password: ReturnType<typeof createPasswordFactor>;
   applications: ReturnType<typeof createApplicationsService>;
@@ -77,6 +81,7 @@ export async function createCoreDeps(config: Config, opts: { logger?: Logger; mi
     secondFactors: createSecondFactorsRepo(database.db),
     backupCodes: createBackupCodesRepo(database.db),
     activity: createActivityRepo(database.db),
+    sessionInfo: createSessionInfoRepo(database.db),
   };
   return {
     config,
@@ -100,6 +105,7 @@ export interface Deps extends CoreDeps {
   sms: SmsTransport;
   failures: ReturnType<typeof createFailureCounter>;
   lockout: ReturnType<typeof createLockout>;
+  sessions: ReturnType<typeof createSessions>;
   factors: {
     totp: ReturnType<typeof createTotpFactor>;
     webauthn: ReturnType<typeof createWebauthnFactor>;
@@ -136,6 +142,13 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     findAccount: createFindAccount(repos.accounts),
     findClient: (clientId) => clients.find(clientId),
     pages: providerPages,
+  });
+  const sessions = createSessions({ provider, repo: repos.sessionInfo, activity: repos.activity, logger });
+  // Each authorization a session serves marks it active, with the browser and address it came from.
+  provider.on('authorization.accepted', (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId || !session.uid) return;
+    sessions.touch(session.uid, session.accountId, ctx.ip, describeBrowser(ctx.get('User-Agent'))).catch((err: unknown) => logger.warn({ err: String(err) }, 'session info not saved'));
   });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
   provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err: String(err), client: client.clientId }, 'back-channel logout failed'));
@@ -202,6 +215,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     sms,
     failures,
     lockout,
+    sessions,
     factors,
     pushTransport,
     deviceAuth,

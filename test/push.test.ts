@@ -57,7 +57,7 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     expect(login.number).toBeGreaterThanOrEqual(10);
     expect(login.number).toBeLessThanOrEqual(99);
     const [pending] = await user.device.pending();
-    expect(pending).toMatchObject({ app: 'Example Blog', browser: 'Chrome 140 on Linux', ip: '127.0.0.1', place: 'this_computer' });
+    expect(pending).toMatchObject({ app: 'Example Blog', browser: 'Chrome 140 · Linux', ip: '127.0.0.1', place: 'this_computer' });
     expect(JSON.stringify(pending)).not.toContain(`"number"`); // the device must get the number from the user
     expect(await login.status()).toBe('pending');
     expect(await user.device.approve(pending!.id, login.number)).toEqual({ status: 'approved' });
@@ -112,7 +112,7 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     const mail = srv.outbox().filter((m) => m.to === user.email).at(-1)!;
     expect(mail.kind).toBe('push_denied');
     expect(mail.subject).toBe('Qualcuno ha tentato di accedere al tuo account Sesame');
-    expect(mail.text).toContain('Chrome 140 on Linux');
+    expect(mail.text).toContain('Chrome 140 · Linux');
     const page = await login.agent.go(`/interaction/${login.uid}?method=push`);
     expect(page.body).toContain('id="push-number"'); // reopening asks again
   });

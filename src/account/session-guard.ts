@@ -14,13 +14,19 @@ import { safeReturnPath } from '../http/return-path.ts';
 
 const STATE_COOKIE = 'sesame.account_login';
 
-export function createSessionGuard(deps: { provider: Provider; accounts: AccountsRepo; config: Config }) {
+export function createSessionGuard(deps: {
+  provider: Provider; accounts: AccountsRepo; config: Config;
+  /** Each account page seen marks the session active (the Sessions page shows it). */
+  onActive?(sessionUid: string, accountId: string, ctx: Ctx): Promise<void>;
+}) {
   const { provider, accounts, config } = deps;
 
-  async function currentAccount(ctx: Ctx): Promise<Account | undefined> {
+  async function currentAccount(ctx: Ctx, touch = false): Promise<Account | undefined> {
     const session = await provider.Session.get(ctx as never);
     if (!session.accountId) return undefined;
-    return accounts.findById(session.accountId);
+    const account = await accounts.findById(session.accountId);
+    if (account && touch) await deps.onActive?.(session.uid, account.id, ctx);
+    return account;
   }
 
   function startLogin(ctx: Ctx) {
@@ -44,7 +50,7 @@ export function createSessionGuard(deps: { provider: Provider; accounts: Account
   return {
     currentAccount,
     async require(ctx: Ctx, next: Next) {
-      const account = await currentAccount(ctx);
+      const account = await currentAccount(ctx, true);
       if (!account) return startLogin(ctx);
       ctx.state.accountId = account.id;
       (ctx.state as { account?: Account }).account = account;

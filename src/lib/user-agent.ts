@@ -4,11 +4,14 @@
 import Bowser from 'bowser';
 import net from 'node:net';
 
+/** "Chrome 140 · Linux" — names only, no words, so it reads the same in every language; '' when
+ *  nothing is recognised (pages then say "unknown browser" in the reader's language). */
 export function describeBrowser(userAgent: string | undefined): string {
-  if (!userAgent) return 'unknown browser';
+  if (!userAgent) return '';
   const { browser, os } = Bowser.parse(userAgent.slice(0, 512));
-  const name = browser.name ? `${browser.name}${browser.version ? ` ${browser.version.split('.')[0]}` : ''}` : 'unknown browser';
-  return os.name ? `${name} on ${os.name}${os.versionName ? ` ${os.versionName}` : ''}` : name;
+  const name = browser.name ? `${browser.name}${browser.version ? ` ${browser.version.split('.')[0]}` : ''}` : '';
+  const system = os.name ? `${os.name}${os.versionName ? ` ${os.versionName}` : ''}` : '';
+  return [name, system].filter(Boolean).join(' · ');
 }
 
 export type Place = 'this_computer' | 'local_network' | 'unknown';
