@@ -19,6 +19,9 @@ import { createUnlockRouter } from './account/unlock-routes.ts';
 import { createActivityRouter } from './account/activity-routes.ts';
 import { createSessionsRouter } from './account/sessions-routes.ts';
 import { describeBrowser } from './lib/user-agent.ts';
+import { createProfileRouter, createConfirmEmailRouter } from './account/profile-routes.ts';
+import { createRecoveryRouter } from './account/recovery-routes.ts';
+import { createCompromisedRouter } from './account/compromised-routes.ts';
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
@@ -48,6 +51,11 @@ export function createApp(deps: Deps): Koa<SesameState> {
     }),
     createActivityRouter({ guard, repo: deps.repos.activity }),
     createSessionsRouter({ csrf, guard, sessions: deps.sessions, provider }),
+    createProfileRouter({ csrf, guard, reauth: deps.reauth, profile: deps.profile, provider, encryptionKey: config.encryptionKey }),
+    createConfirmEmailRouter({ csrf, profile: deps.profile }),
+    createRecoveryRouter({ csrf, recovery: deps.recovery }),
+    // App passwords and API tokens will register their revokers here when they exist.
+    createCompromisedRouter({ csrf, guard, reauth: deps.reauth, profile: deps.profile, sessions: deps.sessions, provider, revokers: [] }),
     createHomeRouter({ guard }),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

@@ -16,6 +16,10 @@ import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
 import { createSessionInfoRepo } from './db/repositories/session-info.ts';
 import { createSessions } from './account/sessions.ts';
+import { createProfileService } from './account/profile-service.ts';
+import { createRecovery } from './account/recovery.ts';
+import { createKnownDevicesRepo } from './db/repositories/known-devices.ts';
+import { createAlerts } from './account/alerts.ts';
 import { describeBrowser } from './lib/user-agent.ts';
 import { createLockout } from './account/lockout.ts';
 import { loadOrCreateKeys } from './oidc/keys.ts';
@@ -60,6 +64,7 @@ export interface CoreDeps {
     backupCodes: ReturnType<typeof createBackupCodesRepo>;
     activity: ReturnType<typeof createActivityRepo>;
     sessionInfo: ReturnType<typeof createSessionInfoRepo>;
+    knownDevices: ReturnType<typeof createKnownDevicesRepo>;
   };
   password: ReturnType<typeof createPasswordFactor>;
   applications: ReturnType<typeof createApplicationsService>;
@@ -82,6 +87,7 @@ export async function createCoreDeps(config: Config, opts: { logger?: Logger; mi
     backupCodes: createBackupCodesRepo(database.db),
     activity: createActivityRepo(database.db),
     sessionInfo: createSessionInfoRepo(database.db),
+    knownDevices: createKnownDevicesRepo(database.db),
   };
   return {
     config,
@@ -119,6 +125,8 @@ export interface Deps extends CoreDeps {
   finish: ReturnType<typeof createFinisher>;
   security: ReturnType<typeof createSecurityService>;
   reauth: ReturnType<typeof createReauth>;
+  profile: ReturnType<typeof createProfileService>;
+  recovery: ReturnType<typeof createRecovery>;
 }
 
 export async function createDeps(config: Config, opts: { logger?: Logger; mailer?: Mailer; sms?: SmsTransport; storePrefix?: string } = {}): Promise<Deps> {
@@ -158,7 +166,11 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
   const csrf = createCsrf(Buffer.from(hmac(config.hashKey, 'csrf-key')));
   const failures = createFailureCounter(store);
   const lockout = createLockout({ config, accounts: repos.accounts, failures, tokens: repos.oneTimeTokens, activity: repos.activity, mailer });
-  const loginAttempt = createLoginAttempt({ accounts: repos.accounts, password: core.password, limiter, config, lockout, activity: repos.activity });
+  const alerts = createAlerts({ config, accounts: repos.accounts, known: repos.knownDevices, mailer, limiter });
+  const loginAttempt = createLoginAttempt({
+    accounts: repos.accounts, password: core.password, limiter, config, lockout, activity: repos.activity,
+    onWrongPassword: (account, info) => alerts.afterWrongPassword(account, info),
+  });
   const verification = createEmailVerification({ config, tokens: repos.oneTimeTokens, accounts: repos.accounts, mailer, limiter });
 
   const sms = opts.sms ?? (config.smsGateway
@@ -195,13 +207,18 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     factors: [factors.push, factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
     limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
   });
-  const finish = createFinisher({ provider, secondFactorRequired: (id) => secondStep.required(id), failures, activity: repos.activity });
+  const finish = createFinisher({
+    provider, secondFactorRequired: (id) => secondStep.required(id), failures, activity: repos.activity,
+    onSignIn: (ctx, id, info) => alerts.afterSignIn(ctx, id, info),
+  });
   const security = createSecurityService({
     accounts: repos.accounts, activity: repos.activity,
     repo: repos.secondFactors, backupCodes: factors.backupCodes, sms: factors.sms, mailer, issuer: config.issuer,
     onDeviceRemoved: (id) => factors.push.removed(id),
   });
-  const reauth = createReauth({ provider, store, password: core.password, limiter, failures, config });
+  const profile = createProfileService({ config, db: core.database.db, accounts: repos.accounts, tokens: repos.oneTimeTokens, activity: repos.activity, password: core.password, mailer, limiter, sessions });
+  const recovery = createRecovery({ config, accounts: repos.accounts, tokens: repos.oneTimeTokens, activity: repos.activity, password: core.password, mailer, sms, limiter, sessions });
+  const reauth = createReauth({ provider, store, password: core.password, limiter, lockout, config });
 
   return {
     ...core,
@@ -223,6 +240,8 @@ export async function createDeps(config: Config, opts: { logger?: Logger; mailer
     finish,
     security,
     reauth,
+    profile,
+    recovery,
     async close() {
       await store.close();
       await core.close();

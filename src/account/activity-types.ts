@@ -3,7 +3,7 @@
 export const ACTIVITY_GROUPS = {
   sign_in: ['sign_in', 'sign_in_failed', 'second_factor_failed', 'locked', 'unlocked'],
   security: [
-    'password_changed', 'password_reset', 'email_changed', 'recovery_changed', 'profile_changed', 'protection_changed',
+    'password_changed', 'password_reset', 'email_change_requested', 'email_changed', 'recovery_changed', 'profile_changed', 'protection_changed',
     'mfa_enabled', 'factor_added', 'factor_removed', 'factor_renamed', 'mfa_disabled', 'default_changed', 'backup_codes_regenerated',
     'session_ended',
   ],

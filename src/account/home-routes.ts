@@ -8,7 +8,7 @@ export function createHomeRouter(deps: { guard: SessionGuard }) {
   const router = new Router<SesameState>();
   router.get('/', async (ctx) => {
     const account = await guard.currentAccount(ctx);
-    renderPage(ctx, 'home', { account });
+    renderPage(ctx, 'home', { account, deleted: !account && ctx.query.deleted === '1' });
   });
   router.get('/account/callback', (ctx) => guard.callback(ctx));
   router.get('/account', guard.require, (ctx) => renderPage(ctx, 'account', { account: (ctx.state as { account?: unknown }).account }));

@@ -27,6 +27,19 @@ export const emails = {
     const change = t(`securityChanges.${c.change}`, { method: c.method ? t(`methods.${c.method}`) : '', name: c.name ?? '' });
     return compose(`security_${c.change}`, locale, to, 'securityChange', { change, when: formatDate(c.when, locale, timeZone) }, c.link);
   },
+  confirmEmailChange: (locale: Locale, to: string, name: string, link: string) =>
+    compose('confirm_email_change', locale, to, 'confirmEmailChange', { name, email: to }, link),
+  accountDeleted: (locale: Locale, to: string) => compose('account_deleted', locale, to, 'accountDeleted', { email: to }),
+  passwordReset: (locale: Locale, to: string, link: string) => compose('password_reset', locale, to, 'passwordReset', { email: to }, link),
+  forgotLogin: (locale: Locale, to: string, login: string) => compose('forgot_login', locale, to, 'forgotLogin', { login }),
+  /** Sign-in alerts: a new device or network (always), every sign-in or failed password (opt-in). */
+  signInAlert: (locale: Locale, timeZone: string, to: string, c: { kind: 'new_device' | 'sign_in' | 'failed_password'; when: Date; app: string; device: string; ip: string; place: string; link: string }) => {
+    const t = translator(locale);
+    const key = { new_device: 'alertNewDevice', sign_in: 'alertSignIn', failed_password: 'alertFailedPassword' }[c.kind];
+    return compose(`alert_${c.kind}`, locale, to, key, {
+      when: formatDate(c.when, locale, timeZone), app: c.app, device: c.device || t('sessions.unknownDevice'), ip: c.ip, place: t(`places.${c.place}`),
+    }, c.link);
+  },
   /** Locked after too many failed attempts: the self-service unlock link (single-use, 24 hours). */
   accountLocked: (locale: Locale, timeZone: string, to: string, c: { attempts: number; when: Date; ip: string; link: string }) =>
     compose('account_locked', locale, to, 'accountLocked', { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip }, c.link),

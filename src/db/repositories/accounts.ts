@@ -61,6 +61,25 @@ export function createAccountsRepo(db: Db) {
     async update(id: string, fields: Partial<Pick<Account, 'name' | 'givenName' | 'familyName' | 'locale' | 'zoneinfo' | 'lockoutThreshold' | 'alertEverySignIn' | 'alertFailedPassword' | 'recoveryEmail' | 'recoveryPhone' | 'recoveryPhoneHash'>>) {
       await db.update(accounts).set({ ...fields, updatedAt: new Date() }).where(eq(accounts.id, id));
     },
+    /** The new login email, verified (it was confirmed by a link); false if another account has it. */
+    async setEmail(id: string, email: string): Promise<boolean> {
+      try {
+        const rows = await db.update(accounts).set({ email: normalizeEmail(email), emailVerified: true, updatedAt: new Date() }).where(eq(accounts.id, id)).returning({ id: accounts.id });
+        return rows.length === 1;
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505' || /unique|duplicate/i.test(String(err))) return false;
+        throw err;
+      }
+    },
+    async delete(id: string) {
+      await db.delete(accounts).where(eq(accounts.id, id));
+    },
+    async findByRecoveryPhoneHash(hash: string): Promise<Account[]> {
+      return db.select().from(accounts).where(eq(accounts.recoveryPhoneHash, hash)).limit(5);
+    },
+    async findByRecoveryEmail(email: string): Promise<Account[]> {
+      return db.select().from(accounts).where(sql`lower(${accounts.recoveryEmail}) = ${normalizeEmail(email)}`).limit(5);
+    },
     async markEmailVerified(id: string, email: string): Promise<boolean> {
       const rows = await db.update(accounts).set({ emailVerified: true, updatedAt: new Date() })
         .where(sql`${accounts.id} = ${id} AND lower(${accounts.email}) = ${normalizeEmail(email)}`).returning({ id: accounts.id });

@@ -1,0 +1,109 @@
+// The profile, without HTTP: name, language, time zone, recovery contacts, password, login email
+// and deleting the account. Each change is logged in the activity and announced by email.
+import type { Config } from '../config.ts';
+import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
+import { normalizeEmail } from '../db/repositories/accounts.ts';
+import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import type { PasswordFactor } from '../factors/password.ts';
+import { checkPasswordPolicy, type PasswordProblem } from '../factors/password.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { emails } from '../notify/emails.ts';
+import { isLocale } from '../http/i18n.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RequestInfo } from '../http/request-info.ts';
+import type { Sessions } from './sessions.ts';
+import { encrypt, hmac, randomToken } from '../lib/crypto.ts';
+import type { Db } from '../db/client.ts';
+import { sql } from 'drizzle-orm';
+
+const CHANGE_EMAIL = 'change_email';
+const LINK_TTL_MS = 24 * 3600 * 1000;
+
+export type ProfileChange = 'password_changed' | 'email_changed' | 'recovery_email_changed' | 'recovery_phone_changed';
+
+export function createProfileService(deps: {
+  config: Config; db: Db; accounts: AccountsRepo; tokens: OneTimeTokensRepo; activity: ActivityRepo; password: PasswordFactor;
+  mailer: Mailer; limiter: RateLimiter; sessions: Sessions;
+}) {
+  const { config, accounts, activity, mailer } = deps;
+  const localeOf = (a: Account) => (isLocale(a.locale) ? a.locale : 'en');
+  const log = (a: Account, type: string, info: RequestInfo, details: Record<string, unknown> = {}) =>
+    activity.record({ accountId: a.id, type, ip: info.ip, device: info.device, details });
+  const notice = (a: Account, change: ProfileChange, to = a.email) =>
+    mailer.send(emails.securityChange(localeOf(a), a.zoneinfo, to, { change, when: new Date(), link: `${config.issuer}/account/profile` }));
+  const tokenHash = (t: string) => hmac(config.hashKey, `${CHANGE_EMAIL}:${t}`);
+
+  return {
+    async update(a: Account, p: { givenName: string; familyName: string; locale: string; zoneinfo: string }, info: RequestInfo) {
+      await accounts.update(a.id, { givenName: p.givenName, familyName: p.familyName, name: `${p.givenName} ${p.familyName}`, locale: p.locale, zoneinfo: p.zoneinfo });
+      await log(a, 'profile_changed', info);
+    },
+    /** The recovery email must differ from the login email; '' removes it. */
+    async setRecoveryEmail(a: Account, email: string | null, info: RequestInfo): Promise<'ok' | 'same_as_login'> {
+      if (email && normalizeEmail(email) === normalizeEmail(a.email)) return 'same_as_login';
+      await accounts.update(a.id, { recoveryEmail: email ? normalizeEmail(email) : null });
+      await log(a, 'recovery_changed', info, { what: 'email' });
+      await notice(a, 'recovery_email_changed');
+      return 'ok';
+    },
+    async setRecoveryPhone(a: Account, e164: string | null, info: RequestInfo) {
+      await accounts.update(a.id, {
+        recoveryPhone: e164 ? encrypt(config.encryptionKey, e164) : null,
+        recoveryPhoneHash: e164 ? hmac(config.hashKey, `recovery-phone:${e164}`) : null,
+      });
+      await log(a, 'recovery_changed', info, { what: 'phone' });
+      await notice(a, 'recovery_phone_changed');
+    },
+    /** A new password (the current one was checked by the caller). Other sessions end. */
+    async changePassword(a: Account, next: string, info: RequestInfo, keepSessionUid: string | undefined): Promise<PasswordProblem | undefined> {
+      const problem = checkPasswordPolicy(next, [a.email.split('@')[0]!, a.givenName ?? '', a.familyName ?? '']);
+      if (problem) return problem;
+      await accounts.setPasswordHash(a.id, await deps.password.hash(next));
+      await deps.sessions.endAll(a.id, keepSessionUid);
+      await log(a, 'password_changed', info);
+      await notice(a, 'password_changed');
+      return undefined;
+    },
+    /** Sends a confirmation link to the new address. The answer is the same whether or not the
+     *  address is taken (the taken address's owner is told instead): no account enumeration. */
+    async requestEmailChange(a: Account, newEmail: string, info: RequestInfo): Promise<'sent' | 'same' | 'recovery' | 'rate_limited'> {
+      const email = normalizeEmail(newEmail);
+      if (email === normalizeEmail(a.email)) return 'same';
+      if (a.recoveryEmail && email === normalizeEmail(a.recoveryEmail)) return 'recovery';
+      if (!(await deps.limiter.hit('email', email, config.rateLimits.emailPerRecipient, 3600))) return 'rate_limited';
+      const taken = await accounts.findByEmail(email);
+      if (taken) {
+        await mailer.send(emails.signupExisting(localeOf(taken), taken.email, `${config.issuer}/account`));
+        return 'sent';
+      }
+      await deps.tokens.voidAll(a.id, CHANGE_EMAIL);
+      const token = randomToken(32);
+      await deps.tokens.create({ tokenHash: tokenHash(token), purpose: CHANGE_EMAIL, accountId: a.id, data: { email, from: a.email }, expiresAt: new Date(Date.now() + LINK_TTL_MS) });
+      await mailer.send(emails.confirmEmailChange(localeOf(a), email, a.name, `${config.issuer}/confirm-email-change?token=${token}`));
+      await log(a, 'email_change_requested', info, { to: email });
+      return 'sent';
+    },
+    /** Spends the link; the new address takes effect and the old one is told. */
+    async confirmEmailChange(token: string, info: RequestInfo): Promise<boolean> {
+      if (!/^[\w-]{20,100}$/.test(token)) return false;
+      const row = await deps.tokens.consume(tokenHash(token), CHANGE_EMAIL);
+      if (!row) return false;
+      const a = await accounts.findById(row.accountId);
+      if (!a || normalizeEmail(a.email) !== normalizeEmail(String(row.data.from))) return false;
+      if (!(await accounts.setEmail(a.id, String(row.data.email)))) return false;
+      await log(a, 'email_changed', info, { from: a.email, to: row.data.email });
+      await notice(a, 'email_changed', a.email);
+      return true;
+    },
+    /** Everything goes: sessions (with back-channel logout), grants and tokens, factors, activity,
+     *  applications it owns. */
+    async deleteAccount(a: Account): Promise<void> {
+      await deps.sessions.endAll(a.id, undefined);
+      await deps.db.execute(sql`DELETE FROM oidc_payloads WHERE payload->>'accountId' = ${a.id}`);
+      await accounts.delete(a.id);
+      await mailer.send(emails.accountDeleted(localeOf(a), a.email));
+    },
+  };
+}
+export type ProfileService = ReturnType<typeof createProfileService>;
