@@ -43,7 +43,7 @@ describe.each(storageModes())('sessions (%s storage)', (mode) => {
     expect(rows).toHaveLength(2);
     expect(rows.find((r) => r.current)!.device).toBe('Chrome 140 · Linux');
     const other = rows.find((r) => !r.current)!;
-    expect(other.device).toBe('Safari 18 · iOS');
+    expect(other.device).toBe('Safari 18 · iOS 18');
 
     const ended = await laptop.submit(page, {}, `/account/sessions/${other.uid}/end"`);
     expect(ended.body).toContain('id="done"');

@@ -10,7 +10,8 @@ export function describeBrowser(userAgent: string | undefined): string {
   if (!userAgent) return '';
   const { browser, os } = Bowser.parse(userAgent.slice(0, 512));
   const name = browser.name ? `${browser.name}${browser.version ? ` ${browser.version.split('.')[0]}` : ''}` : '';
-  const system = os.name ? `${os.name}${os.versionName ? ` ${os.versionName}` : ''}` : '';
+  const version = os.versionName ?? os.version?.split('.')[0];
+  const system = os.name ? `${os.name}${version ? ` ${version}` : ''}` : '';
   return [name, system].filter(Boolean).join(' · ');
 }
 
