@@ -2,23 +2,20 @@
 // and read it all in the activity log, filtered by type.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, createClient, createUser, type TestServer } from './helpers/server.ts';
-import { launchChromium, chromiumAvailable } from './helpers/browser.ts';
-import { startRp, type TestRp } from './helpers/rp.ts';
+import { createUser, type TestServer } from './helpers/server.ts';
+import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
+import type { TestRp } from './helpers/rp.ts';
 
 describe('browser: lockout and activity', () => {
+  let rig: BrowserRig;
   let srv: TestServer;
   let browser: Browser;
   let rp: TestRp;
   beforeAll(async () => {
-    if (!chromiumAvailable) throw new Error('Chromium is required for the browser tests: apt-get install chromium');
-    srv = await startServer();
-    rp = await startRp(srv.url);
-    const client = await createClient(srv, { type: 'web', redirectUris: [rp.callback], name: 'Example Blog' });
-    rp.setClient(client.clientId, client.clientSecret);
-    browser = await launchChromium();
+    rig = await startBrowserRig();
+    ({ srv, browser, rp } = rig);
   });
-  afterAll(async () => { await browser?.close(); rp?.close(); await srv?.stop(); });
+  afterAll(async () => { await rig?.close(); });
 
   async function attempt(page: Page, email: string, password: string) {
     await page.goto(`${rp.url}/login`);

@@ -3,12 +3,13 @@
 // a wrong number, a deny or expiry.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, createClient, createUser, type TestServer } from './helpers/server.ts';
-import { launchChromium, chromiumAvailable } from './helpers/browser.ts';
-import { startRp, type TestRp } from './helpers/rp.ts';
+import { createUser, type TestServer } from './helpers/server.ts';
+import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
+import type { TestRp } from './helpers/rp.ts';
 import { DeviceClient, DeviceApiError } from '../src/device/client.ts';
 
 describe('browser: kAuth push', () => {
+  let rig: BrowserRig;
   let srv: TestServer;
   let browser: Browser;
   let rp: TestRp;
@@ -16,15 +17,11 @@ describe('browser: kAuth push', () => {
   let password: string;
   let device: DeviceClient;
   beforeAll(async () => {
-    if (!chromiumAvailable) throw new Error('Chromium is required for the browser tests: apt-get install chromium');
-    srv = await startServer({ env: { PUSH_CHALLENGE_SECONDS: '4' } });
-    rp = await startRp(srv.url);
-    const client = await createClient(srv, { type: 'web', redirectUris: [rp.callback], name: 'Example Blog' });
-    rp.setClient(client.clientId, client.clientSecret);
-    browser = await launchChromium();
+    rig = await startBrowserRig({ env: { PUSH_CHALLENGE_SECONDS: '4' } });
+    ({ srv, browser, rp } = rig);
     ({ email, password } = await createUser(srv, { locale: 'es' }));
   });
-  afterAll(async () => { await browser?.close(); rp?.close(); await srv?.stop(); });
+  afterAll(async () => { await rig?.close(); });
 
   async function signIn(page: Page) {
     await page.goto(`${rp.url}/login`);

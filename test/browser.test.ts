@@ -1,23 +1,20 @@
 // A real browser: sign up → open the emailed link → sign in → consent → back at the relying party.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startServer, createClient, uniqueEmail, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
-import { launchChromium, chromiumAvailable } from './helpers/browser.ts';
-import { startRp, type TestRp } from './helpers/rp.ts';
+import { uniqueEmail, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
+import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
+import type { TestRp } from './helpers/rp.ts';
 
 describe('browser', () => {
+  let rig: BrowserRig;
   let srv: TestServer;
   let browser: Browser;
   let rp: TestRp;
   beforeAll(async () => {
-    if (!chromiumAvailable) throw new Error('Chromium is required for the browser tests: apt-get install chromium');
-    srv = await startServer();
-    rp = await startRp(srv.url);
-    const client = await createClient(srv, { type: 'web', redirectUris: [rp.callback], name: 'Example Blog' });
-    rp.setClient(client.clientId, client.clientSecret);
-    browser = await launchChromium();
+    rig = await startBrowserRig();
+    ({ srv, browser, rp } = rig);
   });
-  afterAll(async () => { await browser?.close(); rp?.close(); await srv?.stop(); });
+  afterAll(async () => { await rig?.close(); });
 
   it('sign-up → email link → sign-in → consent → the relying party gets the verified email', async () => {
     const page = await browser.newPage({ locale: 'fr-FR' });

@@ -35,10 +35,7 @@ export function createProfileRouter(deps: { csrf: Csrf; guard: SessionGuard; rea
   const { csrf, guard, reauth, profile } = deps;
   const router = new Router<SesameState>({ prefix: '/account/profile' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), guard.require);
-  router.use(async (ctx, next) => {
-    if (ctx.method === 'POST') csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    await next();
-  });
+  router.use(csrf.forChanges);
   const accountOf = (ctx: Ctx) => (ctx.state as { account?: Account }).account!;
   const seeOther = (ctx: Ctx, to: string) => { ctx.status = 303; ctx.redirect(to); };
   const body = (ctx: Ctx) => ctx.request.body as Record<string, unknown>;

@@ -56,11 +56,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
   const { csrf, guard, reauth, security, totp, webauthn, sms, push } = deps;
   const router = new Router<SesameState>({ prefix: BASE });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '128kb' }), guard.require);
-  // Every change is a POST with the form's CSRF token, checked before anything else (even sudo mode).
-  router.use(async (ctx, next) => {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    await next();
-  });
+  router.use(csrf.forChanges);
 
   const accountOf = (ctx: Ctx) => (ctx.state as { account?: Account }).account!;
   const body = (ctx: Ctx) => ctx.request.body as Record<string, unknown>;

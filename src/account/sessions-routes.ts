@@ -16,10 +16,7 @@ export function createSessionsRouter(deps: { csrf: Csrf; guard: SessionGuard; se
   const { csrf, guard, sessions } = deps;
   const router = new Router<SesameState>({ prefix: '/account/sessions' });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), guard.require);
-  router.use(async (ctx, next) => {
-    if (ctx.method === 'POST') csrf.verify(ctx, (ctx.request.body as Record<string, unknown>)?._csrf);
-    await next();
-  });
+  router.use(csrf.forChanges);
   const accountOf = (ctx: Ctx) => (ctx.state as { account?: Account }).account!;
   const currentUid = async (ctx: Ctx) => (await deps.provider.Session.get(ctx as never)).uid;
   const seeOther = (ctx: Ctx, to: string) => { ctx.status = 303; ctx.redirect(to); };

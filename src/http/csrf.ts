@@ -11,6 +11,12 @@ export const CSRF_FIELD = '_csrf';
 
 export function createCsrf(key: Buffer) {
   const tokenFor = (value: string) => hmac(key, `csrf:${value}`);
+  function verify(ctx: Ctx, submitted: unknown) {
+    const value = ctx.cookies.get(CSRF_COOKIE);
+    if (!value || typeof submitted !== 'string' || !constantTimeEqual(tokenFor(value), submitted)) {
+      throw new AppError('csrf_failed');
+    }
+  }
   return {
     /** Ensures the cookie exists and exposes the form token as ctx.state.csrfToken. */
     async middleware(ctx: Ctx, next: Next) {
@@ -22,12 +28,13 @@ export function createCsrf(key: Buffer) {
       ctx.state.csrfToken = tokenFor(value);
       await next();
     },
-    verify(ctx: Ctx, submitted: unknown) {
-      const value = ctx.cookies.get(CSRF_COOKIE);
-      if (!value || typeof submitted !== 'string' || !constantTimeEqual(tokenFor(value), submitted)) {
-        throw new AppError('csrf_failed');
-      }
+    /** Router middleware: every state-changing request must carry the form token (checked first,
+     *  before sudo mode or anything else). Needs the body parsed. */
+    async forChanges(ctx: Ctx, next: Next) {
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') verify(ctx, (ctx.request.body as Record<string, unknown> | undefined)?._csrf);
+      await next();
     },
+    verify,
   };
 }
 export type Csrf = ReturnType<typeof createCsrf>;
