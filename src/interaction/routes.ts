@@ -141,13 +141,13 @@ export function createInteractionRouter(deps: InteractionDeps) {
     if (!outcome.ok) {
       return renderLogin(ctx, details, app, { values: { email: form.data.email }, error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
-    if (await secondStep.required(outcome.accountId)) {
+    const done = await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] }, info);
+    if (done === 'second_factor_required') {
       // Password done; the login waits for its second factor. 303 to the same page, which now asks for it.
       await secondStep.start(details.uid, { accountId: outcome.accountId, amr: ['pwd'] });
       ctx.status = 303;
-      return ctx.redirect(`/interaction/${details.uid}`);
+      ctx.redirect(`/interaction/${details.uid}`);
     }
-    await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: ['pwd'] }, info);
   });
 
   /** What both second-step POSTs start with: this browser's interaction, its CSRF token, the login
@@ -176,6 +176,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
       if (outcome.reason === 'session_expired') return renderPage(ctx, 'expired', {}, 400);
       return renderSecondFactor(ctx, details, login, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
+    // The amr now holds a second factor: this finishes (the one check lives in finish.ts).
     await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr }, info);
   });
 
