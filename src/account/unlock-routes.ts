@@ -42,6 +42,8 @@ export function createUnlockRouter(deps: {
     if (!account) return renderPage(ctx, 'link-invalid', {}, 400);
     if (isLocale(account.locale)) setLocale(ctx, account.locale);
     const needsCode = await deps.secondFactorRequired(account.id);
+    // The code is a credential check: limited per account as well as per IP.
+    if (needsCode && !(await deps.limiter.hit('unlock-account', account.id, deps.perIp, WINDOW))) return renderPage(ctx, 'unlock', { token, needsCode, error: 'rate_limited' }, 429);
     if (needsCode && !(await deps.checkCode(account.id, (v.code ?? '').trim(), ctx.ip))) {
       return renderPage(ctx, 'unlock', { token, needsCode, error: 'invalid_code' }, 401);
     }
