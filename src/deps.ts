@@ -52,20 +52,26 @@ import { createApplicationsService } from './account/applications-service.ts';
 import { hmac } from './lib/crypto.ts';
 import { createClientCache } from './oidc/client-cache.ts';
 
+/** Every repository over one database; their type is read off this function. */
+function createRepos(db: Database['db']) {
+  return {
+    accounts: createAccountsRepo(db),
+    applications: createApplicationsRepo(db),
+    oneTimeTokens: createOneTimeTokensRepo(db),
+    secondFactors: createSecondFactorsRepo(db),
+    backupCodes: createBackupCodesRepo(db),
+    activity: createActivityRepo(db),
+    sessionInfo: createSessionInfoRepo(db),
+    knownDevices: createKnownDevicesRepo(db),
+  };
+}
+export type Repos = ReturnType<typeof createRepos>;
+
 export interface CoreDeps {
   config: Config;
   logger: Logger;
   database: Database;
-  repos: {
-    accounts: ReturnType<typeof createAccountsRepo>;
-    applications: ReturnType<typeof createApplicationsRepo>;
-    oneTimeTokens: ReturnType<typeof createOneTimeTokensRepo>;
-    secondFactors: ReturnType<typeof createSecondFactorsRepo>;
-    backupCodes: ReturnType<typeof createBackupCodesRepo>;
-    activity: ReturnType<typeof createActivityRepo>;
-    sessionInfo: ReturnType<typeof createSessionInfoRepo>;
-    knownDevices: ReturnType<typeof createKnownDevicesRepo>;
-  };
+  repos: Repos;
   password: ReturnType<typeof createPasswordFactor>;
   applications: ReturnType<typeof createApplicationsService>;
   close(): Promise<void>;
@@ -79,16 +85,7 @@ export async function createCoreDeps(config: Config, opts: { logger?: Logger; mi
     const applied = await migrate(database);
     if (applied.length) logger.info({ applied }, 'migrations applied');
   }
-  const repos = {
-    accounts: createAccountsRepo(database.db),
-    applications: createApplicationsRepo(database.db),
-    oneTimeTokens: createOneTimeTokensRepo(database.db),
-    secondFactors: createSecondFactorsRepo(database.db),
-    backupCodes: createBackupCodesRepo(database.db),
-    activity: createActivityRepo(database.db),
-    sessionInfo: createSessionInfoRepo(database.db),
-    knownDevices: createKnownDevicesRepo(database.db),
-  };
+  const repos = createRepos(database.db);
   return {
     config,
     logger,

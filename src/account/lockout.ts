@@ -46,20 +46,22 @@ export function createLockout(deps: { config: Config; accounts: AccountsRepo; fa
 
   return {
     unlock,
-    /** Before checking an answer: false when the account is locked or this attempt is over budget. */
-    async reserve(kind: FailureKind, account: Account, info: RequestInfo): Promise<boolean> {
-      if (account.lockedAt) return false;
+    /** Before checking an answer: reserves one attempt (atomic INCR). Undefined when the account is
+     *  locked or this attempt is over budget (which locks it); otherwise settle() the attempt with
+     *  the outcome: a right answer gives it back, the wrong one that reached the threshold locks. */
+    async reserve(kind: FailureKind, account: Account, info: RequestInfo): Promise<{ settle(ok: boolean): Promise<void> } | undefined> {
+      if (account.lockedAt) return undefined;
       const n = await failures.record(kind, account.id);
       if (n > account.lockoutThreshold) {
         await lock(account, kind, info);
-        return false;
+        return undefined;
       }
-      return true;
-    },
-    /** After checking: a right answer gives the attempt back; the wrong one that reaches the threshold locks. */
-    async settle(kind: FailureKind, account: Account, ok: boolean, info: RequestInfo): Promise<void> {
-      if (ok) return failures.release(kind, account.id);
-      if ((await failures.count(kind, account.id)) >= account.lockoutThreshold) await lock(account, kind, info);
+      return {
+        async settle(ok) {
+          if (ok) await failures.release(kind, account.id);
+          else if (n >= account.lockoutThreshold) await lock(account, kind, info);
+        },
+      };
     },
     /** The unlock link's account, if the link is still good (not spent by looking). */
     async linkAccount(token: string): Promise<Account | undefined> {

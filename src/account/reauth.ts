@@ -27,12 +27,13 @@ export function createReauth(deps: { provider: Provider; store: Store; password:
     if (!ipOk || !accountOk) return 'rate_limited';
     // Counted like a sign-in: a stolen session cannot guess the password here either.
     const info = requestInfo(ctx);
-    if (!(await deps.lockout.reserve('password', account, info))) {
+    const attempt = await deps.lockout.reserve('password', account, info);
+    if (!attempt) {
       await deps.password.verify(undefined, plaintext);
       return 'invalid_credentials';
     }
     const result = await deps.password.verify(account.passwordHash, plaintext);
-    await deps.lockout.settle('password', account, result.ok, info);
+    await attempt.settle(result.ok);
     return result.ok ? 'ok' : 'invalid_credentials';
   }
 

@@ -35,6 +35,12 @@ export function parseCredential(raw: unknown): z.infer<typeof CredentialJSON> | 
   return parsed.success ? parsed.data : undefined;
 }
 
+/** The library throws for every refused response (wrong origin, RP ID, challenge, signature,
+ *  counter); to Sesame they are all one answer: not verified. */
+function refusedAsUndefined<T>(verification: Promise<T>): Promise<T | undefined> {
+  return verification.catch(() => undefined);
+}
+
 export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Store; issuer: string; rpName: string; hashKey: Buffer }) {
   const { repo, store } = deps;
   const origin = new URL(deps.issuer).origin;
@@ -73,20 +79,15 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       if (!credential || !expectedChallenge) return false;
       const row = await repo.findByCredentialId(c.accountId, credential.id);
       if (!row) return false;
-      let result;
-      try {
-        result = await verifyAuthenticationResponse({
-          response: credential as unknown as AuthenticationResponseJSON,
-          expectedChallenge,
-          expectedOrigin: origin,
-          expectedRPID: rpID,
-          credential: { id: row.credentialId!, publicKey: new Uint8Array(Buffer.from(row.publicKey!, 'base64url')), counter: row.signCount, transports: transportsOf(row) },
-          requireUserVerification: false,
-        });
-      } catch {
-        return false;
-      }
-      if (!result.verified) return false;
+      const result = await refusedAsUndefined(verifyAuthenticationResponse({
+        response: credential as unknown as AuthenticationResponseJSON,
+        expectedChallenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        credential: { id: row.credentialId!, publicKey: new Uint8Array(Buffer.from(row.publicKey!, 'base64url')), counter: row.signCount, transports: transportsOf(row) },
+        requireUserVerification: false,
+      }));
+      if (!result?.verified) return false;
       return repo.advanceSignCount(row.id, row.signCount, result.authenticationInfo.newCounter);
     },
   } satisfies SecondFactor;
@@ -114,19 +115,14 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       const credential = parseCredential(raw);
       const expectedChallenge = await store.getDel(registrationKey(accountId));
       if (!credential || !expectedChallenge) return undefined;
-      let result;
-      try {
-        result = await verifyRegistrationResponse({
-          response: credential as unknown as RegistrationResponseJSON,
-          expectedChallenge,
-          expectedOrigin: origin,
-          expectedRPID: rpID,
-          requireUserVerification: false,
-        });
-      } catch {
-        return undefined;
-      }
-      if (!result.verified) return undefined;
+      const result = await refusedAsUndefined(verifyRegistrationResponse({
+        response: credential as unknown as RegistrationResponseJSON,
+        expectedChallenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        requireUserVerification: false,
+      }));
+      if (!result?.verified) return undefined;
       const info = result.registrationInfo;
       return repo.create({
         accountId, type: 'webauthn', name,

@@ -28,13 +28,14 @@ export function createLoginAttempt(deps: {
     if (!ipOk || !accountOk) return { ok: false, reason: 'rate_limited' };
     const account = await accounts.findByEmail(email);
     // The attempt is reserved before the slow check, so parallel guesses cannot exceed the threshold.
-    if (!account || !(await lockout.reserve('password', account, info))) {
+    const attempt = account ? await lockout.reserve('password', account, info) : undefined;
+    if (!account || !attempt) {
       await password.verify(undefined, plaintext);
       return { ok: false, reason: 'invalid_credentials' };
     }
     const result = await password.verify(account.passwordHash, plaintext);
     if (!result.ok) await deps.activity.record({ accountId: account.id, type: 'sign_in_failed', ip: info.ip, device: info.device, clientId: info.clientId, application: info.application });
-    await lockout.settle('password', account, result.ok, info);
+    await attempt.settle(result.ok);
     if (!result.ok) {
       await deps.onWrongPassword?.(account, info);
       return { ok: false, reason: 'invalid_credentials' };

@@ -76,10 +76,10 @@ export function createInteractionRouter(deps: InteractionDeps) {
     renderPage(ctx, 'login', { uid: details.uid, app, values: { email: details.params.login_hint ?? '' }, ...extra }, status);
   }
 
-  /** The second-factor page: the chosen (or default) method, its challenge, and every other way. */
-  async function renderSecondFactor(ctx: Ctx, details: Details, login: PendingLogin, choice: MethodChoice | undefined, extra: { error?: string; mode?: ChallengeMode } = {}, status = 200) {
+  /** The second-factor page: the chosen (or default) method, its challenge, and every other way.
+   *  `choices` are the account's, already loaded by the caller. */
+  async function renderSecondFactor(ctx: Ctx, details: Details, login: PendingLogin, choices: MethodChoice[], choice: MethodChoice | undefined, extra: { error?: string; mode?: ChallengeMode } = {}, status = 200) {
     const app = await clientName(details);
-    const choices = await secondStep.choices(login.accountId);
     const current = choice ?? choices[0];
     if (!current) return renderPage(ctx, 'expired', {}, 400);
     let challenge: Record<string, unknown> = {};
@@ -115,7 +115,7 @@ export function createInteractionRouter(deps: InteractionDeps) {
         const choices = await secondStep.choices(login.accountId);
         const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
         const factor = typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined;
-        return renderSecondFactor(ctx, details, login, secondStep.pick(choices, method, factor) ?? choices[0]);
+        return renderSecondFactor(ctx, details, login, choices, secondStep.pick(choices, method, factor));
       }
       return renderLogin(ctx, details, app);
     }
@@ -160,21 +160,22 @@ export function createInteractionRouter(deps: InteractionDeps) {
     // No password step behind this interaction: nothing to continue.
     if (!login) return void renderPage(ctx, 'expired', {}, 400);
     const form = parseForm(SecondFactorForm, ctx.request.body);
-    const choice = form.ok ? secondStep.pick(await secondStep.choices(login.accountId), form.data.method, form.data.factor) : undefined;
-    if (!form.ok || !choice) return void await renderSecondFactor(ctx, details, login, undefined, { error: 'invalid_code' }, 400);
-    return { details, login, choice, answer: { code: form.data.code, credential: form.data.credential } };
+    const choices = await secondStep.choices(login.accountId);
+    const choice = form.ok ? secondStep.pick(choices, form.data.method, form.data.factor) : undefined;
+    if (!form.ok || !choice) return void await renderSecondFactor(ctx, details, login, choices, undefined, { error: 'invalid_code' }, 400);
+    return { details, login, choices, choice, answer: { code: form.data.code, credential: form.data.credential } };
   }
 
   /** The answer to the second factor: a code (field `code`) or a WebAuthn assertion (`credential`). */
   router.post('/second-factor', async (ctx) => {
     const step = await secondStepForm(ctx);
     if (!step) return;
-    const { details, login, choice } = step;
+    const { details, login, choices, choice } = step;
     const info = await infoFor(ctx, details);
     const outcome = await secondStep.verify(details.uid, login, choice, step.answer, { locale: ctx.state.locale, ...info });
     if (!outcome.ok) {
       if (outcome.reason === 'session_expired') return renderPage(ctx, 'expired', {}, 400);
-      return renderSecondFactor(ctx, details, login, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
+      return renderSecondFactor(ctx, details, login, choices, choice, { error: outcome.reason }, outcome.reason === 'rate_limited' ? 429 : 401);
     }
     // The amr now holds a second factor: this finishes (the one check lives in finish.ts).
     await finish.login(ctx, details.params, { accountId: outcome.accountId, amr: outcome.amr }, info);
@@ -192,15 +193,14 @@ export function createInteractionRouter(deps: InteractionDeps) {
     }
     const login = details.uid === ctx.params.uid && details.prompt.name === 'login' ? await secondStep.pending(details.uid) : undefined;
     if (!login) { ctx.body = { status: 'expired' }; return; }
-    const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
-    const choice = secondStep.pick(await secondStep.choices(login.accountId), method, typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined);
-    ctx.body = { status: choice ? await secondStep.poll(details.uid, login, choice) : 'expired' };
+    // Polled every second: only the store is read (the challenge is bound to this interaction).
+    ctx.body = { status: await secondStep.poll(details.uid, login, String(ctx.query.method ?? '')) };
   });
 
   /** "Send a new code" (SMS), "Send a new request" (push). */
   router.post('/second-factor/resend', async (ctx) => {
     const step = await secondStepForm(ctx);
-    if (step) await renderSecondFactor(ctx, step.details, step.login, step.choice, { mode: 'resend' });
+    if (step) await renderSecondFactor(ctx, step.details, step.login, step.choices, step.choice, { mode: 'resend' });
   });
 
   router.post('/confirm', async (ctx) => {

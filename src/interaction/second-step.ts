@@ -57,10 +57,10 @@ export function createSecondStep(deps: {
       return factor.challenge({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId, app: ctx.app, userAgent: ctx.userAgent }, { mode: ctx.mode });
     },
     /** Where an asynchronous factor (push approval) stands, for the waiting page. */
-    async poll(uid: string, login: PendingLogin, choice: MethodChoice): Promise<PollStatus> {
-      const factor = registry.get(choice.method);
-      if (!factor?.poll) return 'pending';
-      return factor.poll({ accountId: login.accountId, key: uid, locale: 'en', ip: '', factorId: choice.factorId });
+    async poll(uid: string, login: PendingLogin, method: string): Promise<PollStatus> {
+      const factor = registry.get(method as MethodId);
+      if (!factor?.poll) return 'expired';
+      return factor.poll({ accountId: login.accountId, key: uid, locale: 'en', ip: '' });
     },
     async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale } & RequestInfo): Promise<StepOutcome> {
       const factor = registry.get(choice.method);
@@ -72,10 +72,11 @@ export function createSecondStep(deps: {
       if (!accountOk || !ipOk) return { ok: false, reason: 'rate_limited' };
       const account = await deps.accounts.findById(login.accountId);
       // A separate budget from the password's; reserved before the check, like the password's.
-      if (!account || !(await lockout.reserve('second_factor', account, ctx))) return { ok: false, reason: 'invalid_code' };
+      const attempt = account ? await lockout.reserve('second_factor', account, ctx) : undefined;
+      if (!attempt) return { ok: false, reason: 'invalid_code' };
       const ok = await factor.verify({ accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId }, answer);
-      if (!ok) await deps.activity.record({ accountId: account.id, type: 'second_factor_failed', ip: ctx.ip, device: ctx.device, clientId: ctx.clientId, application: ctx.application, details: { method: choice.method } });
-      await lockout.settle('second_factor', account, ok, ctx);
+      if (!ok) await deps.activity.record({ accountId: login.accountId, type: 'second_factor_failed', ip: ctx.ip, device: ctx.device, clientId: ctx.clientId, application: ctx.application, details: { method: choice.method } });
+      await attempt.settle(ok);
       if (!ok) return { ok: false, reason: 'invalid_code' };
       // The waiting login is spent once: two parallel successes cannot both finish it.
       const raw = await store.getDel(key(uid));
