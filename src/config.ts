@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAIL_FROM: z.string().min(3).default('Sesame <no-reply@localhost>'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  ALLOW_OUTBOX: z.enum(['true', 'false']).default('false'),
   ACTIVITY_RETENTION_DAYS: intFrom(365, 1, 36_500),
   RATE_LIMIT_LOGIN_PER_IP: intFrom(30, 1, 1_000_000),
   RATE_LIMIT_LOGIN_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
@@ -64,8 +65,12 @@ export interface Config {
   readonly allowPrivateNetworkCallbacks: boolean;
   readonly logLevel: string;
   readonly mailFrom: string;
-  /** SMTP transport; without it, emails go to DATA_DIR/outbox/emails.jsonl and the log. */
+  /** SMTP transport; without it, emails go to DATA_DIR/outbox/emails.jsonl. */
   readonly smtpUrl?: string;
+  /** Production may write emails and SMS to the outbox only when told to (ALLOW_OUTBOX=true). */
+  readonly allowOutbox: boolean;
+  /** Signs the CSRF tokens of forms (derived from the encryption key). */
+  readonly csrfKey: Buffer;
   /** The activity log keeps this many days. */
   readonly activityRetentionDays: number;
   readonly rateLimits: {
@@ -145,6 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.ISSUER) problems.push('ISSUER: required with NODE_ENV=production (the public https URL of this server)');
     else if (!e.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https:// URL with NODE_ENV=production');
     if (e.SMS_GATEWAY_URL && !e.SMS_GATEWAY_URL.startsWith('https://')) problems.push('SMS_GATEWAY_URL: must be an https:// URL with NODE_ENV=production');
+    // The outbox keeps reset and unlock links readable on disk: never by accident in production.
+    if (e.ALLOW_OUTBOX !== 'true') {
+      if (!e.SMTP_URL) problems.push('SMTP_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write emails to DATA_DIR/outbox)');
+      if (!e.SMS_GATEWAY_URL) problems.push('SMS_GATEWAY_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write text messages to DATA_DIR/outbox)');
+    }
   } else if (!cookieSecrets?.length || !encryptionKeyRaw) {
     const { secrets, file } = loadOrCreateDevSecrets(dataDir);
     cookieSecrets = cookieSecrets?.length ? cookieSecrets : secrets.cookieSecrets;
@@ -164,7 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length) throw new ConfigError(problems);
 
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  const hashKey = Buffer.from(crypto.hkdfSync('sha256', encryptionKey!, Buffer.alloc(0), 'sesame/hmac/v1', 32));
+  if (!encryptionKey) throw new ConfigError(['ENCRYPTION_KEY: missing']);
+  const hashKey = Buffer.from(crypto.hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'sesame/hmac/v1', 32));
+  const csrfKey = Buffer.from(crypto.createHmac('sha256', hashKey).update('csrf-key').digest('base64url'));
 
   return Object.freeze({
     env: e.NODE_ENV,
@@ -175,14 +187,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keysDir: path.resolve(e.KEYS_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
-    cookieSecrets: Object.freeze([...cookieSecrets!]),
-    encryptionKey: encryptionKey!,
+    cookieSecrets: Object.freeze([...(cookieSecrets ?? [])]),
+    encryptionKey,
     hashKey,
+    csrfKey,
     trustProxy: e.TRUST_PROXY === 'true',
     allowPrivateNetworkCallbacks: e.ALLOW_PRIVATE_NETWORK_CALLBACKS === 'true',
     logLevel: e.LOG_LEVEL,
     mailFrom: e.MAIL_FROM,
     smtpUrl: e.SMTP_URL,
+    allowOutbox: e.ALLOW_OUTBOX === 'true',
     activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     rateLimits: Object.freeze({
       loginPerIp: e.RATE_LIMIT_LOGIN_PER_IP,

@@ -1,41 +1,39 @@
-// One error class with stable codes. The message shown to users comes from the locale catalogs
-// (key `errors.<code>`), never from the exception, so nothing internal leaks.
-export type ErrorCode =
-  | 'invalid_input'
-  | 'invalid_credentials'
-  | 'csrf_failed'
-  | 'rate_limited'
-  | 'not_found'
-  | 'forbidden'
-  | 'login_required'
-  | 'email_taken'
-  | 'weak_password'
-  | 'common_password'
-  | 'link_invalid'
-  | 'session_expired'
-  | 'device_auth_required'
-  | 'device_not_linked'
-  | 'replayed_request'
-  | 'enrolment_invalid'
-  | 'challenge_not_found'
-  | 'challenge_expired'
-  | 'already_decided'
-  | 'wrong_number'
-  | 'internal';
-
-const STATUS: Record<ErrorCode, number> = {
+// One error type, one list of every code a user or a client can see. Services and routes throw
+// AppError; only the error handler (http/error-handler.ts) renders it: the form the user was filling
+// in again (with their input), the page a code has (expired, link invalid), or JSON by Accept. The
+// message comes from the locale catalogs (`errors.<code>`), never from the exception, so nothing
+// internal leaks, and the wording stays vague where precision would tell an attacker something.
+const CODES = {
+  // Input and forms
   invalid_input: 400,
-  invalid_credentials: 401,
   csrf_failed: 403,
-  rate_limited: 429,
   not_found: 404,
-  forbidden: 403,
-  login_required: 401,
-  email_taken: 409,
+  rate_limited: 429,
+  // Signing in and confirming it is you
+  invalid_credentials: 401,
+  wrong_password: 401,
+  invalid_code: 401,
+  session_expired: 400,
+  link_invalid: 400,
+  // Choosing a password or an address
   weak_password: 400,
   common_password: 400,
-  link_invalid: 400,
-  session_expired: 400,
+  passwords_differ: 400,
+  emails_differ: 400,
+  email_same: 400,
+  email_is_recovery: 400,
+  recovery_same_as_login: 400,
+  confirm_delete: 400,
+  // Second factors
+  sms_unavailable: 503,
+  phone_invalid: 400,
+  phone_country: 400,
+  phone_not_mobile: 400,
+  webauthn_failed: 400,
+  name_required: 400,
+  code_expired: 400,
+  confirm_disable: 400,
+  // The kAuth device API
   device_auth_required: 401,
   device_not_linked: 401,
   replayed_request: 401,
@@ -44,18 +42,35 @@ const STATUS: Record<ErrorCode, number> = {
   challenge_expired: 410,
   already_decided: 409,
   wrong_number: 400,
+  // Ours
   internal: 500,
-};
+} as const;
+
+export type ErrorCode = keyof typeof CODES;
+export const ERROR_CODES = Object.keys(CODES) as ErrorCode[];
+
+export function isErrorCode(v: unknown): v is ErrorCode {
+  return typeof v === 'string' && Object.hasOwn(CODES, v);
+}
+
+export interface ErrorDetails {
+  /** Form fields the error is about (highlighted when the form is shown again). */
+  fields?: string[];
+  /** Per-field problems (a code per field), for forms that show them next to each field. */
+  fieldErrors?: Record<string, string>;
+  /** A different status where the same code means something else on one page (a wrong code while
+   *  enrolling is bad input, 400; at sign-in it is a refused credential, 401). */
+  status?: number;
+}
 
 export class AppError extends Error {
   readonly status: number;
-  constructor(readonly code: ErrorCode, readonly details?: Record<string, unknown>) {
+  constructor(
+    readonly code: ErrorCode,
+    readonly details: ErrorDetails = {},
+  ) {
     super(code);
     this.name = 'AppError';
-    this.status = STATUS[code];
+    this.status = details.status ?? CODES[code];
   }
-}
-
-export function assertThat(condition: unknown, code: ErrorCode, details?: Record<string, unknown>): asserts condition {
-  if (!condition) throw new AppError(code, details);
 }

@@ -5,6 +5,7 @@ import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
 import { deleteExpiredPayloads } from './oidc/adapter.ts';
 import { createLogger } from './lib/logger.ts';
+import { MissingKeysError } from './oidc/keys.ts';
 
 export interface RunningServer { server: http.Server; deps: Deps; url: string; close(): Promise<void> }
 
@@ -40,7 +41,16 @@ export async function serve(): Promise<RunningServer> {
   }
   const logger = createLogger(config.logLevel);
   if (config.generatedSecretsFile) logger.warn({ file: config.generatedSecretsFile }, 'development secrets in use (generated under DATA_DIR); set COOKIE_SECRETS and ENCRYPTION_KEY in production');
-  const deps = await createDeps(config, { logger });
+  let deps: Deps;
+  try {
+    deps = await createDeps(config, { logger });
+  } catch (err) {
+    if (err instanceof MissingKeysError) {
+      logger.fatal(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createUser, type TestServer } from './helpers/server.ts';
 import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
 import type { TestRp } from './helpers/rp.ts';
-import { DeviceClient, DeviceApiError } from '../src/device/client.ts';
+import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
 
 describe('browser: kAuth push', () => {
   let rig: BrowserRig;

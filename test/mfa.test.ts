@@ -3,7 +3,7 @@
 // attacks it must stop — on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 import { signInToAccount, signedInUser, enrolTotp, totpCode, redeem, awayFromStepBoundary, passwordStep as passwordStepFor } from './helpers/mfa.ts';
 
@@ -170,11 +170,11 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     await agent.submit(page, { code: '000000' }, '/second-factor"');
     const retry = await agent.submit(page, { code: 'abcdef' }, '/second-factor"');
     expect(retry.status).toBe(401);
-    expect(await srv.deps.failures.count('password', id)).toBe(1);
-    expect(await srv.deps.failures.count('second_factor', id)).toBe(2);
+    expect(await failureCount(srv, 'password', id)).toBe(1);
+    expect(await failureCount(srv, 'second_factor', id)).toBe(2);
     await throughConsent(agent, await agent.submit(retry, { code: totpCode(user.secret, 0) }, '/second-factor"'));
-    expect(await srv.deps.failures.count('password', id)).toBe(0);
-    expect(await srv.deps.failures.count('second_factor', id)).toBe(0);
+    expect(await failureCount(srv, 'password', id)).toBe(0);
+    expect(await failureCount(srv, 'second_factor', id)).toBe(0);
   });
 
   it('acr: a relying party that asks for multi-factor gets it, or an error — never less', async () => {

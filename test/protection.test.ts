@@ -1,6 +1,6 @@
 // Lockout, unlock and the activity log through HTTP, on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, type Page } from './helpers/agent.ts';
 import { signedInUser, enrolTotp, totpCode, passwordStep } from './helpers/mfa.ts';
 
@@ -74,7 +74,7 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     expect(refreshed.status).toBe(200);
     const silent = await authorize(browser, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
     expect(silent.code).toBeTruthy(); // the existing session, no password asked
-    expect(await srv.deps.failures.count('password', user.account.id)).toBe(2);
+    expect(await failureCount(srv, 'password', user.account.id)).toBe(2);
     await wrong(user.email);
     expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
   });
@@ -112,7 +112,7 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     const ok = await browser.submit(bad, { code: backupCodes[0]! }, '/unlock"');
     expect(ok.body).toContain('id="unlocked"');
     expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeNull();
-    expect(await srv.deps.failures.count('password', user.account.id)).toBe(0);
+    expect(await failureCount(srv, 'password', user.account.id)).toBe(0);
     const again = await browser.submit(ok.status === 200 ? bad : bad, { code: backupCodes[1]! }, '/unlock"');
     expect(again.status).toBe(400); // the link was spent
   });

@@ -1,10 +1,10 @@
 // kAuth push approval through HTTP with the reference device client: linking from the Security
 // page, number matching, the device API's signatures, and the attacks the issue names.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
 import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/mfa.ts';
-import { DeviceClient, DeviceApiError } from '../src/device/client.ts';
+import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
 const numberOn = (page: Page) => Number(page.body.match(/<p class="push-number" id="push-number">(\d+)<\/p>/)![1]);
@@ -80,7 +80,7 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({ status: 409, error: 'already_decided' });
     const refused = await login.agent.submit(login.page, {}, '/second-factor"');
     expect(refused.status).toBe(401);
-    expect(await srv.deps.failures.count('second_factor', user.account.id)).toBe(2); // the deny, then the refused finish
+    expect(await failureCount(srv, 'second_factor', user.account.id)).toBe(2); // the deny, then the refused finish
   });
 
   it('push.replayed-approval: a captured approval request is refused, and one approval finishes one sign-in', async () => {

@@ -2,13 +2,13 @@
 // date range (days in the user's time zone), application and type of action, 25 a page.
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { SesameState, Ctx } from '../http/context.ts';
+import type { AccountState } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
 import type { ActivityRepo, ActivityFilter } from '../db/repositories/activity.ts';
-import type { Account } from '../db/repositories/accounts.ts';
-import type { SessionGuard } from './session-guard.ts';
+import type { AccountSession } from '../http/require-account.ts';
 import { ACTIVITY_GROUPS, ACTIVITY_TYPES, isActivityGroup } from './activity-types.ts';
 import { zonedDayStart } from '../lib/time-zone.ts';
+import type { ErrorCode } from '../errors.ts';
 
 const PAGE_SIZE = 25;
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)));
@@ -20,18 +20,21 @@ const Query = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 
-export function createActivityRouter(deps: { guard: SessionGuard; repo: ActivityRepo }) {
-  const router = new Router<SesameState>({ prefix: '/account/activity' });
-  router.use(deps.guard.require);
+export function createActivityRouter(deps: { accountSession: AccountSession; repos: { activity: ActivityRepo } }) {
+  const router = new Router<AccountState>({ prefix: '/account/activity' });
+  router.use(deps.accountSession.requireAccount);
+  const repo = deps.repos.activity;
 
-  router.get('/', async (ctx: Ctx) => {
-    const account = (ctx.state as { account?: Account }).account!;
+  router.get('/', async (ctx) => {
+    const { account } = ctx.state;
     // Empty fields count as absent (a submitted filter form sends them all).
     const raw = Object.fromEntries(Object.entries(ctx.query).filter(([, v]) => typeof v === 'string' && v !== ''));
     const parsed = Query.safeParse(raw);
-    const apps = await deps.repo.applications(account.id);
+    const apps = await repo.applications(account.id);
     const common = { apps, groups: ACTIVITY_GROUPS, zone: account.zoneinfo, values: raw };
-    if (!parsed.success) return renderPage(ctx, 'activity', { ...common, rows: [], total: 0, page: 1, pages: 1, error: 'invalid_input' }, 400);
+    if (!parsed.success) {
+      return renderPage(ctx, 'activity', { ...common, rows: [], total: 0, page: 1, pages: 1, error: 'invalid_input' satisfies ErrorCode }, 400);
+    }
     const q = parsed.data;
     const filter: ActivityFilter = {
       from: q.from ? zonedDayStart(q.from, account.zoneinfo) : undefined,
@@ -41,8 +44,8 @@ export function createActivityRouter(deps: { guard: SessionGuard; repo: Activity
       clientId: q.app,
     };
     const [rows, total] = await Promise.all([
-      deps.repo.list(account.id, filter, { limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
-      deps.repo.count(account.id, filter),
+      repo.list(account.id, filter, { limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
+      repo.count(account.id, filter),
     ]);
     const query = (page: number) => new URLSearchParams({ ...raw, page: String(page) }).toString();
     renderPage(ctx, 'activity', { ...common, rows, total, page: q.page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), query });

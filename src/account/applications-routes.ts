@@ -1,100 +1,110 @@
 // The Applications page: register OAuth clients, see the client ID and secret once, rotate the
-// secret, edit, delete.
+// secret, edit, delete. Each change goes to the owner's activity log.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { SesameState, Ctx } from '../http/context.ts';
-import type { Csrf } from '../http/csrf.ts';
-import { renderPage } from '../http/render.ts';
-import { formValues } from '../http/forms.ts';
+import type { Next } from 'koa';
+import { z } from 'zod';
+import type { AccountState, AccountCtx, Ctx } from '../http/context.ts';
+import { renderPage, seeOther } from '../http/render.ts';
+import { form, NoFields, type FormState } from '../http/form.ts';
 import type { ApplicationsRepo, Application } from '../db/repositories/applications.ts';
+import { APP_TYPES, type AppType } from '../db/schema.ts';
 import type { ApplicationsService } from './applications-service.ts';
-import type { SessionGuard } from './session-guard.ts';
+import type { AccountSession } from '../http/require-account.ts';
 import { AppError } from '../errors.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import { requestInfo } from '../http/request-info.ts';
 
 const lines = (v: string | undefined) => (v ?? '').split(/[\r\n]+/).map((s) => s.trim()).filter(Boolean);
 
-export function createApplicationsRouter(deps: { csrf: Csrf; guard: SessionGuard; repo: ApplicationsRepo; service: ApplicationsService; issuer: string; activity: ActivityRepo }) {
-  const { csrf, guard, repo, service, issuer } = deps;
-  /** App registrations are security changes too: each one goes to the owner's activity log. */
-  const log = (ctx: Ctx, type: 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted', app: Application) => {
-    const info = requestInfo(ctx);
-    return deps.activity.record({ accountId: ctx.state.accountId!, type, ip: info.ip, device: info.device, clientId: app.clientId, application: app.name });
-  };
-  const router = new Router<SesameState>({ prefix: '/account/applications' });
-  router.use(bodyParser({ enableTypes: ['form'], formLimit: '64kb' }), guard.require);
+/** The form's fields, turned into what the service's schema checks (which names each problem). */
+function appForm(schema: ApplicationsService['schema'], fixedType?: AppType) {
+  return z.preprocess((raw) => {
+    const v = raw as Record<string, string | undefined>;
+    return {
+      name: v.name ?? '',
+      type: fixedType ?? v.type,
+      redirectUris: lines(v.redirect_uris),
+      postLogoutRedirectUris: lines(v.post_logout_redirect_uris),
+      backchannelLogoutUri: v.backchannel_logout_uri?.trim() || null,
+    };
+  }, schema);
+}
 
-  const owned = async (ctx: Ctx): Promise<Application> => {
-    const app = await repo.findOwned(ctx.state.accountId!, String(ctx.params.id));
+/** `app` is set by owned() on the routes under /:id, and only there. */
+interface AppState extends AccountState {
+  app: Application;
+}
+type AppCtx = Ctx<AppState>;
+
+export interface ApplicationsDeps {
+  accountSession: AccountSession;
+  repos: { applications: ApplicationsRepo; activity: ActivityRepo };
+  applications: ApplicationsService;
+  config: { issuer: string };
+}
+
+export function createApplicationsRouter(deps: ApplicationsDeps) {
+  const { applications: service } = deps;
+  const { issuer } = deps.config;
+  const repo = deps.repos.applications;
+  const router = new Router<AppState>({ prefix: '/account/applications' });
+  router.use(deps.accountSession.requireAccount);
+
+  /** App registrations are security changes too: each one goes to the owner's activity log. */
+  type Change = 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted';
+  const log = (ctx: AccountCtx, type: Change, app: Application) => {
+    const { ip, device } = requestInfo(ctx);
+    return deps.repos.activity.record({ accountId: ctx.state.account.id, type, ip, device, clientId: app.clientId, application: app.name });
+  };
+  /** The application named in the URL, if this account owns it. */
+  async function owned(ctx: AppCtx, next: Next) {
+    const app = await repo.findOwned(ctx.state.account.id, String(ctx.params.id));
     if (!app) throw new AppError('not_found');
-    return app;
+    ctx.state.app = app;
+    await next();
+  }
+  const formPage = (ctx: AccountCtx, data: Record<string, unknown>, status = 200) =>
+    renderPage(ctx, 'application-form', { types: APP_TYPES, ...data }, status);
+  const newView = (ctx: AccountCtx, f: FormState, status: number) =>
+    formPage(ctx, { mode: 'new', values: f.values, errors: f.errors, error: f.error }, status);
+  const editView = (ctx: AppCtx, f: FormState, status: number) => {
+    const { app } = ctx.state;
+    formPage(ctx, { mode: 'edit', app, values: { ...f.values, type: app.type }, errors: f.errors, error: f.error }, status);
   };
-  const body = (ctx: Ctx) => {
-    const b = ctx.request.body as Record<string, unknown>;
-    csrf.verify(ctx, b?._csrf);
-    return formValues(b);
-  };
-  const toInput = (v: Record<string, string>, type?: string) => ({
-    name: v.name ?? '',
-    type: type ?? v.type,
-    redirectUris: lines(v.redirect_uris),
-    postLogoutRedirectUris: lines(v.post_logout_redirect_uris),
-    backchannelLogoutUri: v.backchannel_logout_uri?.trim() || null,
-  });
-  const fieldErrors = (issues: { path: PropertyKey[]; message: string; code: string }[]) =>
-    Object.fromEntries(issues.map((i) => [String(i.path[0] ?? 'form'), i.code === 'custom' ? i.message : i.code]));
 
   router.get('/', async (ctx) => {
-    renderPage(ctx, 'applications', { apps: await repo.listByOwner(ctx.state.accountId!), issuer });
+    renderPage(ctx, 'applications', { apps: await repo.listByOwner(ctx.state.account.id), issuer });
   });
-
-  router.get('/new', (ctx) => renderPage(ctx, 'application-form', { mode: 'new', values: { type: 'web' } }));
-
-  router.post('/', async (ctx) => {
-    const v = body(ctx);
-    const parsed = service.schema.safeParse(toInput(v));
-    if (!parsed.success) return renderPage(ctx, 'application-form', { mode: 'new', values: v, errors: fieldErrors(parsed.error.issues), error: 'invalid_input' }, 400);
-    const { app, clientSecret } = await service.create(ctx.state.accountId!, parsed.data);
+  router.get('/new', (ctx) => formPage(ctx, { mode: 'new', values: { type: 'web' } }));
+  router.post('/', form(appForm(service.schema), async (ctx: AccountCtx, input) => {
+    const { app, clientSecret } = await service.create(ctx.state.account.id, input);
     await log(ctx, 'app_created', app);
     renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
-  });
+  }, newView));
 
-  router.get('/:id', async (ctx) => {
-    const app = await owned(ctx);
-    renderPage(ctx, 'application-form', {
-      mode: 'edit', app,
-      values: { name: app.name, type: app.type, redirect_uris: app.redirectUris.join('\n'), post_logout_redirect_uris: app.postLogoutRedirectUris.join('\n'), backchannel_logout_uri: app.backchannelLogoutUri ?? '' },
-    });
+  router.get('/:id', owned, (ctx) => {
+    const { app } = ctx.state;
+    const values = {
+      name: app.name, type: app.type, redirect_uris: app.redirectUris.join('\n'),
+      post_logout_redirect_uris: app.postLogoutRedirectUris.join('\n'), backchannel_logout_uri: app.backchannelLogoutUri ?? '',
+    };
+    formPage(ctx, { mode: 'edit', app, values });
   });
-
-  router.post('/:id', async (ctx) => {
-    const app = await owned(ctx);
-    const v = body(ctx);
-    const parsed = service.schema.safeParse(toInput(v, app.type));
-    if (!parsed.success) return renderPage(ctx, 'application-form', { mode: 'edit', app, values: { ...v, type: app.type }, errors: fieldErrors(parsed.error.issues), error: 'invalid_input' }, 400);
-    await repo.update(app.id, parsed.data);
-    await log(ctx, 'app_updated', { ...app, name: parsed.data.name });
-    ctx.status = 303;
-    ctx.redirect('/account/applications?saved=1');
-  });
-
-  router.post('/:id/secret', async (ctx) => {
-    const app = await owned(ctx);
-    body(ctx);
-    const clientSecret = await service.rotateSecret(app);
-    await log(ctx, 'app_secret_rotated', app);
-    renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: false });
-  });
-
-  router.post('/:id/delete', async (ctx) => {
-    const app = await owned(ctx);
-    body(ctx);
-    await repo.delete(app.id);
-    await log(ctx, 'app_deleted', app);
-    ctx.status = 303;
-    ctx.redirect('/account/applications?deleted=1');
-  });
-
+  const editForm = (ctx: AppCtx) => appForm(service.schema, ctx.state.app.type);
+  router.post('/:id', owned, form(editForm, async (ctx: AppCtx, input) => {
+    await service.update(ctx.state.app, input);
+    await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
+    seeOther(ctx, '/account/applications?saved=1');
+  }, editView));
+  router.post('/:id/secret', owned, form(NoFields, async (ctx: AppCtx) => {
+    const clientSecret = await service.rotateSecret(ctx.state.app);
+    await log(ctx, 'app_secret_rotated', ctx.state.app);
+    renderPage(ctx, 'application-credentials', { app: ctx.state.app, clientSecret, issuer, created: false });
+  }));
+  router.post('/:id/delete', owned, form(NoFields, async (ctx: AppCtx) => {
+    await service.delete(ctx.state.app);
+    await log(ctx, 'app_deleted', ctx.state.app);
+    seeOther(ctx, '/account/applications?deleted=1');
+  }));
   return router;
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { hashClientSecret } from '../oidc/provider.ts';
 import type { ApplicationsRepo, AppInput, Application } from '../db/repositories/applications.ts';
+import { APP_TYPES } from '../db/schema.ts';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -27,7 +28,7 @@ export function appInputSchema(production: boolean) {
   });
   return z.object({
     name: z.string().trim().min(1).max(100),
-    type: z.enum(['web', 'spa', 'service']),
+    type: z.enum(APP_TYPES),
     redirectUris: z.array(z.string()).max(20).default([]),
     postLogoutRedirectUris: z.array(z.string()).max(20).default([]),
     backchannelLogoutUri: z.string().trim().max(2000).optional().nullable(),
@@ -49,8 +50,15 @@ export function appInputSchema(production: boolean) {
   });
 }
 
-export function createApplicationsService(deps: { config: Config; repo: ApplicationsRepo }) {
-  const { config, repo } = deps;
+/** The client metadata cache in front of the provider (oidc/client-cache.ts): told of every change. */
+interface ClientCache {
+  invalidate(clientId: string): void;
+}
+
+export function createApplicationsService(deps: { config: Config; repos: { applications: ApplicationsRepo }; clientCache: ClientCache }) {
+  const { config } = deps;
+  const repo = deps.repos.applications;
+  const changed = (clientIds: string[]) => clientIds.forEach((id) => deps.clientCache.invalidate(id));
   const newSecret = () => {
     const secret = randomToken(32);
     return { secret, hash: hashClientSecret(config.hashKey, secret) };
@@ -66,8 +74,14 @@ export function createApplicationsService(deps: { config: Config; repo: Applicat
     async rotateSecret(app: Application): Promise<string | undefined> {
       if (app.type === 'spa') return undefined;
       const { secret, hash } = newSecret();
-      await repo.setSecretHash(app.id, hash);
+      changed(await repo.setSecretHash(app.id, hash));
       return secret;
+    },
+    async update(app: Application, input: Omit<AppInput, 'type'>): Promise<void> {
+      changed(await repo.update(app.id, input));
+    },
+    async delete(app: Application): Promise<void> {
+      changed(await repo.delete(app.id));
     },
   };
 }

@@ -1,139 +1,124 @@
 // The Profile pages: name, language, time zone, recovery email and mobile (password required),
 // password, login email (confirmed by a link to the new address) and deleting the account.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import type Provider from 'oidc-provider';
-import type { SesameState, Ctx } from '../http/context.ts';
-import type { Csrf } from '../http/csrf.ts';
-import { renderPage } from '../http/render.ts';
-import { parseForm, formValues, emailField, nameField } from '../http/forms.ts';
+import type { AccountState, AccountCtx, SesameState, Ctx } from '../http/context.ts';
+import { renderPage, seeOther } from '../http/render.ts';
+import { form, emailField, nameField, passwordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { LOCALES } from '../http/i18n.ts';
-import type { Account } from '../db/repositories/accounts.ts';
-import type { SessionGuard } from './session-guard.ts';
-import type { Reauth } from './reauth.ts';
+import { AppError } from '../errors.ts';
+import type { Config } from '../config.ts';
+import type { AccountSession } from '../http/require-account.ts';
+import type { Reauth } from '../login/reauth.ts';
 import type { ProfileService } from './profile-service.ts';
-import { parseMobile, maskPhone, SMS_COUNTRIES } from '../factors/sms.ts';
+import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES } from '../factors/sms.ts';
 import { decrypt } from '../lib/crypto.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 
 const TIME_ZONES = Intl.supportedValuesOf('timeZone');
-const password = z.string().min(1).max(1024);
+const newPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
 const ProfileForm = z.object({
-  given_name: nameField, family_name: nameField,
+  given_name: nameField,
+  family_name: nameField,
   locale: z.enum(LOCALES),
   zoneinfo: z.string().refine((v) => v === 'UTC' || TIME_ZONES.includes(v)),
 });
-const RecoveryEmailForm = z.object({ recovery_email: z.union([z.literal(''), emailField]), password });
-const RecoveryPhoneForm = z.object({ country: z.string().max(2).optional(), phone: z.string().trim().max(40), password });
-const PasswordForm = z.object({ current_password: password, new_password: z.string().min(1).max(MAX_PASSWORD_LENGTH), new_password_again: z.string().max(MAX_PASSWORD_LENGTH) });
-const EmailForm = z.object({ email: emailField, email_again: z.string().trim().toLowerCase().max(254), password });
-const DeleteForm = z.object({ password, confirm: z.literal('yes') });
+const RecoveryEmailForm = z.object({ recovery_email: z.union([z.literal(''), emailField]), password: passwordField });
+const RecoveryPhoneForm = z.object({ country: z.string().max(2).optional(), phone: z.string().trim().max(40), password: passwordField });
+const PasswordForm = z.object({ current_password: passwordField, new_password: newPassword, new_password_again: z.string().max(MAX_PASSWORD_LENGTH) });
+const EmailForm = z.object({ email: emailField, email_again: z.string().trim().toLowerCase().max(254), password: passwordField });
+const DeleteForm = z.object({ password: passwordField, confirm: z.literal('yes') });
 
-export function createProfileRouter(deps: { csrf: Csrf; guard: SessionGuard; reauth: Reauth; profile: ProfileService; provider: Provider; encryptionKey: Buffer }) {
-  const { csrf, guard, reauth, profile } = deps;
-  const router = new Router<SesameState>({ prefix: '/account/profile' });
-  router.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }), guard.require);
-  router.use(csrf.forChanges);
-  const accountOf = (ctx: Ctx) => (ctx.state as { account?: Account }).account!;
-  const seeOther = (ctx: Ctx, to: string) => { ctx.status = 303; ctx.redirect(to); };
-  const body = (ctx: Ctx) => ctx.request.body as Record<string, unknown>;
-  const passwordError = (r: string) => (r === 'rate_limited' ? 'rate_limited' : 'wrong_password');
+export interface ProfileDeps {
+  config: Config;
+  accountSession: AccountSession;
+  reauth: Reauth;
+  profile: ProfileService;
+  provider: Provider;
+}
 
-  function page(ctx: Ctx, extra: { section?: string; error?: string; values?: Record<string, string> } = {}, status = 200) {
-    const a = accountOf(ctx);
-    const phone = a.recoveryPhone ? maskPhone(decrypt(deps.encryptionKey, a.recoveryPhone)) : undefined;
-    renderPage(ctx, 'profile', {
-      account: a, phone, zones: TIME_ZONES, countries: SMS_COUNTRIES, done: typeof ctx.query.done === 'string' ? ctx.query.done : undefined,
-      ...extra,
-      values: { given_name: a.givenName ?? '', family_name: a.familyName ?? '', locale: a.locale, zoneinfo: a.zoneinfo, recovery_email: a.recoveryEmail ?? '', country: 'CH', ...extra.values },
-    }, status);
+export function createProfileRouter(deps: ProfileDeps) {
+  const { reauth, profile } = deps;
+  const router = new Router<AccountState>({ prefix: '/account/profile' });
+  router.use(deps.accountSession.requireAccount);
+  const opts = { limit: '16kb' };
+
+  function profilePage(ctx: AccountCtx, extra: { section?: string; error?: string; values?: Record<string, string> } = {}, status = 200) {
+    const a = ctx.state.account;
+    const phone = a.recoveryPhone ? maskPhone(decrypt(deps.config.encryptionKey, a.recoveryPhone)) : undefined;
+    const defaults = {
+      given_name: a.givenName ?? '', family_name: a.familyName ?? '', locale: a.locale, zoneinfo: a.zoneinfo,
+      recovery_email: a.recoveryEmail ?? '', country: 'CH',
+    };
+    const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
+    const data = { account: a, phone, zones: TIME_ZONES, countries: SMS_COUNTRIES, done, ...extra, values: { ...defaults, ...extra.values } };
+    renderPage(ctx, 'profile', data, status);
   }
+  /** The profile page again, the error shown at the section whose form was sent. */
+  const section = (name: string) => (ctx: AccountCtx, f: FormState, status: number) =>
+    profilePage(ctx, { section: name, error: f.error, values: f.values }, status);
+  const pageView = (template: string) => (ctx: AccountCtx, f: FormState, status: number) =>
+    renderPage(ctx, template, { values: f.values, error: f.error }, status);
 
-  router.get('/', (ctx) => page(ctx));
-
-  router.post('/', async (ctx) => {
-    const form = parseForm(ProfileForm, body(ctx));
-    if (!form.ok) return page(ctx, { section: 'profile', error: 'invalid_input', values: form.values }, 400);
-    await profile.update(accountOf(ctx), { givenName: form.data.given_name, familyName: form.data.family_name, locale: form.data.locale, zoneinfo: form.data.zoneinfo }, requestInfo(ctx));
+  router.get('/', (ctx) => profilePage(ctx));
+  router.post('/', form(ProfileForm, async (ctx: AccountCtx, input) => {
+    const { given_name: givenName, family_name: familyName, locale, zoneinfo } = input;
+    await profile.update(ctx.state.account, { givenName, familyName, locale, zoneinfo }, requestInfo(ctx));
     seeOther(ctx, '/account/profile?done=profile');
-  });
+  }, section('profile'), opts));
 
-  router.post('/recovery-email', async (ctx) => {
-    const values = formValues(body(ctx));
-    const form = parseForm(RecoveryEmailForm, body(ctx));
-    if (!form.ok) return page(ctx, { section: 'recovery_email', error: 'invalid_input', values: { recovery_email: values.recovery_email ?? '' } }, 400);
-    const checked = await reauth.check(ctx, accountOf(ctx), form.data.password);
-    if (checked !== 'ok') return page(ctx, { section: 'recovery_email', error: passwordError(checked), values: { recovery_email: form.data.recovery_email } }, checked === 'rate_limited' ? 429 : 401);
-    const r = await profile.setRecoveryEmail(accountOf(ctx), form.data.recovery_email || null, requestInfo(ctx));
-    if (r !== 'ok') return page(ctx, { section: 'recovery_email', error: 'recovery_same_as_login', values: { recovery_email: form.data.recovery_email } }, 400);
+  router.post('/recovery-email', form(RecoveryEmailForm, async (ctx: AccountCtx, input) => {
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.setRecoveryEmail(ctx.state.account, input.recovery_email || null, requestInfo(ctx));
     seeOther(ctx, '/account/profile?done=recovery');
-  });
+  }, section('recovery_email'), opts));
 
-  router.post('/recovery-phone', async (ctx) => {
-    const values = formValues(body(ctx));
-    const form = parseForm(RecoveryPhoneForm, body(ctx));
-    const keep = { phone: values.phone ?? '', country: values.country ?? 'CH' };
-    if (!form.ok) return page(ctx, { section: 'recovery_phone', error: 'invalid_input', values: keep }, 400);
-    const parsed = form.data.phone ? parseMobile(form.data.phone, form.data.country) : undefined;
-    if (parsed && !parsed.ok) return page(ctx, { section: 'recovery_phone', error: parsed.error, values: keep }, 400);
-    const checked = await reauth.check(ctx, accountOf(ctx), form.data.password);
-    if (checked !== 'ok') return page(ctx, { section: 'recovery_phone', error: passwordError(checked), values: keep }, checked === 'rate_limited' ? 429 : 401);
-    await profile.setRecoveryPhone(accountOf(ctx), parsed?.ok ? parsed.e164 : null, requestInfo(ctx));
+  router.post('/recovery-phone', form(RecoveryPhoneForm, async (ctx: AccountCtx, input) => {
+    const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
     seeOther(ctx, '/account/profile?done=recovery');
-  });
+  }, section('recovery_phone'), opts));
 
   router.get('/password', (ctx) => renderPage(ctx, 'change-password', {}));
-  router.post('/password', async (ctx) => {
-    const form = parseForm(PasswordForm, body(ctx));
-    if (!form.ok) return renderPage(ctx, 'change-password', { error: 'invalid_input' }, 400);
-    if (form.data.new_password !== form.data.new_password_again) return renderPage(ctx, 'change-password', { error: 'passwords_differ' }, 400);
-    const checked = await reauth.check(ctx, accountOf(ctx), form.data.current_password);
-    if (checked !== 'ok') return renderPage(ctx, 'change-password', { error: passwordError(checked) }, checked === 'rate_limited' ? 429 : 401);
+  router.post('/password', form(PasswordForm, async (ctx: AccountCtx, input) => {
+    if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
+    await reauth.check(ctx, ctx.state.account, input.current_password);
     const current = await deps.provider.Session.get(ctx as never);
-    const problem = await profile.changePassword(accountOf(ctx), form.data.new_password, requestInfo(ctx), current.uid);
-    if (problem) return renderPage(ctx, 'change-password', { error: problem }, 400);
+    await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
     seeOther(ctx, '/account/profile?done=password');
-  });
+  }, pageView('change-password'), opts));
 
   router.get('/email', (ctx) => renderPage(ctx, 'change-email', { values: {} }));
-  router.post('/email', async (ctx) => {
-    const values = formValues(body(ctx));
-    const keep = { email: values.email ?? '', email_again: values.email_again ?? '' };
-    const form = parseForm(EmailForm, body(ctx));
-    if (!form.ok) return renderPage(ctx, 'change-email', { values: keep, error: 'invalid_input' }, 400);
-    if (form.data.email !== form.data.email_again) return renderPage(ctx, 'change-email', { values: keep, error: 'emails_differ' }, 400);
-    const checked = await reauth.check(ctx, accountOf(ctx), form.data.password);
-    if (checked !== 'ok') return renderPage(ctx, 'change-email', { values: keep, error: passwordError(checked) }, checked === 'rate_limited' ? 429 : 401);
-    const r = await profile.requestEmailChange(accountOf(ctx), form.data.email, requestInfo(ctx));
-    if (r === 'same' || r === 'recovery') return renderPage(ctx, 'change-email', { values: keep, error: r === 'same' ? 'email_same' : 'email_is_recovery' }, 400);
-    if (r === 'rate_limited') return renderPage(ctx, 'change-email', { values: keep, error: 'rate_limited' }, 429);
-    renderPage(ctx, 'change-email-sent', { email: form.data.email });
-  });
+  router.post('/email', form(EmailForm, async (ctx: AccountCtx, input) => {
+    if (input.email !== input.email_again) throw new AppError('emails_differ');
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.requestEmailChange(ctx.state.account, input.email, requestInfo(ctx));
+    renderPage(ctx, 'change-email-sent', { email: input.email });
+  }, pageView('change-email'), opts));
 
   router.get('/delete', (ctx) => renderPage(ctx, 'delete-account', {}));
-  router.post('/delete', async (ctx) => {
-    const form = parseForm(DeleteForm, body(ctx));
-    if (!form.ok) return renderPage(ctx, 'delete-account', { error: 'confirm_delete' }, 400);
-    const checked = await reauth.check(ctx, accountOf(ctx), form.data.password);
-    if (checked !== 'ok') return renderPage(ctx, 'delete-account', { error: passwordError(checked) }, checked === 'rate_limited' ? 429 : 401);
-    await profile.deleteAccount(accountOf(ctx));
+  router.post('/delete', form(DeleteForm, async (ctx: AccountCtx, input) => {
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.deleteAccount(ctx.state.account);
     seeOther(ctx, '/?deleted=1');
-  });
+  }, pageView('delete-account'), { ...opts, invalid: () => new AppError('confirm_delete') }));
   return router;
 }
 
+const ConfirmForm = z.object({ token: z.string().max(200).default('') });
+
 /** The link in the email to the new address: a page with a button (mail scanners must not spend it). */
-export function createConfirmEmailRouter(deps: { csrf: Csrf; profile: ProfileService }) {
+export function createConfirmEmailRouter(deps: { profile: ProfileService }) {
   const router = new Router<SesameState>();
-  router.use('/confirm-email-change', bodyParser({ enableTypes: ['form'], formLimit: '4kb' }));
-  router.get('/confirm-email-change', (ctx) => renderPage(ctx, 'confirm-email-change', { token: typeof ctx.query.token === 'string' ? ctx.query.token : '' }));
-  router.post('/confirm-email-change', async (ctx) => {
-    const v = formValues(ctx.request.body);
-    deps.csrf.verify(ctx, v._csrf);
-    const ok = await deps.profile.confirmEmailChange(v.token ?? '', requestInfo(ctx));
-    renderPage(ctx, ok ? 'email-changed' : 'link-invalid', {}, ok ? 200 : 400);
+  router.get('/confirm-email-change', (ctx) => {
+    renderPage(ctx, 'confirm-email-change', { token: typeof ctx.query.token === 'string' ? ctx.query.token : '' });
   });
+  router.post('/confirm-email-change', form(ConfirmForm, async (ctx: Ctx, input) => {
+    if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
+    renderPage(ctx, 'email-changed', {});
+  }, undefined, { limit: '4kb' }));
   return router;
 }

@@ -6,14 +6,15 @@ import { normalizeEmail } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { PasswordFactor } from '../factors/password.ts';
-import { checkPasswordPolicy, type PasswordProblem } from '../factors/password.ts';
+import { assertPasswordAllowed } from '../factors/password.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
-import { isLocale } from '../http/i18n.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { localeOf } from '../http/i18n.ts';
+import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
+import { AppError } from '../errors.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { Sessions } from './sessions.ts';
-import { encrypt, hmac, randomToken } from '../lib/crypto.ts';
+import { encrypt, hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { Db } from '../db/client.ts';
 import { sql } from 'drizzle-orm';
 
@@ -27,7 +28,6 @@ export function createProfileService(deps: {
   mailer: Mailer; limiter: RateLimiter; sessions: Sessions;
 }) {
   const { config, accounts, activity, mailer } = deps;
-  const localeOf = (a: Account) => (isLocale(a.locale) ? a.locale : 'en');
   const log = (a: Account, type: string, info: RequestInfo, details: Record<string, unknown> = {}) =>
     activity.record({ accountId: a.id, type, ip: info.ip, device: info.device, details });
   const notice = (a: Account, change: ProfileChange, to = a.email) =>
@@ -40,12 +40,11 @@ export function createProfileService(deps: {
       await log(a, 'profile_changed', info);
     },
     /** The recovery email must differ from the login email; '' removes it. */
-    async setRecoveryEmail(a: Account, email: string | null, info: RequestInfo): Promise<'ok' | 'same_as_login'> {
-      if (email && normalizeEmail(email) === normalizeEmail(a.email)) return 'same_as_login';
+    async setRecoveryEmail(a: Account, email: string | null, info: RequestInfo): Promise<void> {
+      if (email && normalizeEmail(email) === normalizeEmail(a.email)) throw new AppError('recovery_same_as_login', { fields: ['recovery_email'] });
       await accounts.update(a.id, { recoveryEmail: email ? normalizeEmail(email) : null });
       await log(a, 'recovery_changed', info, { what: 'email' });
       await notice(a, 'recovery_email_changed');
-      return 'ok';
     },
     async setRecoveryPhone(a: Account, e164: string | null, info: RequestInfo) {
       await accounts.update(a.id, {
@@ -56,37 +55,34 @@ export function createProfileService(deps: {
       await notice(a, 'recovery_phone_changed');
     },
     /** A new password (the current one was checked by the caller). Other sessions end. */
-    async changePassword(a: Account, next: string, info: RequestInfo, keepSessionUid: string | undefined): Promise<PasswordProblem | undefined> {
-      const problem = checkPasswordPolicy(next, [a.email.split('@')[0]!, a.givenName ?? '', a.familyName ?? '']);
-      if (problem) return problem;
+    async changePassword(a: Account, next: string, info: RequestInfo, keepSessionUid: string | undefined): Promise<void> {
+      assertPasswordAllowed(next, a);
       await accounts.setPasswordHash(a.id, await deps.password.hash(next));
       await deps.sessions.endAll(a.id, keepSessionUid);
       await log(a, 'password_changed', info);
       await notice(a, 'password_changed');
-      return undefined;
     },
     /** Sends a confirmation link to the new address. The answer is the same whether or not the
      *  address is taken (the taken address's owner is told instead): no account enumeration. */
-    async requestEmailChange(a: Account, newEmail: string, info: RequestInfo): Promise<'sent' | 'same' | 'recovery' | 'rate_limited'> {
+    async requestEmailChange(a: Account, newEmail: string, info: RequestInfo): Promise<void> {
       const email = normalizeEmail(newEmail);
-      if (email === normalizeEmail(a.email)) return 'same';
-      if (a.recoveryEmail && email === normalizeEmail(a.recoveryEmail)) return 'recovery';
-      if (!(await deps.limiter.hit('email', email, config.rateLimits.emailPerRecipient, 3600))) return 'rate_limited';
+      if (email === normalizeEmail(a.email)) throw new AppError('email_same', { fields: ['email'] });
+      if (a.recoveryEmail && email === normalizeEmail(a.recoveryEmail)) throw new AppError('email_is_recovery', { fields: ['email'] });
+      if (!(await deps.limiter.hit('email', email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) throw new AppError('rate_limited');
       const taken = await accounts.findByEmail(email);
       if (taken) {
         await mailer.send(emails.signupExisting(localeOf(taken), taken.email, `${config.issuer}/account`));
-        return 'sent';
+        return;
       }
       await deps.tokens.voidAll(a.id, CHANGE_EMAIL);
       const token = randomToken(32);
       await deps.tokens.create({ tokenHash: tokenHash(token), purpose: CHANGE_EMAIL, accountId: a.id, data: { email, from: a.email }, expiresAt: new Date(Date.now() + LINK_TTL_MS) });
       await mailer.send(emails.confirmEmailChange(localeOf(a), email, a.name, `${config.issuer}/confirm-email-change?token=${token}`));
       await log(a, 'email_change_requested', info, { to: email });
-      return 'sent';
     },
     /** Spends the link; the new address takes effect and the old one is told. */
     async confirmEmailChange(token: string, info: RequestInfo): Promise<boolean> {
-      if (!/^[\w-]{20,100}$/.test(token)) return false;
+      if (!isLinkToken(token)) return false;
       const row = await deps.tokens.consume(tokenHash(token), CHANGE_EMAIL);
       if (!row) return false;
       const a = await accounts.findById(row.accountId);

@@ -6,7 +6,7 @@ import type { BackupCodesFactor } from '../factors/backup-codes.ts';
 import type { SmsFactor } from '../factors/sms.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
-import { isLocale } from '../http/i18n.ts';
+import { localeOf } from '../http/i18n.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 
@@ -23,18 +23,25 @@ export interface FactorView {
 }
 
 export function createSecurityService(deps: {
-  accounts: AccountsRepo;
-  repo: SecondFactorsRepo; backupCodes: BackupCodesFactor; sms: SmsFactor; mailer: Mailer; issuer: string; activity: ActivityRepo;
-  /** A linked device was removed: it is told, and its requests are refused from now on. */
-  onDeviceRemoved(deviceId: string): Promise<void>;
+  repos: { accounts: AccountsRepo; secondFactors: SecondFactorsRepo; activity: ActivityRepo };
+  factors: {
+    backupCodes: BackupCodesFactor;
+    sms: SmsFactor;
+    /** A linked device was removed: it is told, and its requests are refused from now on. */
+    push: { removed(deviceId: string): Promise<void> };
+  };
+  mailer: Mailer;
+  config: { issuer: string };
 }) {
-  const { repo, backupCodes, mailer } = deps;
+  const { mailer } = deps;
+  const { secondFactors: repo, activity, accounts } = deps.repos;
+  const { backupCodes, sms, push } = deps.factors;
 
   /** Every change: a line in the activity log and an email to the owner. */
   async function notify(account: Account, change: SecurityChange, info: RequestInfo, factor?: { type: string; name: string }) {
-    await deps.activity.record({ accountId: account.id, type: change, ip: info.ip, device: info.device, details: factor ? { method: factor.type, name: factor.name } : {} });
-    await mailer.send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, {
-      change, method: factor?.type, name: factor?.name, when: new Date(), link: `${deps.issuer}/account/security`,
+    await activity.record({ accountId: account.id, type: change, ip: info.ip, device: info.device, details: factor ? { method: factor.type, name: factor.name } : {} });
+    await mailer.send(emails.securityChange(localeOf(account), account.zoneinfo, account.email, {
+      change, method: factor?.type, name: factor?.name, when: new Date(), link: `${deps.config.issuer}/account/security`,
     }));
   }
 
@@ -43,7 +50,7 @@ export function createSecurityService(deps: {
       const rows = await repo.list(accountId);
       const factors: FactorView[] = rows.map((r) => ({
         id: r.id, type: r.type, name: r.name, isDefault: r.isDefault, lastUsedAt: r.lastUsedAt, createdAt: r.createdAt,
-        detail: r.type === 'sms' ? deps.sms.maskedNumber(r) : undefined,
+        detail: r.type === 'sms' ? sms.maskedNumber(r) : undefined,
       }));
       return { factors, enabled: factors.length > 0, backupCodesLeft: factors.length ? await backupCodes.remaining(accountId) : 0 };
     },
@@ -60,7 +67,7 @@ export function createSecurityService(deps: {
     async remove(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<'removed' | 'disabled' | 'gone'> {
       const left = await repo.delete(account.id, factor.id);
       if (left === undefined) return 'gone';
-      if (factor.type === 'push') await deps.onDeviceRemoved(factor.id);
+      if (factor.type === 'push') await push.removed(factor.id);
       if (left === 0) {
         await backupCodes.deleteAll(account.id);
         await notify(account, 'mfa_disabled', info, factor);
@@ -69,12 +76,14 @@ export function createSecurityService(deps: {
       await notify(account, 'factor_removed', info, factor);
       return 'removed';
     },
-    async disable(account: Account, info: RequestInfo): Promise<boolean> {
+    /** Every factor and backup code goes (the Security page, or `sesame user reset-2fa`); linked
+     *  devices are told. Returns how many factors were removed. */
+    async disable(account: Account, info: RequestInfo): Promise<number> {
       const removed = await repo.deleteAll(account.id);
       await backupCodes.deleteAll(account.id);
-      for (const f of removed) if (f.type === 'push') await deps.onDeviceRemoved(f.id);
+      for (const f of removed) if (f.type === 'push') await push.removed(f.id);
       if (removed.length) await notify(account, 'mfa_disabled', info);
-      return removed.length > 0;
+      return removed.length;
     },
     async setDefault(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<void> {
       if (factor.isDefault) return;
@@ -87,7 +96,7 @@ export function createSecurityService(deps: {
     /** Lockout threshold and optional alerts. */
     async setProtection(account: Account, p: { lockoutThreshold: number; alertEverySignIn: boolean; alertFailedPassword: boolean }, info: RequestInfo): Promise<void> {
       if (p.lockoutThreshold === account.lockoutThreshold && p.alertEverySignIn === account.alertEverySignIn && p.alertFailedPassword === account.alertFailedPassword) return;
-      await deps.accounts.update(account.id, p);
+      await accounts.update(account.id, p);
       await notify(account, 'protection_changed', info);
     },
     async regenerateBackupCodes(account: Account, info: RequestInfo): Promise<string[] | undefined> {

@@ -2,53 +2,69 @@
 // also asks for an authenticator code, a kAuth offline code or a backup code. Only then is the link
 // spent (atomically) and the account unlocked.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { SesameState } from '../http/context.ts';
-import type { Csrf } from '../http/csrf.ts';
+import { z } from 'zod';
+import type { SesameState, Ctx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
-import { formValues } from '../http/forms.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { form, type FormState } from '../http/form.ts';
+import { CREDENTIAL_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { setLocale } from '../http/locale.ts';
-import { isLocale } from '../http/i18n.ts';
-import type { Lockout } from './lockout.ts';
+import { localeOf } from '../http/i18n.ts';
+import { AppError } from '../errors.ts';
+import type { Config } from '../config.ts';
+import type { Lockout } from '../login/lockout.ts';
+import type { SecondStep } from '../login/second-step.ts';
+import type { SecondFactor } from '../factors/second-factor.ts';
 
-const WINDOW = 15 * 60;
+const UnlockForm = z.object({ token: z.string().max(200).default(''), code: z.string().max(64).default('') });
 
-export function createUnlockRouter(deps: {
-  csrf: Csrf; lockout: Lockout; limiter: RateLimiter; perIp: number;
-  secondFactorRequired(accountId: string): Promise<boolean>;
-  /** An authenticator / kAuth offline code or a backup code of this account (spent if right). */
-  checkCode(accountId: string, code: string, ip: string): Promise<boolean>;
-}) {
-  const { csrf, lockout } = deps;
+export interface UnlockDeps {
+  config: Config;
+  lockout: Lockout;
+  limiter: RateLimiter;
+  secondStep: SecondStep;
+  /** The codes that prove the second factor without a device at hand. */
+  factors: { totp: SecondFactor; push: SecondFactor; backupCodes: SecondFactor };
+}
+
+export function createUnlockRouter(deps: UnlockDeps) {
+  const { lockout, limiter } = deps;
+  const perIp = deps.config.rateLimits.loginPerIp;
   const router = new Router<SesameState>();
-  router.use('/unlock', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }));
+
+  /** An authenticator / kAuth offline code or a backup code of this account (spent if right). */
+  async function codeIsRight(accountId: string, code: string, ip: string): Promise<boolean> {
+    if (!code) return false;
+    const ceremony = { accountId, key: 'unlock', locale: 'en' as const, ip };
+    const { totp, push, backupCodes } = deps.factors;
+    for (const f of [totp, push, backupCodes]) if (await f.verify(ceremony, { code })) return true;
+    return false;
+  }
+
+  const unlockPage = (ctx: Ctx, f: FormState, status: number) =>
+    renderPage(ctx, 'unlock', { token: f.values.token ?? '', needsCode: true, error: f.error }, status);
+
+  async function unlock(ctx: Ctx, input: z.output<typeof UnlockForm>) {
+    if (!(await limiter.hit('unlock-ip', ctx.ip, perIp, CREDENTIAL_WINDOW_SECONDS))) throw new AppError('rate_limited');
+    const account = await lockout.linkAccount(input.token);
+    if (!account) throw new AppError('link_invalid');
+    setLocale(ctx, localeOf(account));
+    if (await deps.secondStep.required(account.id)) {
+      // The code is a credential check: limited per account as well as per IP.
+      if (!(await limiter.hit('unlock-account', account.id, perIp, CREDENTIAL_WINDOW_SECONDS))) throw new AppError('rate_limited');
+      if (!(await codeIsRight(account.id, input.code.trim(), ctx.ip))) throw new AppError('invalid_code');
+    }
+    if (!(await lockout.unlockWithLink(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
+    renderPage(ctx, 'unlocked', {});
+  }
 
   router.get('/unlock', async (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const account = await lockout.linkAccount(token);
-    if (!account) return renderPage(ctx, 'link-invalid', {}, 400);
-    if (isLocale(account.locale)) setLocale(ctx, account.locale);
-    renderPage(ctx, 'unlock', { token, needsCode: await deps.secondFactorRequired(account.id) });
+    if (!account) throw new AppError('link_invalid');
+    setLocale(ctx, localeOf(account));
+    renderPage(ctx, 'unlock', { token, needsCode: await deps.secondStep.required(account.id) });
   });
-
-  router.post('/unlock', async (ctx) => {
-    const v = formValues(ctx.request.body);
-    csrf.verify(ctx, v._csrf);
-    const token = v.token ?? '';
-    if (!(await deps.limiter.hit('unlock-ip', ctx.ip, deps.perIp, WINDOW))) return renderPage(ctx, 'unlock', { token, needsCode: true, error: 'rate_limited' }, 429);
-    const account = await lockout.linkAccount(token);
-    if (!account) return renderPage(ctx, 'link-invalid', {}, 400);
-    if (isLocale(account.locale)) setLocale(ctx, account.locale);
-    const needsCode = await deps.secondFactorRequired(account.id);
-    // The code is a credential check: limited per account as well as per IP.
-    if (needsCode && !(await deps.limiter.hit('unlock-account', account.id, deps.perIp, WINDOW))) return renderPage(ctx, 'unlock', { token, needsCode, error: 'rate_limited' }, 429);
-    if (needsCode && !(await deps.checkCode(account.id, (v.code ?? '').trim(), ctx.ip))) {
-      return renderPage(ctx, 'unlock', { token, needsCode, error: 'invalid_code' }, 401);
-    }
-    if (!(await lockout.unlockWithLink(token, requestInfo(ctx)))) return renderPage(ctx, 'link-invalid', {}, 400);
-    renderPage(ctx, 'unlocked', {});
-  });
+  router.post('/unlock', form(UnlockForm, unlock, unlockPage, { limit: '8kb' }));
   return router;
 }

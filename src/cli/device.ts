@@ -1,7 +1,7 @@
 // `sesame device …`: the reference kAuth device on the command line. Its key and seed live in a
 // local file (--file, default ./sesame-device.json, mode 600). JSON on stdout.
 import { parseArgs } from 'node:util';
-import { DeviceClient, DeviceApiError } from '../device/client.ts';
+import { DeviceClient, DeviceApiError } from '../kauth/device-client.ts';
 
 export const DEVICE_USAGE = `  device link <enrolment-url> [--name N]  link this reference device (URL from the Security page's QR code)
   device whoami                           the account and name this device is linked as

@@ -1,20 +1,23 @@
-// `sesame` — the command line, using the same DATA_DIR / DATABASE_URL as the server. JSON on stdout.
+// `sesame` — the command line. It uses the same configuration (DATA_DIR / DATABASE_URL / REDIS_URL)
+// and the same services as the server (deps.ts createCoreDeps): an unlock here clears exactly what
+// the servers read. JSON on stdout. runCli() is the whole command, so tests run it in-process.
 import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError } from '../config.ts';
+import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
-import { rotateKeys } from '../oidc/keys.ts';
-import { checkPasswordPolicy } from '../factors/password.ts';
+import { rotateKeys, loadOrCreateKeys } from '../oidc/keys.ts';
+import { assertPasswordAllowed } from '../factors/password.ts';
 import { createLogger } from '../lib/logger.ts';
-import { createMailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
-import { isLocale } from '../http/i18n.ts';
+import { localeOf } from '../http/i18n.ts';
+import { AppError } from '../errors.ts';
 import { deviceCli, DEVICE_USAGE } from './device.ts';
+import type { CoreDeps } from '../deps.ts';
 
 const USAGE = `Usage: sesame <command>
 
   serve                                   start the server (what npm start runs)
   migrate                                 apply database migrations
+  keys generate                           create the first signing keys (once per cluster; every node shares KEYS_DIR)
   keys rotate                             publish new signing keys, retire the current ones
   user create --email E --password P --name N [--given-name G] [--family-name F] [--locale L] [--zoneinfo Z]
   user unlock --email E                   unlock an account locked after failed attempts
@@ -26,104 +29,107 @@ ${DEVICE_USAGE}`;
 
 class UsageError extends Error {}
 
-function out(value: unknown) {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+export interface CliIo {
+  env?: NodeJS.ProcessEnv;
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const [cmd, sub, ...rest] = argv;
-  if (!cmd || cmd === 'help' || cmd === '--help') { process.stdout.write(USAGE); return cmd ? 0 : 1; }
-  if (cmd === 'serve') {
-    const { serve } = await import('../main.ts');
-    await serve();
-    return -1; // keep running
-  }
-  // The reference device is a client of the public API: no configuration, no database.
-  if (cmd === 'device') return deviceCli([sub ?? '', ...rest].filter(Boolean), out, (m) => new UsageError(m));
-  const config = loadConfig();
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  // Loaded on demand: `sesame device …` and `sesame help` need none of it.
-  const { createCoreDeps } = await import('../deps.ts');
+/** What the activity log records for changes made from the command line. */
+const CLI_INFO = { ip: '', device: 'sesame command line' };
 
-  if (cmd === 'migrate') {
+const PASSWORD_PROBLEM: Record<string, string> = {
+  common_password: '--password is too common or contains the email or name',
+  weak_password: '--password must be 10 to 256 characters with some variety',
+};
+
+type Command = (args: string[], ctx: { config: Config; out: (v: unknown) => void; withDeps: WithDeps }) => Promise<number>;
+type WithDeps = <T>(fn: (deps: CoreDeps) => Promise<T>) => Promise<T>;
+
+async function findAccount(deps: CoreDeps, email: string) {
+  const account = await deps.repos.accounts.findByEmail(email);
+  if (!account) throw new UsageError('no account with this email');
+  return account;
+}
+
+const emailOnly = (args: string[], name: string) => {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' } }, strict: true });
+  if (!values.email) throw new UsageError(`${name} needs --email`);
+  return values.email;
+};
+
+const commands: Record<string, Command> = {
+  async migrate(_args, { config, out }) {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    try { out({ applied: await migrate(database) }); } finally { await database.close(); }
+    try {
+      out({ applied: await migrate(database) });
+    } finally {
+      await database.close();
+    }
     return 0;
-  }
-  if (cmd === 'keys' && sub === 'rotate') {
+  },
+  async 'keys generate'(_args, { config, out }) {
+    const { keys, created } = await loadOrCreateKeys(config.keysDir);
+    out({ created, published: keys.map((k) => k.jwk.kid), dir: config.keysDir });
+    return 0;
+  },
+  async 'keys rotate'(_args, { config, out }) {
     out({ ...(await rotateKeys(config.keysDir)), note: 'restart every Sesame node to start signing with the new keys' });
     return 0;
-  }
-  if (cmd === 'user' && sub === 'create') {
-    const { values } = parseArgs({ args: rest, options: {
+  },
+  async 'user create'(args, { out, withDeps }) {
+    const { values } = parseArgs({ args, strict: true, options: {
       email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' },
       'given-name': { type: 'string' }, 'family-name': { type: 'string' }, locale: { type: 'string' }, zoneinfo: { type: 'string' },
-    }, strict: true });
-    if (!values.email || !values.password || !values.name) throw new UsageError('user create needs --email, --password and --name');
-    if (!/^[^\s@]+@[^\s@]+$/.test(values.email)) throw new UsageError('--email is not an email address');
-    const problem = checkPasswordPolicy(values.password, [values.email.split('@')[0]!]);
-    if (problem) throw new UsageError(problem === 'common_password' ? '--password is too common' : '--password must be 10 to 256 characters with some variety');
-    const [given, ...fam] = values.name.trim().split(/\s+/);
-    const deps = await createCoreDeps(config, { logger });
+    } });
+    const { email, password, name } = values;
+    if (!email || !password || !name) throw new UsageError('user create needs --email, --password and --name');
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('--email is not an email address');
+    const [given, ...fam] = name.trim().split(/\s+/);
+    const givenName = values['given-name'] ?? given ?? null;
+    const familyName = values['family-name'] ?? (fam.join(' ') || null);
     try {
+      assertPasswordAllowed(password, { email, givenName, familyName });
+    } catch (err) {
+      if (err instanceof AppError) throw new UsageError(PASSWORD_PROBLEM[err.code] ?? err.code);
+      throw err;
+    }
+    return withDeps(async (deps) => {
       const account = await deps.repos.accounts.create({
-        email: values.email,
-        passwordHash: await deps.password.hash(values.password),
-        name: values.name.trim(),
-        givenName: values['given-name'] ?? given ?? null,
-        familyName: values['family-name'] ?? (fam.join(' ') || null),
-        locale: values.locale && ['en', 'fr', 'de', 'it', 'es'].includes(values.locale) ? values.locale : 'en',
-        zoneinfo: values.zoneinfo ?? 'UTC',
-        emailVerified: true,
+        email, passwordHash: await deps.password.hash(password), name: name.trim(), givenName, familyName,
+        locale: localeOf({ locale: values.locale }), zoneinfo: values.zoneinfo ?? 'UTC', emailVerified: true,
       });
       if (!account) throw new UsageError('an account with this email already exists');
-      out({ id: account.id, sub: account.id, email: account.email, email_verified: account.emailVerified, name: account.name, given_name: account.givenName, family_name: account.familyName });
-    } finally { await deps.close(); }
-    return 0;
-  }
-  if (cmd === 'user' && sub === 'unlock') {
-    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' } }, strict: true });
-    if (!values.email) throw new UsageError('user unlock needs --email');
-    const deps = await createCoreDeps(config, { logger });
-    const { createMemoryStore } = await import('../store/memory-store.ts');
-    const { createRedisStore } = await import('../store/redis-store.ts');
-    const { createFailureCounter } = await import('../factors/failure-counter.ts');
-    const { createLockout } = await import('../account/lockout.ts');
-    const store = config.redisUrl ? await createRedisStore(config.redisUrl) : createMemoryStore();
-    try {
-      const account = await deps.repos.accounts.findByEmail(values.email);
-      if (!account) throw new UsageError('no account with this email');
-      const mailer = createMailer(config, logger);
-      const lockout = createLockout({ config, accounts: deps.repos.accounts, failures: createFailureCounter(store), tokens: deps.repos.oneTimeTokens, activity: deps.repos.activity, mailer });
-      const was = await lockout.unlock(account.id, 'cli');
+      const { id, emailVerified } = account;
+      out({ id, sub: id, email: account.email, email_verified: emailVerified, name: account.name, given_name: account.givenName, family_name: account.familyName });
+      return 0;
+    });
+  },
+  async 'user unlock'(args, { out, withDeps }) {
+    const email = emailOnly(args, 'user unlock');
+    return withDeps(async (deps) => {
+      const account = await findAccount(deps, email);
+      const was = await deps.lockout.unlock(account.id, 'cli', CLI_INFO);
       out({ email: account.email, was_locked: was, locked: false });
-    } finally { await store.close(); await deps.close(); }
-    return 0;
-  }
-  if (cmd === 'user' && sub === 'reset-2fa') {
-    const { values } = parseArgs({ args: rest, options: { email: { type: 'string' } }, strict: true });
-    if (!values.email) throw new UsageError('user reset-2fa needs --email');
-    const deps = await createCoreDeps(config, { logger });
-    try {
-      const account = await deps.repos.accounts.findByEmail(values.email);
-      if (!account) throw new UsageError('no account with this email');
-      const removed = (await deps.repos.secondFactors.deleteAll(account.id)).length;
-      await deps.repos.backupCodes.deleteAll(account.id);
-      if (removed) {
-        await createMailer(config, logger).send(emails.securityChange(isLocale(account.locale) ? account.locale : 'en', account.zoneinfo, account.email, { change: 'mfa_disabled', when: new Date(), link: `${config.issuer}/account/security` }));
-      }
+      return 0;
+    });
+  },
+  async 'user reset-2fa'(args, { out, withDeps }) {
+    const email = emailOnly(args, 'user reset-2fa');
+    return withDeps(async (deps) => {
+      const account = await findAccount(deps, email);
+      const removed = await deps.security.disable(account, CLI_INFO);
       out({ email: account.email, second_factors_removed: removed, two_factor: 'off' });
-    } finally { await deps.close(); }
-    return 0;
-  }
-  if (cmd === 'client' && sub === 'create') {
-    const { values } = parseArgs({ args: rest, options: {
+      return 0;
+    });
+  },
+  async 'client create'(args, { config, out, withDeps }) {
+    const { values } = parseArgs({ args, strict: true, options: {
       name: { type: 'string' }, type: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-redirect-uri': { type: 'string', multiple: true },
       'backchannel-logout-uri': { type: 'string' },
-    }, strict: true });
-    const deps = await createCoreDeps(config, { logger });
-    try {
+    } });
+    return withDeps(async (deps) => {
       const parsed = deps.applications.schema.safeParse({
         name: values.name ?? '', type: values.type,
         redirectUris: values['redirect-uri'] ?? [], postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
@@ -139,22 +145,57 @@ async function run(argv: string[]): Promise<number> {
         token_endpoint_auth_method: app.type === 'spa' ? 'none' : 'client_secret_basic (client_secret_post accepted)',
         issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`,
       });
-    } finally { await deps.close(); }
-    return 0;
-  }
-  throw new UsageError(`unknown command: ${argv.join(' ')}`);
-}
+      return 0;
+    });
+  },
+};
 
-export async function cli(argv: string[]) {
+/** Runs one command; the exit code (-1: keep running, the server). */
+export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? ((s) => process.stdout.write(s));
+  const stderr = io.stderr ?? ((s) => process.stderr.write(s));
+  const out = (value: unknown) => stdout(JSON.stringify(value, null, 2) + '\n');
+  const [cmd, sub, ...rest] = argv;
   try {
-    const code = await run(argv);
-    if (code >= 0) process.exitCode = code;
+    if (!cmd || cmd === 'help' || cmd === '--help') {
+      stdout(USAGE);
+      return cmd ? 0 : 1;
+    }
+    if (cmd === 'serve') {
+      const { serve } = await import('../main.ts');
+      await serve();
+      return -1;
+    }
+    // The reference device is a client of the public API: no configuration, no database.
+    if (cmd === 'device') return await deviceCli([sub ?? '', ...rest].filter(Boolean), out, (m) => new UsageError(m));
+    const command = commands[`${cmd} ${sub ?? ''}`] ?? commands[cmd];
+    if (!command) throw new UsageError(`unknown command: ${argv.join(' ')}`);
+    const args = commands[`${cmd} ${sub ?? ''}`] ? rest : argv.slice(1);
+    const env = io.env ?? process.env;
+    const config = loadConfig(env);
+    const logger = createLogger(env.LOG_LEVEL ?? 'warn');
+    const withDeps: WithDeps = async (fn) => {
+      // Loaded on demand: `sesame device …` and `sesame help` need none of it.
+      const { createCoreDeps } = await import('../deps.ts');
+      const deps = await createCoreDeps(config, { logger });
+      try {
+        return await fn(deps);
+      } finally {
+        await deps.close();
+      }
+    };
+    return await command(args, { config, out, withDeps });
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
-      process.stderr.write(`sesame: ${(err as Error).message}\n\n${err instanceof UsageError ? USAGE : ''}`);
-      process.exitCode = 2;
-      return;
+    const parseError = (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || err instanceof ConfigError || parseError) {
+      stderr(`sesame: ${(err as Error).message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+      return 2;
     }
     throw err;
   }
+}
+
+export async function cli(argv: string[]) {
+  const code = await runCli(argv);
+  if (code >= 0) process.exitCode = code;
 }

@@ -13,6 +13,8 @@ export const accounts = pgTable('accounts', {
   zoneinfo: text('zoneinfo').notNull().default('UTC'),
   lockoutThreshold: integer('lockout_threshold').notNull().default(10),
   lockedAt: timestamp('locked_at', { withTimezone: true }),
+  failedPasswords: integer('failed_passwords').notNull().default(0),
+  failedSecondFactors: integer('failed_second_factors').notNull().default(0),
   alertEverySignIn: boolean('alert_every_sign_in').notNull().default(false),
   alertFailedPassword: boolean('alert_failed_password').notNull().default(false),
   recoveryEmail: text('recovery_email'),
@@ -22,12 +24,17 @@ export const accounts = pgTable('accounts', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** What an application is: a server-side site with a secret, a single-page or mobile app (PKCE, no
+ *  secret), or a back-end service (client credentials). */
+export const APP_TYPES = ['web', 'spa', 'service'] as const;
+export type AppType = (typeof APP_TYPES)[number];
+
 export const applications = pgTable('applications', {
   id: uuid('id').primaryKey(),
   clientId: text('client_id').notNull().unique(),
   ownerId: uuid('owner_id').references(() => accounts.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
-  type: text('type').$type<'web' | 'spa' | 'service'>().notNull(),
+  type: text('type').$type<AppType>().notNull(),
   redirectUris: jsonb('redirect_uris').$type<string[]>().notNull().default([]),
   postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull().default([]),
   backchannelLogoutUri: text('backchannel_logout_uri'),

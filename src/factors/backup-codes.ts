@@ -15,17 +15,15 @@ function randomCode(): string {
   return `${out.slice(0, 5)}-${out.slice(5)}`;
 }
 
-export function createBackupCodesFactor(deps: { repo: BackupCodesRepo; hashKey: Buffer }) {
-  const { repo, hashKey } = deps;
+export function createBackupCodesFactor(deps: { repo: BackupCodesRepo; config: { hashKey: Buffer } }) {
+  const { repo } = deps;
+  const { hashKey } = deps.config;
   const hashOf = (accountId: string, code: string) => hmac(hashKey, `backup-code:${accountId}:${code.toLowerCase().replace(/[^a-z0-9]/g, '')}`);
 
   const factor = {
     id: 'backup_code',
     // RFC 8176 has no value for recovery codes; they are one-time passwords.
     amr: 'otp',
-    async isEnrolled(accountId: string) {
-      return (await repo.remaining(accountId)) > 0;
-    },
     async choices(accountId: string, rows: SecondFactorRow[]) {
       return rows.length && await repo.hasSet(accountId) ? [{ method: 'backup_code' as const, isDefault: false }] : [];
     },

@@ -2,6 +2,7 @@
 // minimum length and a common-password check. Unknown accounts cost the same as known ones.
 import argon2 from 'argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { AppError } from '../errors.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -18,6 +19,15 @@ export function checkPasswordPolicy(password: string, context: string[] = []): P
   if (context.some((c) => c && c.length >= 4 && lower.includes(c.toLowerCase()))) return 'common_password';
   if (new Set(password).size < 4) return 'weak_password';
   return undefined;
+}
+
+/** The policy for a password someone chooses (sign-up, reset, change, the CLI): an AppError naming
+ *  the problem, about the password field. Their own email (or its local part) and names count as
+ *  common. */
+export function assertPasswordAllowed(password: string, who: { email: string; givenName?: string | null; familyName?: string | null }): void {
+  const context = [who.email, who.email.split('@')[0] ?? '', who.givenName ?? '', who.familyName ?? ''];
+  const problem = checkPasswordPolicy(password, context);
+  if (problem) throw new AppError(problem, { fields: ['password'] });
 }
 
 export function createPasswordFactor(opts: { memoryCost: number; timeCost: number }) {

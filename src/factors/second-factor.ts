@@ -3,7 +3,9 @@
 import type { SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Locale } from '../http/i18n.ts';
 
-export type MethodId = 'totp' | 'webauthn' | 'sms' | 'backup_code' | 'push';
+/** Every second-factor method, as forms, URLs and the login choices name them. */
+export const METHOD_IDS = ['totp', 'webauthn', 'sms', 'backup_code', 'push'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
 
 /** One login ceremony: challenges are bound to it (the interaction uid) and to the account. */
 export interface Ceremony {
@@ -41,7 +43,6 @@ export interface SecondFactor {
   readonly id: MethodId;
   /** RFC 8176 Authentication Method Reference recorded when this factor succeeds. */
   readonly amr: string;
-  isEnrolled(accountId: string): Promise<boolean>;
   /** The login choices this method offers, given the account's enrolled factors. */
   choices(accountId: string, rows: SecondFactorRow[]): Promise<MethodChoice[]>;
   /** Prepares the challenge for the second-factor page (SMS sends a code, WebAuthn makes options).

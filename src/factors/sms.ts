@@ -5,18 +5,20 @@ import crypto from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { SmsTransport } from '../notify/sms.ts';
 import { smsTexts } from '../notify/sms-texts.ts';
 import type { Locale } from '../http/i18n.ts';
 import { encrypt, decrypt, hmac, constantTimeEqual } from '../lib/crypto.ts';
 import type { SecondFactor, Ceremony } from './second-factor.ts';
+import { AppError } from '../errors.ts';
 import { normalizeCode } from './totp.ts';
 
 export const SMS_COUNTRIES: readonly CountryCode[] = ['CH', 'FR', 'BE', 'DE'];
 const CODE_TTL = 5 * 60;
 const MAX_ATTEMPTS = 5;
-const HOUR = 3600;
 
 export type PhoneResult = { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
 
@@ -32,6 +34,13 @@ export function parseMobile(input: string, country: string | undefined): PhoneRe
   return { ok: true, e164: phone.number };
 }
 
+/** parseMobile for forms: the E.164 number, or an AppError naming what is wrong with it. */
+export function parseMobileOrThrow(input: string, country: string | undefined): string {
+  const phone = parseMobile(input, country);
+  if (!phone.ok) throw new AppError(phone.error, { fields: ['phone'] });
+  return phone.e164;
+}
+
 /** +41 •• ••• •• 67: enough for the user to recognise their number, not enough to learn it. */
 export function maskPhone(e164: string): string {
   return `${e164.slice(0, 3)} ${'•'.repeat(Math.max(0, e164.length - 5))}${e164.slice(-2)}`;
@@ -40,30 +49,35 @@ export function maskPhone(e164: string): string {
 export type SendResult = { ok: true } | { ok: false; reason: 'rate_limited' | 'unavailable' };
 
 export function createSmsFactor(deps: {
-  repo: SecondFactorsRepo; store: Store; limiter: RateLimiter; transport: SmsTransport;
-  encryptionKey: Buffer; hashKey: Buffer; issuerHost: string;
-  limits: { perNumber: number; perAccount: number; perIp: number };
-  onSendError?: (err: unknown) => void;
+  repo: SecondFactorsRepo;
+  store: Store;
+  limiter: RateLimiter;
+  transport: SmsTransport;
+  config: Pick<Config, 'encryptionKey' | 'hashKey' | 'issuer'> & { rateLimits: Pick<Config['rateLimits'], 'smsPerNumber' | 'smsPerAccount' | 'smsPerIp'> };
+  logger: Logger;
 }) {
-  const { repo, store, limiter, transport, encryptionKey, hashKey, limits } = deps;
+  const { repo, store, limiter, transport } = deps;
+  const { encryptionKey, hashKey } = deps.config;
+  const limits = { perNumber: deps.config.rateLimits.smsPerNumber, perAccount: deps.config.rateLimits.smsPerAccount, perIp: deps.config.rateLimits.smsPerIp };
+  const issuerHost = new URL(deps.config.issuer).host;
   const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
 
   /** Rate limits, then a fresh code stored under `key` (replacing any earlier one), then the SMS. */
   async function sendCode(key: string, to: string, accountId: string, ip: string, locale: Locale, kind: string): Promise<SendResult> {
     const numberKey = hmac(hashKey, `sms-number:${to}`);
     const allowed = await Promise.all([
-      limiter.hit('sms-number', numberKey, limits.perNumber, HOUR),
-      limiter.hit('sms-account', accountId, limits.perAccount, HOUR),
-      limiter.hit('sms-ip', ip, limits.perIp, HOUR),
+      limiter.hit('sms-number', numberKey, limits.perNumber, MESSAGE_WINDOW_SECONDS),
+      limiter.hit('sms-account', accountId, limits.perAccount, MESSAGE_WINDOW_SECONDS),
+      limiter.hit('sms-ip', ip, limits.perIp, MESSAGE_WINDOW_SECONDS),
     ]);
     if (allowed.includes(false)) return { ok: false, reason: 'rate_limited' };
     const code = crypto.randomInt(0, 1_000_000).toString().padStart(6, '0');
     await store.del(`${key}:n`);
     await store.set(key, codeHash(key, code), CODE_TTL);
     try {
-      await transport.send({ to, text: smsTexts.code(locale, code, deps.issuerHost), kind });
+      await transport.send({ to, text: smsTexts.code(locale, code, issuerHost), kind });
     } catch (err) {
-      deps.onSendError?.(err);
+      deps.logger.error({ err: String(err) }, 'SMS could not be sent');
       await store.del(key);
       return { ok: false, reason: 'unavailable' };
     }
@@ -94,9 +108,6 @@ export function createSmsFactor(deps: {
   const factor = {
     id: 'sms',
     amr: 'sms', // RFC 8176 §2: confirmation using SMS
-    async isEnrolled(accountId: string) {
-      return (await repo.list(accountId, 'sms')).length > 0;
-    },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
       return rows.filter((r) => r.type === 'sms').map((r) => ({ method: 'sms' as const, factorId: r.id, label: `${r.name} (${maskPhone(phoneOf(r))})`, isDefault: r.isDefault }));
     },

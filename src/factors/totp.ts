@@ -5,6 +5,7 @@ import QRCode from 'qrcode';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
 import { encrypt, decrypt } from '../lib/crypto.ts';
+import type { Clock } from '../lib/clock.ts';
 import { oneChoiceFor, type SecondFactor } from './second-factor.ts';
 
 const PERIOD = 30;
@@ -23,9 +24,10 @@ export async function matchTotpStep(secret: string, code: string, nowMs: number)
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 
-export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; encryptionKey: Buffer; issuerName: string; now?: () => number }) {
-  const { repo, store, encryptionKey } = deps;
-  const now = deps.now ?? Date.now;
+export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; config: { encryptionKey: Buffer; webauthnRpName: string }; clock: Clock }) {
+  const { repo, store } = deps;
+  const { encryptionKey } = deps.config;
+  const now = () => deps.clock.now();
   const enrolKey = (accountId: string) => `totp-enrol:${accountId}`;
 
   const matchStep = (secret: string, code: string) => matchTotpStep(secret, code, now());
@@ -33,9 +35,6 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
   const factor = {
     id: 'totp',
     amr: 'otp', // RFC 8176 §2: one-time password
-    async isEnrolled(accountId: string) {
-      return (await repo.list(accountId, 'totp')).length > 0;
-    },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
       return oneChoiceFor(rows, 'totp', 'totp');
     },
@@ -61,7 +60,7 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
         secret = generateSecret({ length: 20 }); // 160 bits, RFC 4226 §4 recommendation
         await store.set(enrolKey(accountId), encrypt(encryptionKey, secret), ENROL_TTL);
       }
-      const uri = generateURI({ issuer: deps.issuerName, label, secret, algorithm: 'sha1', digits: DIGITS, period: PERIOD });
+      const uri = generateURI({ issuer: deps.config.webauthnRpName, label, secret, algorithm: 'sha1', digits: DIGITS, period: PERIOD });
       const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
       return { secret, uri, qrSvg };
     },

@@ -41,22 +41,19 @@ function refusedAsUndefined<T>(verification: Promise<T>): Promise<T | undefined>
   return verification.catch(() => undefined);
 }
 
-export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Store; issuer: string; rpName: string; hashKey: Buffer }) {
+export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Store; config: { issuer: string; webauthnRpName: string; hashKey: Buffer } }) {
   const { repo, store } = deps;
-  const origin = new URL(deps.issuer).origin;
-  const rpID = new URL(deps.issuer).hostname;
+  const origin = new URL(deps.config.issuer).origin;
+  const rpID = new URL(deps.config.issuer).hostname;
   const loginKey = (c: Ceremony) => `webauthn-login:${c.key}:${c.accountId}`;
   const registrationKey = (accountId: string) => `webauthn-register:${accountId}`;
   // A stable, opaque user handle: no account id or email is handed to the authenticator.
-  const userHandle = (accountId: string) => new Uint8Array(Buffer.from(hmac(deps.hashKey, `webauthn-user:${accountId}`), 'base64url'));
+  const userHandle = (accountId: string) => new Uint8Array(Buffer.from(hmac(deps.config.hashKey, `webauthn-user:${accountId}`), 'base64url'));
   const transportsOf = (row: SecondFactorRow) => (Array.isArray(row.data.transports) ? row.data.transports as string[] : undefined);
 
   const factor = {
     id: 'webauthn',
     amr: 'hwk', // RFC 8176 §2: proof-of-possession of a hardware-secured key
-    async isEnrolled(accountId: string) {
-      return (await repo.list(accountId, 'webauthn')).length > 0;
-    },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
       return oneChoiceFor(rows, 'webauthn', 'webauthn');
     },
@@ -97,7 +94,7 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
     async beginRegistration(account: { id: string; email: string; name: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
       const existing = await repo.list(account.id, 'webauthn');
       const options = await generateRegistrationOptions({
-        rpName: deps.rpName,
+        rpName: deps.config.webauthnRpName,
         rpID,
         userName: account.email,
         userDisplayName: account.name,

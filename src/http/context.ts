@@ -1,12 +1,23 @@
 import type { ParameterizedContext, DefaultState } from 'koa';
 import type { Locale, Translate } from './i18n.ts';
+import type { AppError } from '../errors.ts';
+import type { Account } from '../db/repositories/accounts.ts';
 
 export interface SesameState extends DefaultState {
   locale: Locale;
   t: Translate;
+  /** The form token expected back from this browser (http/csrf.ts). */
   csrfToken: string;
-  /** Set by the account pages' guard. */
-  accountId?: string;
+  /** Set by form(): shows the form again with the user's input and the error (http/form.ts). */
+  rerender?: (err: AppError) => unknown;
+  /** Set by routers that only speak JSON (the device API, the REST API): errors are JSON there. */
+  api?: boolean;
 }
 
-export type Ctx = ParameterizedContext<SesameState>;
+/** The state of every page behind requireAccount: the signed-in account, typed. */
+export interface AccountState extends SesameState {
+  account: Account;
+}
+
+export type Ctx<S extends SesameState = SesameState> = ParameterizedContext<S>;
+export type AccountCtx = Ctx<AccountState>;

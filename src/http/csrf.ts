@@ -1,9 +1,9 @@
 // CSRF protection for every form: a signed double-submit token. A random value lives in an
 // HttpOnly SameSite=Lax cookie; forms carry HMAC(key, value). An attacker's page can neither read
-// the cookie nor compute the HMAC.
+// the cookie nor compute the HMAC. This middleware only hands the expected token to the page
+// (ctx.state.csrfToken); form() (http/form.ts) is the one place that checks what comes back.
 import type { Next } from 'koa';
 import { hmac, randomToken, constantTimeEqual } from '../lib/crypto.ts';
-import { AppError } from '../errors.ts';
 import type { Ctx } from './context.ts';
 
 export const CSRF_COOKIE = 'sesame.csrf';
@@ -11,30 +11,20 @@ export const CSRF_FIELD = '_csrf';
 
 export function createCsrf(key: Buffer) {
   const tokenFor = (value: string) => hmac(key, `csrf:${value}`);
-  function verify(ctx: Ctx, submitted: unknown) {
-    const value = ctx.cookies.get(CSRF_COOKIE);
-    if (!value || typeof submitted !== 'string' || !constantTimeEqual(tokenFor(value), submitted)) {
-      throw new AppError('csrf_failed');
+  return async function csrfToken(ctx: Ctx, next: Next) {
+    let value = ctx.cookies.get(CSRF_COOKIE);
+    if (!value || !/^[\w-]{43}$/.test(value)) {
+      value = randomToken(32);
+      const cookie = { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', overwrite: true } as const;
+      ctx.cookies.set(CSRF_COOKIE, value, cookie);
     }
-  }
-  return {
-    /** Ensures the cookie exists and exposes the form token as ctx.state.csrfToken. */
-    async middleware(ctx: Ctx, next: Next) {
-      let value = ctx.cookies.get(CSRF_COOKIE);
-      if (!value || !/^[\w-]{43}$/.test(value)) {
-        value = randomToken(32);
-        ctx.cookies.set(CSRF_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', overwrite: true });
-      }
-      ctx.state.csrfToken = tokenFor(value);
-      await next();
-    },
-    /** Router middleware: every state-changing request must carry the form token (checked first,
-     *  before sudo mode or anything else). Needs the body parsed. */
-    async forChanges(ctx: Ctx, next: Next) {
-      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') verify(ctx, (ctx.request.body as Record<string, unknown> | undefined)?._csrf);
-      await next();
-    },
-    verify,
+    ctx.state.csrfToken = tokenFor(value);
+    await next();
   };
 }
-export type Csrf = ReturnType<typeof createCsrf>;
+
+/** True when the submitted token is the one this browser's cookie calls for (constant time). A
+ *  browser without the cookie got a fresh one on this request, whose token nobody could have sent. */
+export function csrfTokenMatches(ctx: Ctx, submitted: unknown): boolean {
+  return typeof submitted === 'string' && !!ctx.state.csrfToken && constantTimeEqual(ctx.state.csrfToken, submitted);
+}

@@ -15,6 +15,11 @@ export function isLocale(v: unknown): v is Locale {
   return typeof v === 'string' && (LOCALES as readonly string[]).includes(v);
 }
 
+/** An account's (or any stored) language, English when it is not one we have. */
+export function localeOf(who: { locale?: string | null } | undefined): Locale {
+  return isLocale(who?.locale) ? who.locale : 'en';
+}
+
 function lookup(catalog: Catalog, key: string): string | undefined {
   let cur: unknown = catalog;
   for (const part of key.split('.')) {

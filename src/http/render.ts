@@ -2,11 +2,11 @@ import { Eta } from 'eta';
 import { VIEWS_DIR } from '../lib/paths.ts';
 import { LOCALES, formatDate } from './i18n.ts';
 import { PAGE_CSP } from './security-headers.ts';
-import type { Ctx } from './context.ts';
+import type { Ctx, SesameState } from './context.ts';
 
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: false });
 
-export function renderPage(ctx: Ctx, template: string, data: Record<string, unknown> = {}, status = 200) {
+export function renderPage<S extends SesameState>(ctx: Ctx<S>, template: string, data: Record<string, unknown> = {}, status = 200) {
   const { t, locale, csrfToken } = ctx.state;
   ctx.status = status;
   ctx.type = 'html';
@@ -26,4 +26,10 @@ export function renderPage(ctx: Ctx, template: string, data: Record<string, unkn
 
 export function renderString(template: string, data: Record<string, unknown>): string {
   return eta.render(template, data);
+}
+
+/** 303 See Other: after a form that changed something, the browser GETs the result page. */
+export function seeOther(ctx: Ctx, to: string) {
+  ctx.status = 303;
+  ctx.redirect(to);
 }

@@ -12,6 +12,11 @@ export function hmac(key: Buffer, value: string): string {
 }
 
 /** Constant-time string comparison that does not leak length through early exit. */
+/** The shape of every token Sesame puts in a link (randomToken(32)): checked before any lookup. */
+export function isLinkToken(token: unknown): token is string {
+  return typeof token === 'string' && /^[\w-]{20,100}$/.test(token);
+}
+
 export function constantTimeEqual(a: string, b: string): boolean {
   const ha = crypto.createHash('sha256').update(a).digest();
   const hb = crypto.createHash('sha256').update(b).digest();

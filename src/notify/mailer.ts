@@ -1,5 +1,6 @@
 // Email transport interface. The embedded default writes every message to DATA_DIR/outbox/emails.jsonl
-// and to the log, so a developer can click the links without a mail server.
+// (mode 600), so a developer can click the links without a mail server. The log says that a message
+// was written, never what it says: emails carry single-use links.
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -23,7 +24,7 @@ export function createOutboxMailer(opts: { dir: string; from: string; logger: Lo
     async send(message) {
       const record = { at: new Date().toISOString(), from: opts.from, ...message };
       await fs.promises.appendFile(file, JSON.stringify(record) + '\n', { mode: 0o600 });
-      opts.logger.info({ to: message.to, kind: message.kind, subject: message.subject, outbox: file, text: message.text }, 'email written to outbox');
+      opts.logger.info({ to: message.to, kind: message.kind, outbox: file }, 'email written to outbox');
     },
   };
 }

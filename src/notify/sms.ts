@@ -1,6 +1,6 @@
 // SMS transport interface, with two transports: the outbox (embedded default: one JSON line per
-// message in DATA_DIR/outbox/sms.jsonl and a log line) and an HTTP gateway that receives a JSON POST
-// { to, text } with "Authorization: Bearer <SMS_GATEWAY_TOKEN>".
+// message in DATA_DIR/outbox/sms.jsonl, and a log line that never holds the text — it carries codes)
+// and an HTTP gateway that receives a JSON POST { to, text } with "Authorization: Bearer <token>".
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
@@ -21,7 +21,7 @@ export function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTrans
   return {
     async send(message) {
       await fs.promises.appendFile(file, JSON.stringify({ at: new Date().toISOString(), ...message }) + '\n', { mode: 0o600 });
-      opts.logger.info({ to: message.to, kind: message.kind, outbox: file, text: message.text }, 'SMS written to outbox');
+      opts.logger.info({ kind: message.kind, outbox: file }, 'SMS written to outbox');
     },
   };
 }
@@ -43,4 +43,12 @@ export function createHttpSmsGateway(opts: { url: string; token?: string; logger
       opts.logger.info({ kind: message.kind }, 'SMS handed to the gateway');
     },
   };
+}
+
+/** The gateway when SMS_GATEWAY_URL is set, the outbox otherwise (production allows it only with
+ *  ALLOW_OUTBOX=true, checked in config.ts). */
+export function createSmsTransport(config: { smsGateway?: { url: string; token?: string }; dataDir: string }, logger: Logger): SmsTransport {
+  return config.smsGateway
+    ? createHttpSmsGateway({ url: config.smsGateway.url, token: config.smsGateway.token, logger })
+    : createOutboxSms({ dir: path.join(config.dataDir, 'outbox'), logger });
 }

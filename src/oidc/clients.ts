@@ -2,6 +2,7 @@
 // the provider's compareClientSecret is replaced (see provider.ts) to check against it.
 import type { AdapterPayload } from 'oidc-provider';
 import type { Application } from '../db/schema.ts';
+import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 
 export const ACCOUNT_CLIENT_ID = 'sesame-account';
 
@@ -62,6 +63,15 @@ export function accountClient(issuer: string): AdapterPayload {
     redirect_uris: [`${issuer}/account/callback`],
     post_logout_redirect_uris: [`${issuer}/`],
     application_type: 'web',
+  };
+}
+
+/** The provider's client lookup: the self-service client, or a registered application. */
+export function createClientLoader(deps: { repos: { applications: ApplicationsRepo }; config: { issuer: string } }) {
+  return async function loadClient(clientId: string): Promise<AdapterPayload | undefined> {
+    if (clientId === ACCOUNT_CLIENT_ID) return accountClient(deps.config.issuer);
+    const app = await deps.repos.applications.findByClientId(clientId);
+    return app ? applicationToClient(app) : undefined;
   };
 }
 

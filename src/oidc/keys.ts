@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
+import type { Logger } from '../lib/logger.ts';
 
 export interface StoredKey {
   jwk: JWK & { kid: string; alg: string; use: 'sig' };
@@ -46,6 +47,26 @@ export function orderKeys(keys: StoredKey[], now = Date.now()): StoredKey[] {
   return keys
     .filter((k) => !k.removeAfter || Date.parse(k.removeAfter) > now)
     .sort((a, b) => Number(!!a.retiredAt) - Number(!!b.retiredAt) || Date.parse(b.createdAt) - Date.parse(a.createdAt));
+}
+
+export class MissingKeysError extends Error {
+  constructor(dir: string) {
+    super(`No signing keys in ${dir}. Run "sesame keys generate" once and give every node the same KEYS_DIR (a cluster must publish one key set).`);
+    this.name = 'MissingKeysError';
+  }
+}
+
+/** The server's keys. Outside production the first set is generated when the folder has none (with
+ *  a warning); in production that is refused: every node of a cluster must sign with the same keys,
+ *  so they are generated once, on purpose, by `sesame keys generate`. */
+export async function loadKeys(config: { env: string; keysDir: string }, logger: Logger): Promise<StoredKey[]> {
+  const existing = orderKeys(readKeys(config.keysDir));
+  const complete = ALGS.every(({ alg }) => existing.some((k) => k.jwk.alg === alg && !k.retiredAt));
+  if (complete) return existing;
+  if (config.env === 'production') throw new MissingKeysError(config.keysDir);
+  const { keys, created } = await loadOrCreateKeys(config.keysDir);
+  logger.warn({ created, dir: config.keysDir }, 'signing keys generated (in production, run "sesame keys generate" once instead)');
+  return keys;
 }
 
 /** Loads the keys, generating the first set when the folder has none of an alg. */

@@ -1,7 +1,8 @@
 // Pages oidc-provider renders itself (logout confirmation, logout done, protocol errors), in the
-// user's language and Sesame's look.
+// user's language and Sesame's look. Protocol errors go through the one error renderer.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { renderPage } from '../http/render.ts';
+import { renderProtocolError } from '../http/error-handler.ts';
 import type { Ctx } from '../http/context.ts';
 import { resolveLocale } from '../http/i18n.ts';
 import { setLocale } from '../http/locale.ts';
@@ -15,17 +16,13 @@ function localize(ctx: KoaContextWithOIDC): Ctx {
 
 export const providerPages = {
   async logoutSource(ctx: KoaContextWithOIDC, form: string) {
-    const c = localize(ctx);
-    renderPage(c, 'logout', { form, app: ctx.oidc.client?.clientName });
+    renderPage(localize(ctx), 'logout', { form, app: ctx.oidc.client?.clientName });
   },
   async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-    const c = localize(ctx);
-    renderPage(c, 'logout-done', { app: ctx.oidc.client?.clientName });
+    renderPage(localize(ctx), 'logout-done', { app: ctx.oidc.client?.clientName });
   },
   async renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
-    const c = localize(ctx);
-    // Protocol errors (unknown client, bad redirect_uri, …) are shown, never redirected to an
-    // unverified redirect_uri. The description is oidc-provider's, written for developers.
-    renderPage(c, 'error', { code: out.error, description: out.error_description }, ctx.status >= 400 ? ctx.status : 400);
+    // Unknown client, bad redirect_uri, …: shown, never redirected to an unverified redirect_uri.
+    renderProtocolError(localize(ctx), out.error, out.error_description, ctx.status);
   },
 };

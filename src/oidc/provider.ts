@@ -12,8 +12,8 @@ import type { AdapterDeps } from './adapter.ts';
 import type { FindAccount } from 'oidc-provider';
 
 import { ACR_PASSWORD, ACR_MFA, sesamePolicy } from './acr.ts';
-
-export { ACR_PASSWORD, ACR_MFA };
+import { PROVIDER_ROUTES } from './routes.ts';
+import { LOCALES } from '../http/i18n.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -45,16 +45,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    routes: {
-      authorization: '/authorize',
-      token: '/token',
-      userinfo: '/oauth2/userinfo',
-      jwks: '/jwks',
-      introspection: '/token/introspection',
-      revocation: '/token/revocation',
-      end_session: '/logout',
-      pushed_authorization_request: '/par',
-    },
+    routes: { ...PROVIDER_ROUTES },
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     claims: {
       // amr/acr are passed by the provider from the login; listing them under openid puts them in every ID token.
@@ -132,7 +123,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return undefined;
     },
     discovery: {
-      ui_locales_supported: ['en', 'fr', 'de', 'it', 'es'],
+      ui_locales_supported: [...LOCALES],
       claims_locales_supported: ['en'],
     },
     clientDefaults: {

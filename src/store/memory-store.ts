@@ -39,13 +39,6 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       map.set(key, { value: String(n), expiresAt: e ? e.expiresAt : now() + ttl * 1000 });
       return n;
     },
-    async decr(key) {
-      const e = live(key);
-      if (!e || typeof e.value !== 'string') return 0;
-      const n = Math.max(0, Number(e.value) - 1);
-      e.value = String(n);
-      return n;
-    },
     async sAdd(key, member, ttl) {
       const e = live(key);
       const set = e?.value instanceof Set ? e.value : new Set<string>();

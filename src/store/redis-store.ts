@@ -30,11 +30,6 @@ export async function createRedisStore(url: string, prefix = 'sesame:'): Promise
       const [n] = await client.multi().incr(k(key)).expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX').exec();
       return Number(n);
     },
-    async decr(key) {
-      // Only an existing counter, and never below zero (a Lua script is one atomic step).
-      const n = await client.eval("local v = redis.call('GET', KEYS[1]) if not v then return 0 end if tonumber(v) <= 0 then return 0 end return redis.call('DECR', KEYS[1])", { keys: [k(key)] });
-      return Number(n);
-    },
     async sAdd(key, member, ttl) {
       await client.multi().sAdd(k(key), member).expire(k(key), Math.max(1, Math.ceil(ttl)), 'GT').expire(k(key), Math.max(1, Math.ceil(ttl)), 'NX').exec();
     },

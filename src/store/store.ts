@@ -10,8 +10,6 @@ export interface Store {
   del(...keys: string[]): Promise<void>;
   /** Atomic increment; the TTL is set when the counter is created (fixed window). */
   incr(key: string, ttlSeconds: number): Promise<number>;
-  /** Atomic decrement of a counter made by incr (never below zero). */
-  decr(key: string): Promise<number>;
   sAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
   /** set(key) and sAdd(indexKey, key) in one round trip (token writes on the hot path). */
   setIndexed(key: string, value: string, ttlSeconds: number, indexKey: string): Promise<void>;
@@ -21,6 +19,7 @@ export interface Store {
   publish(channel: string, message: string): Promise<void>;
   /** Returns the function that stops the subscription. */
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
+  /** Answers when the store does (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

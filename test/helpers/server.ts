@@ -68,6 +68,8 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     ...(mode === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL! } : {}),
     ...opts.env,
   };
+  // An empty value unsets a variable (e.g. REDIS_URL: '' for PostgreSQL without Redis).
+  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
   const config = loadConfig(env);
   const deps = await createDeps(config, {
     logger: createLogger(config.logLevel),
@@ -119,4 +121,11 @@ export async function createClient(srv: TestServer, input: { type: 'web' | 'spa'
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
   });
   return { clientId: app.clientId, clientSecret: clientSecret!, app, redirectUri: app.redirectUris[0]! };
+}
+
+/** The failed attempts the lockout counts for an account, as stored (its accounts row). */
+export async function failureCount(srv: TestServer, kind: 'password' | 'second_factor', accountId: string): Promise<number> {
+  const account = await srv.deps.repos.accounts.findById(accountId);
+  if (!account) throw new Error(`no account ${accountId}`);
+  return kind === 'password' ? account.failedPasswords : account.failedSecondFactors;
 }

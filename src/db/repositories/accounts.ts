@@ -5,6 +5,11 @@ import { accounts, type Account } from '../schema.ts';
 
 export type { Account };
 
+/** Failed answers are counted per kind: a password-only attacker cannot spend the second-factor
+ *  budget, and the other way round. */
+export type FailureKind = 'password' | 'second_factor';
+const FAILURE_COLUMN = { password: 'failedPasswords', second_factor: 'failedSecondFactors' } as const;
+
 export interface NewAccount {
   email: string;
   passwordHash: string;
@@ -16,6 +21,8 @@ export interface NewAccount {
   emailVerified?: boolean;
 }
 
+const isUuid = (id: string) => /^[0-9a-f-]{36}$/i.test(id);
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -23,7 +30,7 @@ export function normalizeEmail(email: string): string {
 export function createAccountsRepo(db: Db) {
   return {
     async findById(id: string): Promise<Account | undefined> {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      if (!isUuid(id)) return undefined;
       const [row] = await db.select().from(accounts).where(eq(accounts.id, id)).limit(1);
       return row;
     },
@@ -49,14 +56,42 @@ export function createAccountsRepo(db: Db) {
     async setPasswordHash(id: string, passwordHash: string) {
       await db.update(accounts).set({ passwordHash, updatedAt: new Date() }).where(eq(accounts.id, id));
     },
+    /** Reserves one failed attempt of a kind (atomic increment) unless the account is locked;
+     *  returns the count including this attempt, or undefined when locked. */
+    async reserveAttempt(id: string, kind: FailureKind): Promise<number | undefined> {
+      const col = FAILURE_COLUMN[kind];
+      const rows = await db.update(accounts).set({ [col]: sql`${accounts[col]} + 1` })
+        .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`).returning({ n: accounts[col] });
+      return rows[0]?.n;
+    },
+    /** Gives back an attempt reserved by reserveAttempt() when the answer turned out right. */
+    async releaseAttempt(id: string, kind: FailureKind): Promise<void> {
+      const col = FAILURE_COLUMN[kind];
+      await db.update(accounts).set({ [col]: sql`GREATEST(${accounts[col]} - 1, 0)` }).where(eq(accounts.id, id));
+    },
+    /** Counts a failure that needs no reservation (a push request denied on the phone). */
+    async countFailure(id: string, kind: FailureKind): Promise<void> {
+      const col = FAILURE_COLUMN[kind];
+      await db.update(accounts).set({ [col]: sql`${accounts[col]} + 1` }).where(eq(accounts.id, id));
+    },
+    /** A completed sign-in forgives every failed attempt. */
+    async resetFailures(id: string): Promise<void> {
+      await db.update(accounts).set({ failedPasswords: 0, failedSecondFactors: 0 })
+        .where(sql`${accounts.id} = ${id} AND (${accounts.failedPasswords} > 0 OR ${accounts.failedSecondFactors} > 0)`);
+    },
     /** Locks the account; true only for the call that locked it (one email, one log line). */
     async lock(id: string, at = new Date()): Promise<boolean> {
       const rows = await db.update(accounts).set({ lockedAt: at }).where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`).returning({ id: accounts.id });
       return rows.length === 1;
     },
+    /** Unlocks and forgives every failed attempt in one statement; true when it was locked. */
     async unlock(id: string): Promise<boolean> {
-      const rows = await db.update(accounts).set({ lockedAt: null }).where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NOT NULL`).returning({ id: accounts.id });
-      return rows.length === 1;
+      if (!isUuid(id)) return false;
+      const rows = await db.execute(sql`
+        UPDATE accounts SET locked_at = NULL, failed_passwords = 0, failed_second_factors = 0
+        FROM (SELECT id, locked_at FROM accounts WHERE id = ${id} FOR UPDATE) AS old
+        WHERE accounts.id = old.id RETURNING old.locked_at IS NOT NULL AS was_locked`);
+      return (rows as unknown as { rows: { was_locked: boolean }[] }).rows[0]?.was_locked === true;
     },
     async update(id: string, fields: Partial<Pick<Account, 'name' | 'givenName' | 'familyName' | 'locale' | 'zoneinfo' | 'lockoutThreshold' | 'alertEverySignIn' | 'alertFailedPassword' | 'recoveryEmail' | 'recoveryPhone' | 'recoveryPhoneHash'>>) {
       await db.update(accounts).set({ ...fields, updatedAt: new Date() }).where(eq(accounts.id, id));

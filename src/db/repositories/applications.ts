@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
 import { and, eq, desc } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { applications, type Application } from '../schema.ts';
+import { applications, type Application, type AppType } from '../schema.ts';
 
-export type { Application };
-export type AppType = 'web' | 'spa' | 'service';
+export type { Application, AppType };
 
 export interface AppInput {
   name: string;
@@ -14,10 +13,9 @@ export interface AppInput {
   backchannelLogoutUri?: string | null;
 }
 
+/** Every change returns the client_id it touched, for the provider's client cache to forget. */
 export function createApplicationsRepo(db: Db) {
-  const repo = {
-    /** Called with the client_id after every change (the provider's client cache listens). */
-    onChange: (_clientId: string): void => {},
+  return {
     async findByClientId(clientId: string): Promise<Application | undefined> {
       const [row] = await db.select().from(applications).where(eq(applications.clientId, clientId)).limit(1);
       return row;
@@ -42,9 +40,10 @@ export function createApplicationsRepo(db: Db) {
         backchannelLogoutUri: input.backchannelLogoutUri ?? null,
         secretHash,
       }).returning();
-      return row!;
+      if (!row) throw new Error('applications: insert returned no row');
+      return row;
     },
-    async update(id: string, input: Omit<AppInput, 'type'>): Promise<void> {
+    async update(id: string, input: Omit<AppInput, 'type'>): Promise<string[]> {
       const rows = await db.update(applications).set({
         name: input.name,
         redirectUris: input.redirectUris,
@@ -52,17 +51,17 @@ export function createApplicationsRepo(db: Db) {
         backchannelLogoutUri: input.backchannelLogoutUri ?? null,
         updatedAt: new Date(),
       }).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
-      rows.forEach((r) => repo.onChange(r.clientId));
+      return rows.map((r) => r.clientId);
     },
-    async setSecretHash(id: string, secretHash: string): Promise<void> {
-      const rows = await db.update(applications).set({ secretHash, updatedAt: new Date() }).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
-      rows.forEach((r) => repo.onChange(r.clientId));
+    async setSecretHash(id: string, secretHash: string): Promise<string[]> {
+      const rows = await db.update(applications).set({ secretHash, updatedAt: new Date() })
+        .where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      return rows.map((r) => r.clientId);
     },
-    async delete(id: string): Promise<void> {
+    async delete(id: string): Promise<string[]> {
       const rows = await db.delete(applications).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
-      rows.forEach((r) => repo.onChange(r.clientId));
+      return rows.map((r) => r.clientId);
     },
   };
-  return repo;
 }
 export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;

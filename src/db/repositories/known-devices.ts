@@ -1,5 +1,5 @@
 // Devices (an HMAC of a long-lived cookie) and networks an account has signed in from.
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { knownDevices } from '../schema.ts';
 
@@ -17,9 +17,6 @@ export function createKnownDevicesRepo(db: Db) {
     async remember(accountId: string, deviceHash: string, network: string, at = new Date()) {
       await db.insert(knownDevices).values({ accountId, deviceHash, network, firstSeen: at, lastSeen: at })
         .onConflictDoUpdate({ target: [knownDevices.accountId, knownDevices.deviceHash, knownDevices.network], set: { lastSeen: at } });
-    },
-    async forget(accountId: string) {
-      await db.delete(knownDevices).where(and(eq(knownDevices.accountId, accountId)));
     },
   };
 }

@@ -18,7 +18,7 @@ export function publicDeviceJwk(jwk: JWK | undefined): Record<string, string> | 
   return undefined;
 }
 
-export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store; issuer: string }) {
+export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store }) {
   const { repo, store } = deps;
 
   async function once(scope: string, jti: unknown) {

@@ -1,23 +1,27 @@
 // The self-service pages are a first-party client of Sesame itself: a browser without a Sesame
 // session is sent through /authorize (so every sign-in, here too, goes through the one login flow).
+// requireAccount puts the signed-in account on ctx.state.account, typed, in its own language.
 import crypto from 'node:crypto';
 import type { Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Ctx } from '../http/context.ts';
+import type { Ctx, AccountCtx } from './context.ts';
 import type { Config } from '../config.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
-import { setLocale } from '../http/locale.ts';
-import { isLocale } from '../http/i18n.ts';
+import { setLocale } from './locale.ts';
+import { localeOf } from './i18n.ts';
 import { randomToken, constantTimeEqual } from '../lib/crypto.ts';
-import { safeReturnPath } from '../http/return-path.ts';
+import { safeReturnPath } from './return-path.ts';
+import { describeBrowser } from '../lib/user-agent.ts';
 
 const STATE_COOKIE = 'sesame.account_login';
 
-export function createSessionGuard(deps: {
-  provider: Provider; accounts: AccountsRepo; config: Config;
+export function createAccountSession(deps: {
+  provider: Provider;
+  accounts: AccountsRepo;
+  config: Config;
   /** Each account page seen marks the session active (the Sessions page shows it). */
-  onActive?(sessionUid: string, accountId: string, ctx: Ctx): Promise<void>;
+  sessions: { touch(uid: string, accountId: string, ip: string, device: string): Promise<void> };
 }) {
   const { provider, accounts, config } = deps;
 
@@ -25,7 +29,7 @@ export function createSessionGuard(deps: {
     const session = await provider.Session.get(ctx as never);
     if (!session.accountId) return undefined;
     const account = await accounts.findById(session.accountId);
-    if (account && touch) await deps.onActive?.(session.uid, account.id, ctx);
+    if (account && touch) await deps.sessions.touch(session.uid, account.id, ctx.ip, describeBrowser(ctx.get('User-Agent')));
     return account;
   }
 
@@ -33,7 +37,8 @@ export function createSessionGuard(deps: {
     const state = randomToken(16);
     const verifier = randomToken(32);
     const back = safeReturnPath(ctx.path) ?? '/account';
-    ctx.cookies.set(STATE_COOKIE, `${state}.${back}`, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 3600_000, path: '/account' });
+    const cookie = { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 3600_000, path: '/account' } as const;
+    ctx.cookies.set(STATE_COOKIE, `${state}.${back}`, cookie);
     const q = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
       response_type: 'code',
@@ -49,12 +54,11 @@ export function createSessionGuard(deps: {
 
   return {
     currentAccount,
-    async require(ctx: Ctx, next: Next) {
+    async requireAccount(ctx: AccountCtx, next: Next) {
       const account = await currentAccount(ctx, true);
       if (!account) return startLogin(ctx);
-      ctx.state.accountId = account.id;
-      (ctx.state as { account?: Account }).account = account;
-      if (isLocale(account.locale)) setLocale(ctx, account.locale);
+      ctx.state.account = account;
+      setLocale(ctx, localeOf(account));
       await next();
     },
     /** Back from /authorize: the session cookie is set; the code is not needed and simply expires. */
@@ -64,8 +68,8 @@ export function createSessionGuard(deps: {
       const state = dot > 0 ? cookie.slice(0, dot) : '';
       ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });
       const ok = state && typeof ctx.query.state === 'string' && constantTimeEqual(state, ctx.query.state) && typeof ctx.query.code === 'string';
-      ctx.redirect(ok ? safeReturnPath(cookie.slice(dot + 1)) ?? '/account' : '/');
+      ctx.redirect(ok ? (safeReturnPath(cookie.slice(dot + 1)) ?? '/account') : '/');
     },
   };
 }
-export type SessionGuard = ReturnType<typeof createSessionGuard>;
+export type AccountSession = ReturnType<typeof createAccountSession>;

@@ -10,8 +10,8 @@ import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { KnownDevicesRepo } from '../db/repositories/known-devices.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { emails } from '../notify/emails.ts';
-import { isLocale } from '../http/i18n.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { localeOf } from '../http/i18n.ts';
+import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { Ctx } from '../http/context.ts';
 import { describePlace } from '../lib/user-agent.ts';
@@ -41,8 +41,8 @@ export function createAlerts(deps: { config: Config; accounts: AccountsRepo; kno
   const { config } = deps;
 
   async function send(a: Account, kind: 'new_device' | 'sign_in' | 'failed_password', info: RequestInfo) {
-    if (!(await deps.limiter.hit('email', a.email, config.rateLimits.emailPerRecipient, 3600))) return;
-    await deps.mailer.send(emails.signInAlert(isLocale(a.locale) ? a.locale : 'en', a.zoneinfo, a.email, {
+    if (!(await deps.limiter.hit('email', a.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) return;
+    await deps.mailer.send(emails.signInAlert(localeOf(a), a.zoneinfo, a.email, {
       kind, when: new Date(), app: info.application ?? 'Sesame', device: info.device, ip: info.ip, place: describePlace(info.ip),
       link: `${config.issuer}/account/compromised`,
     }));

@@ -9,9 +9,9 @@ import type { Store } from '../store/store.ts';
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import type { SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { DeviceAuth } from './device-auth.ts';
-import type { PushFactor } from '../factors/push.ts';
+import type { PushFactor } from './push-factor.ts';
 import type { SecurityService } from '../account/security-service.ts';
-import { deviceChannel, type DeviceEvent } from '../notify/push-transport.ts';
+import { deviceChannel, type DeviceEvent } from './push-transport.ts';
 import { AppError } from '../errors.ts';
 import { requestInfo } from '../http/request-info.ts';
 
@@ -23,22 +23,26 @@ const DecisionBody = z.object({
 });
 const HEARTBEAT_MS = 15_000;
 
-export function createDeviceRouter(deps: { issuer: string; store: Store; accounts: AccountsRepo; auth: DeviceAuth; push: PushFactor; security: SecurityService }) {
-  const { issuer, store, auth, push } = deps;
+export interface DeviceRouterDeps {
+  config: { issuer: string };
+  store: Store;
+  repos: { accounts: AccountsRepo };
+  deviceAuth: DeviceAuth;
+  factors: { push: PushFactor };
+  security: SecurityService;
+}
+
+export function createDeviceRouter(deps: DeviceRouterDeps) {
+  const { store, deviceAuth: auth } = deps;
+  const { issuer } = deps.config;
+  const push = deps.factors.push;
   const router = new Router<SesameState>({ prefix: '/1/devices' });
-  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
-  // Always JSON here, with a stable error code; the message in the request's language.
+  // Always JSON here, errors too (the error handler reads ctx.state.api), with a stable code.
   router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const e = err instanceof AppError ? err
-        : err && typeof err === 'object' && 'status' in err && typeof err.status === 'number' && err.status < 500 ? new AppError('invalid_input') : undefined;
-      if (!e) throw err;
-      ctx.status = e.status;
-      ctx.body = { error: e.code, message: ctx.state.t(`errors.${e.code}`) };
-    }
+    ctx.state.api = true;
+    await next();
   });
+  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
 
   const device = (ctx: Ctx): Promise<SecondFactorRow> => auth.authenticate(ctx.method, `${issuer}${ctx.path}`, ctx.get('Authorization'));
   const parse = <S extends z.ZodType>(schema: S, body: unknown): z.output<S> => {
@@ -52,7 +56,8 @@ export function createDeviceRouter(deps: { issuer: string; store: Store; account
     const claimed = await auth.verifyEnrolment(request);
     const linked = await push.completeEnrolment(String(ctx.params.token), claimed);
     if (!linked) throw new AppError('enrolment_invalid');
-    const account = (await deps.accounts.findById(linked.row.accountId))!;
+    const account = await deps.repos.accounts.findById(linked.row.accountId);
+    if (!account) throw new AppError('enrolment_invalid');
     const codes = await deps.security.added(account, linked.row, requestInfo(ctx));
     await push.markLinked(account.id, linked.enrolmentId, linked.row.id, codes);
     ctx.status = 201;
@@ -68,7 +73,7 @@ export function createDeviceRouter(deps: { issuer: string; store: Store; account
 
   router.get('/me', async (ctx) => {
     const d = await device(ctx);
-    const account = await deps.accounts.findById(d.accountId);
+    const account = await deps.repos.accounts.findById(d.accountId);
     ctx.body = { device_id: d.id, name: d.name, account: account?.email, linked_at: d.createdAt.toISOString() };
   });
 

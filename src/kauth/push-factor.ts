@@ -6,16 +6,16 @@ import crypto from 'node:crypto';
 import { generateSecret } from 'otplib';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
-import type { FailureCounter } from './failure-counter.ts';
-import type { PushTransport, PublicChallenge } from '../notify/push-transport.ts';
+import { CREDENTIAL_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
+import type { FailureKind } from '../db/repositories/accounts.ts';
+import type { PushTransport, PublicChallenge } from './push-transport.ts';
+import type { Clock } from '../lib/clock.ts';
 import { encrypt, decrypt, hmac, randomToken } from '../lib/crypto.ts';
 import { describeBrowser, describePlace } from '../lib/user-agent.ts';
-import { matchTotpStep, normalizeCode } from './totp.ts';
-import { oneChoiceFor, type SecondFactor, type Ceremony, type PollStatus } from './second-factor.ts';
+import { matchTotpStep, normalizeCode } from '../factors/totp.ts';
+import { oneChoiceFor, type SecondFactor, type Ceremony, type PollStatus } from '../factors/second-factor.ts';
 
 const ENROL_TTL = 10 * 60;
-const WINDOW = 15 * 60;
 
 interface Challenge {
   id: string;
@@ -34,16 +34,20 @@ export type Decision = 'approved' | 'wrong_number' | 'denied';
 export type DecideOutcome = Decision | 'not_found' | 'expired' | 'already_decided';
 
 export function createPushFactor(deps: {
-  repo: SecondFactorsRepo; store: Store; limiter: RateLimiter; failures: FailureCounter; transport: PushTransport;
-  encryptionKey: Buffer; hashKey: Buffer; issuer: string;
-  challengeSeconds: number; perAccount: number;
+  repo: SecondFactorsRepo;
+  store: Store;
+  limiter: RateLimiter;
+  /** A deny counts as a failed second-factor answer (lockout). */
+  failures: { countFailure(kind: FailureKind, accountId: string): Promise<void> };
+  transport: PushTransport;
+  config: { encryptionKey: Buffer; hashKey: Buffer; issuer: string; pushChallengeSeconds: number; rateLimits: { pushPerAccount: number } };
   /** A deny marked "this wasn't me": the account's owner is told at once. */
   onNotMe(accountId: string, challenge: PublicChallenge): Promise<void>;
-  now?: () => number;
+  clock: Clock;
 }) {
-  const { repo, store, transport } = deps;
-  const now = deps.now ?? Date.now;
-  const ttl = deps.challengeSeconds;
+  const { repo, store, transport, config } = deps;
+  const now = () => deps.clock.now();
+  const ttl = config.pushChallengeSeconds;
   const keep = ttl + 120; // records outlive the challenge a little, so "expired" can be told apart from "unknown"
   const challengeKey = (id: string) => `push-challenge:${id}`;
   const decisionKey = (id: string) => `push-decision:${id}`;
@@ -71,7 +75,7 @@ export function createPushFactor(deps: {
 
   async function send(c: Ceremony, devices: SecondFactorRow[]) {
     // Against approval fatigue: a few requests per account per 15 minutes, whoever asks.
-    if (!(await deps.limiter.hit('push-account', c.accountId, deps.perAccount, WINDOW))) return undefined;
+    if (!(await deps.limiter.hit('push-account', c.accountId, config.rateLimits.pushPerAccount, CREDENTIAL_WINDOW_SECONDS))) return undefined;
     const ch: Challenge = {
       id: crypto.randomBytes(16).toString('hex'), // hex: safe as a command-line argument (never starts with '-')
       accountId: c.accountId,
@@ -106,9 +110,6 @@ export function createPushFactor(deps: {
     // RFC 8176: approval signed by the device's key is "swk" (software-secured key), and with the
     // password it is "mfa"; the app's offline code is a one-time password, "otp".
     amrFor: (answer: { code?: string }) => (answer.code ? ['otp'] : ['swk', 'mfa']),
-    async isEnrolled(accountId: string) {
-      return (await repo.list(accountId, 'push')).length > 0;
-    },
     async choices(_accountId: string, rows: SecondFactorRow[]) {
       return oneChoiceFor(rows, 'push', 'push');
     },
@@ -131,7 +132,7 @@ export function createPushFactor(deps: {
       if (answer.code !== undefined && answer.code !== '') {
         const code = normalizeCode(answer.code);
         for (const row of await repo.list(c.accountId, 'push')) {
-          const step = await matchTotpStep(decrypt(deps.encryptionKey, row.secret!), code, now());
+          const step = await matchTotpStep(decrypt(config.encryptionKey, row.secret!), code, now());
           if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;
         }
         return false;
@@ -153,20 +154,20 @@ export function createPushFactor(deps: {
     async beginEnrolment(accountId: string): Promise<{ url: string; enrolmentId: string }> {
       const token = randomToken(32);
       const enrolmentId = randomToken(12);
-      await store.set(`push-enrol:${hmac(deps.hashKey, token)}`, JSON.stringify({ accountId, enrolmentId }), ENROL_TTL);
+      await store.set(`push-enrol:${hmac(config.hashKey, token)}`, JSON.stringify({ accountId, enrolmentId }), ENROL_TTL);
       await store.set(`push-enrolment:${enrolmentId}`, JSON.stringify({ accountId, status: 'pending' }), ENROL_TTL);
-      return { url: `${deps.issuer}/1/devices/enrol/${token}`, enrolmentId };
+      return { url: `${config.issuer}/1/devices/enrol/${token}`, enrolmentId };
     },
     /** The device's side of linking: spends the token, stores the device's public key, returns the seed. */
     async completeEnrolment(token: string, device: { name: string; publicJwk: Record<string, string>; alg: string }) {
       if (!/^[\w-]{40,64}$/.test(token)) return undefined;
-      const raw = await store.getDel(`push-enrol:${hmac(deps.hashKey, token)}`);
+      const raw = await store.getDel(`push-enrol:${hmac(config.hashKey, token)}`);
       if (!raw) return undefined;
       const { accountId, enrolmentId } = JSON.parse(raw) as { accountId: string; enrolmentId: string };
       const seed = generateSecret({ length: 20 });
       const row = await repo.create({
         accountId, type: 'push', name: device.name,
-        secret: encrypt(deps.encryptionKey, seed),
+        secret: encrypt(config.encryptionKey, seed),
         publicKey: JSON.stringify(device.publicJwk),
         data: { alg: device.alg },
       });
@@ -176,13 +177,13 @@ export function createPushFactor(deps: {
     enrolmentStatus,
     async markLinked(accountId: string, enrolmentId: string, factorId: string, backupCodes?: string[]) {
       await store.set(`push-enrolment:${enrolmentId}`, JSON.stringify({ accountId, status: 'linked', factorId }), ENROL_TTL);
-      if (backupCodes) await store.set(`push-enrolment-codes:${enrolmentId}`, encrypt(deps.encryptionKey, JSON.stringify(backupCodes)), ENROL_TTL);
+      if (backupCodes) await store.set(`push-enrolment-codes:${enrolmentId}`, encrypt(config.encryptionKey, JSON.stringify(backupCodes)), ENROL_TTL);
     },
     /** The backup codes made when this link turned 2FA on: handed to the user's browser once. */
     async takeEnrolmentCodes(accountId: string, enrolmentId: string): Promise<string[] | undefined> {
       if ((await enrolmentStatus(accountId, enrolmentId)).status !== 'linked') return undefined;
       const boxed = await store.getDel(`push-enrolment-codes:${enrolmentId}`);
-      return boxed ? JSON.parse(decrypt(deps.encryptionKey, boxed)) as string[] : undefined;
+      return boxed ? JSON.parse(decrypt(config.encryptionKey, boxed)) as string[] : undefined;
     },
 
     /** What a device may answer: requests for its account, still open, without the number. */
@@ -211,7 +212,7 @@ export function createPushFactor(deps: {
         if (d !== device.id) await transport.deliver(d, { type: 'decided', id });
       }
       if (decision !== 'approved') {
-        await deps.failures.record('second_factor', ch.accountId);
+        await deps.failures.countFailure('second_factor', ch.accountId);
         if (!answer.approve && answer.notMe) await deps.onNotMe(ch.accountId, publicView(ch));
       } else {
         await repo.touch(device.id);

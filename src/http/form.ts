@@ -1,0 +1,95 @@
+// The request edge of every HTML form: form(schema, handler, view) parses the urlencoded body,
+// checks the CSRF token (before anything else), validates with zod and calls the handler with a
+// typed value. Whatever the handler throws as an AppError is shown by the error handler through
+// `view`: the same form again, with what the user typed (never a password) and the message in their
+// language. Inner code takes typed values and never reads ctx.request.body.
+import { bodyParser } from '@koa/bodyparser';
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../errors.ts';
+import type { Ctx, SesameState } from './context.ts';
+import { CSRF_FIELD, csrfTokenMatches } from './csrf.ts';
+
+/** What a form view gets to show the form again. */
+export interface FormState {
+  values: Record<string, string>;
+  error: ErrorCode;
+  /** Fields the error is about. */
+  fields: string[];
+  /** A problem code per field (forms that show them next to each field). */
+  errors: Record<string, string>;
+}
+
+export type FormView<S extends SesameState = SesameState> = (ctx: Ctx<S>, form: FormState, status: number) => unknown;
+
+export type FormHandler<S extends SesameState, T> = (ctx: Ctx<S>, input: T) => unknown;
+
+/** Never sent back to the page. */
+const SECRET_FIELD = /password|^_csrf$|^credential$/;
+
+/** The string fields of a urlencoded body (arrays joined by newlines), for showing the form again. */
+export function formValues(body: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.filter((x) => typeof x === 'string').join('\n');
+  }
+  return out;
+}
+
+export interface FormOptions {
+  /** Body size limit (default 64kb). */
+  limit?: string;
+  /** The error for input that fails the schema, where a form says more than invalid_input. */
+  invalid?: (fields: string[]) => AppError;
+}
+
+const parsers = new Map<string, ReturnType<typeof bodyParser>>();
+function parserFor(limit: string) {
+  let p = parsers.get(limit);
+  if (!p) {
+    p = bodyParser({ enableTypes: ['form'], formLimit: limit });
+    parsers.set(limit, p);
+  }
+  return p;
+}
+
+/** Per-field problem codes: a custom refinement's message (e.g. `https_required`), else zod's code. */
+function fieldErrorsOf(issues: z.core.$ZodIssue[]): Record<string, string> {
+  return Object.fromEntries(issues.map((i) => [String(i.path[0] ?? 'form'), i.code === 'custom' ? i.message : i.code]));
+}
+
+export function form<S extends SesameState, Schema extends z.ZodType>(
+  schema: Schema | ((ctx: Ctx<S>) => Schema),
+  handler: FormHandler<S, z.output<Schema>>,
+  view?: FormView<S>,
+  opts: FormOptions = {},
+) {
+  const parse = parserFor(opts.limit ?? '64kb');
+  return async function formEdge(ctx: Ctx<S>) {
+    await parse(ctx as never, async () => {});
+    const values = formValues(ctx.request.body);
+    if (!csrfTokenMatches(ctx as Ctx, values[CSRF_FIELD])) throw new AppError('csrf_failed');
+    const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !SECRET_FIELD.test(k)));
+    if (view) {
+      ctx.state.rerender = (err) => {
+        const state = { values: kept, error: err.code, fields: err.details.fields ?? [], errors: err.details.fieldErrors ?? {} };
+        return view(ctx, state, err.status);
+      };
+    }
+    const parsed = (typeof schema === 'function' ? schema(ctx) : schema).safeParse(values);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))];
+      throw opts.invalid?.(fields) ?? new AppError('invalid_input', { fields, fieldErrors: fieldErrorsOf(parsed.error.issues) });
+    }
+    await handler(ctx, parsed.data);
+  };
+}
+
+/** For forms with nothing to validate (a button): the CSRF check alone. */
+export const NoFields = z.object({});
+
+/** One field for each common input, so every form trims and bounds them the same way. */
+export const emailField = z.string().trim().toLowerCase().max(254).email();
+export const nameField = z.string().trim().min(1).max(200);
+export const passwordField = z.string().min(1).max(1024);

@@ -1,0 +1,45 @@
+// The interaction's pages, each also the form view that shows it again after an error.
+import { renderPage } from '../http/render.ts';
+import type { FormState } from '../http/form.ts';
+import type { ChallengeMode } from '../factors/second-factor.ts';
+import { AppError, type ErrorCode } from '../errors.ts';
+import type { SecondStep } from '../login/second-step.ts';
+import { pendingOf, type InteractionCtx } from './load-interaction.ts';
+
+const CONSENT_SCOPES = ['email', 'profile'];
+
+export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
+  const { interaction, app } = ctx.state;
+  const values = { email: String(form?.values.email ?? interaction.params.login_hint ?? '') };
+  renderPage(ctx, 'login', { uid: interaction.uid, app, values, error: form?.error }, status);
+}
+
+export function consentPage(ctx: InteractionCtx) {
+  const { interaction, app } = ctx.state;
+  const scopes = String(interaction.params.scope ?? '').split(' ').filter((s) => CONSENT_SCOPES.includes(s));
+  renderPage(ctx, 'consent', { uid: interaction.uid, app, scopes });
+}
+
+/** The second-factor page: the chosen (or default) method, its challenge, and every other way. A
+ *  challenge that cannot be prepared (SMS limits, gateway down) says so on the page. */
+export function createSecondFactorPage(secondStep: SecondStep) {
+  return async function secondFactorPage(ctx: InteractionCtx, opts: { error?: ErrorCode; mode?: ChallengeMode } = {}, status = 200) {
+    const { interaction, app } = ctx.state;
+    const login = pendingOf(ctx);
+    const choices = ctx.state.choices ?? (await secondStep.choices(login.accountId));
+    const current = ctx.state.choice ?? choices[0];
+    if (!current) throw new AppError('session_expired');
+    const mode = opts.mode ?? (opts.error ? 'retry' : 'open');
+    const challengeCtx = { locale: ctx.state.locale, ip: ctx.ip, mode, app, userAgent: ctx.get('User-Agent') };
+    const prepared = await secondStep.challenge(interaction.uid, login, current, challengeCtx);
+    let error: ErrorCode | undefined = opts.error;
+    let challenge: Record<string, unknown> = {};
+    if (prepared.ok) challenge = prepared.view;
+    else {
+      error = prepared.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable';
+      if (status < 400) status = new AppError(error).status;
+    }
+    renderPage(ctx, 'second-factor', { uid: interaction.uid, app, choices, current, challenge, error }, status);
+  };
+}
+export type SecondFactorPage = ReturnType<typeof createSecondFactorPage>;

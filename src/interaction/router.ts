@@ -1,0 +1,45 @@
+// /interaction/:uid — the pages oidc-provider sends the browser to. Each route is one short
+// pipeline: loadInteraction → requirePrompt → (requirePendingLogin) → form → its step.
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { CheckPassword } from '../login/check-password.ts';
+import type { Finisher } from '../login/finish.ts';
+import type { SecondStep } from '../login/second-step.ts';
+import type { PendingLogins } from '../login/pending-login.ts';
+import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import { createLoadInteraction, requirePrompt, createRequirePendingLogin, type InteractionState } from './load-interaction.ts';
+import { createSecondFactorPage } from './pages.ts';
+import { createShowInteraction } from './show.ts';
+import { createPasswordStep } from './password-step.ts';
+import { createSecondFactorRoutes } from './second-factor.ts';
+import { createSecondFactorStatus } from './second-factor-status.ts';
+import { createConsent } from './consent.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  checkPassword: CheckPassword;
+  secondStep: SecondStep;
+  pending: PendingLogins;
+  finish: Finisher;
+  repos: { accounts: AccountsRepo };
+}
+
+export function createInteractionRouter(deps: InteractionDeps) {
+  const { provider, secondStep, pending, finish } = deps;
+  const accounts = deps.repos.accounts;
+  const router = new Router<InteractionState>({ prefix: '/interaction/:uid' });
+  const load = createLoadInteraction(provider);
+  const pendingLogin = createRequirePendingLogin({ pending, accounts });
+  const secondFactorPage = createSecondFactorPage(secondStep);
+  const second = createSecondFactorRoutes({ secondStep, finish, secondFactorPage });
+  const consent = createConsent({ provider, finish });
+
+  router.get('/', load, createShowInteraction({ secondStep, pending, accounts, secondFactorPage }));
+  router.post('/login', load, requirePrompt('login'), createPasswordStep(deps));
+  router.post('/second-factor', load, requirePrompt('login'), pendingLogin, second.answer);
+  router.post('/second-factor/resend', load, requirePrompt('login'), pendingLogin, second.resend);
+  router.get('/second-factor/status', createSecondFactorStatus({ provider, secondStep, pending }));
+  router.post('/confirm', load, requirePrompt('consent'), consent.confirm);
+  router.post('/abort', load, consent.abort);
+  return router;
+}

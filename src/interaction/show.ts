@@ -1,0 +1,30 @@
+// GET /interaction/:uid — the page the interaction is at: sign in, the second factor of a login
+// whose password is done, or consent.
+import { AppError } from '../errors.ts';
+import type { SecondStep } from '../login/second-step.ts';
+import type { PendingLogins } from '../login/pending-login.ts';
+import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import { setLocale } from '../http/locale.ts';
+import { localeOf } from '../http/i18n.ts';
+import type { InteractionCtx } from './load-interaction.ts';
+import { loginPage, consentPage, type SecondFactorPage } from './pages.ts';
+
+export function createShowInteraction(deps: { secondStep: SecondStep; pending: PendingLogins; accounts: AccountsRepo; secondFactorPage: SecondFactorPage }) {
+  const { secondStep } = deps;
+  return async function showInteraction(ctx: InteractionCtx) {
+    const { interaction } = ctx.state;
+    if (interaction.prompt.name === 'consent') return consentPage(ctx);
+    if (interaction.prompt.name !== 'login') throw new AppError('session_expired');
+    const login = await deps.pending.get(interaction.uid);
+    if (!login) return loginPage(ctx);
+    ctx.state.login = login;
+    setLocale(ctx, localeOf(await deps.accounts.findById(login.accountId)));
+    const choices = await secondStep.choices(login.accountId);
+    const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
+    const factor = typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined;
+    ctx.state.choices = choices;
+    // A method the account does not have falls back to the default one.
+    ctx.state.choice = secondStep.pick(choices, method, factor);
+    await deps.secondFactorPage(ctx);
+  };
+}

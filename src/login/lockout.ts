@@ -1,0 +1,98 @@
+// Lockout: each account chooses after how many failed attempts it locks (3–50, default 10). Wrong
+// passwords and wrong second-factor answers have separate budgets. An attempt is reserved (one
+// atomic UPDATE … RETURNING) before the answer is checked, so parallel guesses never get more tries
+// than the threshold; a right answer gives its attempt back. A locked account refuses every sign-in
+// exactly like a wrong password. Only a completed sign-in, an unlock link (plus a second factor when
+// 2FA is on) or `sesame user unlock` clears it. The lock and the counters live in the accounts row:
+// one owner, whichever node or command changes them.
+import type { Config } from '../config.ts';
+import type { AccountsRepo, Account, FailureKind } from '../db/repositories/accounts.ts';
+import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
+import type { ActivityRepo } from '../db/repositories/activity.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { emails } from '../notify/emails.ts';
+import { localeOf } from '../http/i18n.ts';
+import type { RequestInfo } from '../http/request-info.ts';
+import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
+import type { Clock } from '../lib/clock.ts';
+
+export const LOCKOUT_MIN = 3;
+export const LOCKOUT_MAX = 50;
+const UNLOCK_PURPOSE = 'unlock';
+const UNLOCK_TTL_MS = 24 * 3600 * 1000;
+
+export interface ReservedAttempt {
+  /** A right answer gives the attempt back; the wrong one that reached the threshold locks. */
+  settle(ok: boolean): Promise<void>;
+}
+
+export function createLockout(deps: {
+  config: Config;
+  accounts: AccountsRepo;
+  tokens: OneTimeTokensRepo;
+  activity: ActivityRepo;
+  mailer: Mailer;
+  clock: Clock;
+}) {
+  const { config, accounts, tokens, activity, clock } = deps;
+  const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
+
+  async function lock(account: Account, kind: FailureKind, info: RequestInfo) {
+    const now = new Date(clock.now());
+    if (!(await accounts.lock(account.id, now))) return; // already locked: one email, one log line
+    await activity.record({ ...info, accountId: account.id, type: 'locked', details: { after: kind } });
+    await tokens.voidAll(account.id, UNLOCK_PURPOSE);
+    const token = randomToken(32);
+    const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
+    await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId: account.id, expiresAt });
+    const link = `${config.issuer}/unlock?token=${token}`;
+    const mail = { attempts: account.lockoutThreshold, when: now, ip: info.ip, link };
+    await deps.mailer.send(emails.accountLocked(localeOf(account), account.zoneinfo, account.email, mail));
+  }
+
+  /** Unlocks and forgives every failed attempt; true when the account was locked. */
+  async function unlock(accountId: string, via: 'link' | 'cli', info?: RequestInfo): Promise<boolean> {
+    const was = await accounts.unlock(accountId);
+    await tokens.voidAll(accountId, UNLOCK_PURPOSE);
+    if (was) await activity.record({ ip: info?.ip, device: info?.device, accountId, type: 'unlocked', details: { via } });
+    return was;
+  }
+
+  return {
+    unlock,
+    /** Before checking an answer: reserves one attempt. Undefined when the account is locked or
+     *  this attempt is over budget (which locks it). */
+    async reserve(kind: FailureKind, account: Account, info: RequestInfo): Promise<ReservedAttempt | undefined> {
+      const n = await accounts.reserveAttempt(account.id, kind);
+      if (n === undefined) return undefined;
+      if (n > account.lockoutThreshold) {
+        await lock(account, kind, info);
+        return undefined;
+      }
+      return {
+        async settle(ok) {
+          if (ok) await accounts.releaseAttempt(account.id, kind);
+          else if (n >= account.lockoutThreshold) await lock(account, kind, info);
+        },
+      };
+    },
+    /** A failure that reserved nothing (a push request denied on the phone). */
+    countFailure: (kind: FailureKind, accountId: string) => accounts.countFailure(accountId, kind),
+    /** After a completed sign-in, and nothing else. */
+    forgive: (accountId: string) => accounts.resetFailures(accountId),
+    /** The unlock link's account, if the link is still good (not spent by looking). */
+    async linkAccount(token: string): Promise<Account | undefined> {
+      if (!isLinkToken(token)) return undefined;
+      const row = await tokens.peek(hashOf(token), UNLOCK_PURPOSE);
+      return row ? accounts.findById(row.accountId) : undefined;
+    },
+    /** Spends the link (atomically) and unlocks. */
+    async unlockWithLink(token: string, info: RequestInfo): Promise<boolean> {
+      const row = isLinkToken(token) ? await tokens.consume(hashOf(token), UNLOCK_PURPOSE) : undefined;
+      if (!row) return false;
+      await unlock(row.accountId, 'link', info);
+      return true;
+    },
+  };
+}
+export type Lockout = ReturnType<typeof createLockout>;
