@@ -40,12 +40,12 @@ export function appInputSchema(production: boolean) {
     for (const [field, list] of [['redirectUris', v.redirectUris], ['postLogoutRedirectUris', v.postLogoutRedirectUris]] as const) {
       for (const u of list) {
         const r = uri(custom).safeParse(u);
-        if (!r.success) ctx.addIssue({ code: 'custom', path: [field], message: r.error.issues[0]!.message });
+        if (!r.success) ctx.addIssue({ code: 'custom', path: [field], message: r.error.issues[0]?.message ?? 'invalid' });
       }
     }
     if (v.backchannelLogoutUri) {
       const r = uri(false).safeParse(v.backchannelLogoutUri);
-      if (!r.success) ctx.addIssue({ code: 'custom', path: ['backchannelLogoutUri'], message: r.error.issues[0]!.message });
+      if (!r.success) ctx.addIssue({ code: 'custom', path: ['backchannelLogoutUri'], message: r.error.issues[0]?.message ?? 'invalid' });
     }
   });
 }

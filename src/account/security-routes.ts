@@ -162,7 +162,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
   });
   router.post('/sms', form(SmsForm, whenFresh(async (ctx: AccountCtx, input) => {
     const e164 = parseMobileOrThrow(input.phone, input.country);
-    const sent = await sms.beginEnrolment(ctx.state.account.id, e164, input.name, ctx.ip, ctx.state.locale);
+    const sent = await sms.beginEnrolment(ctx.state.account.id, { e164, name: input.name }, { ip: ctx.ip, locale: ctx.state.locale });
     if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
     const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
     renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });

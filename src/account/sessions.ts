@@ -20,10 +20,11 @@ export function createSessions(deps: { provider: Provider; repo: SessionInfoRepo
       if (client?.backchannelLogoutUri && auth.sid) {
         await client.backchannelLogout(accountId, auth.sid).catch((err: unknown) => deps.logger.warn({ err: String(err), clientId }, 'back-channel logout failed'));
       }
-      if (auth.grantId) {
+      const { grantId } = auth;
+      if (grantId) {
         const models = [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode] as unknown as RevocableModel[];
-        await Promise.all(models.map((m) => m.revokeByGrantId(auth.grantId!)));
-        await (provider.Grant as unknown as AdapterModel).adapter.destroy(auth.grantId);
+        await Promise.all(models.map((m) => m.revokeByGrantId(grantId)));
+        await (provider.Grant as unknown as AdapterModel).adapter.destroy(grantId);
       }
     }
     await (provider.Session as unknown as AdapterModel).adapter.destroy(s.jti);

@@ -19,7 +19,7 @@ export async function deviceCli(args: string[], out: (v: unknown) => void, usage
     name: { type: 'string' }, number: { type: 'string' }, 'not-me': { type: 'boolean' },
   } });
   const [sub, arg] = positionals;
-  const file = values.file!;
+  const file = values.file ?? 'sesame-device.json';
   try {
     if (sub === 'link') {
       if (!arg) throw usage('device link needs the enrolment URL');

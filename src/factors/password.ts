@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts';
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
 
-const COMMON = new Set<string>((dictionary as Record<string, string[]>)['passwords-common']!.map((p) => p.toLowerCase()));
+const COMMON = new Set<string>(((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()));
 
 export type PasswordProblem = 'weak_password' | 'common_password';
 

@@ -15,6 +15,7 @@ import { encrypt, decrypt, hmac, constantTimeEqual } from '../lib/crypto.ts';
 import type { SecondFactor, Ceremony } from './second-factor.ts';
 import { AppError } from '../errors.ts';
 import { normalizeCode } from './totp.ts';
+import { required } from '../lib/required.ts';
 
 export const SMS_COUNTRIES: readonly CountryCode[] = ['CH', 'FR', 'BE', 'DE'];
 const CODE_TTL = 5 * 60;
@@ -63,7 +64,9 @@ export function createSmsFactor(deps: {
   const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
 
   /** Rate limits, then a fresh code stored under `key` (replacing any earlier one), then the SMS. */
-  async function sendCode(key: string, to: string, accountId: string, ip: string, locale: Locale, kind: string): Promise<SendResult> {
+  async function sendCode(key: string, message: { to: string; kind: string; locale: Locale }, who: { accountId: string; ip: string }): Promise<SendResult> {
+    const { to, kind, locale } = message;
+    const { accountId, ip } = who;
     const numberKey = hmac(hashKey, `sms-number:${to}`);
     const allowed = await Promise.all([
       limiter.hit('sms-number', numberKey, limits.perNumber, MESSAGE_WINDOW_SECONDS),
@@ -98,7 +101,7 @@ export function createSmsFactor(deps: {
   }
 
   const loginKey = (c: Ceremony, factorId: string) => `sms-login:${c.key}:${c.accountId}:${factorId}`;
-  const phoneOf = (row: SecondFactorRow) => decrypt(encryptionKey, row.secret!);
+  const phoneOf = (row: SecondFactorRow) => decrypt(encryptionKey, required(row.secret, 'SMS number'));
 
   async function chosenRow(c: Ceremony): Promise<SecondFactorRow | undefined> {
     const rows = await repo.list(c.accountId, 'sms');
@@ -118,7 +121,7 @@ export function createSmsFactor(deps: {
       const key = loginKey(c, row.id);
       const view = { masked: maskPhone(phoneOf(row)), factorId: row.id };
       if (opts.mode === 'retry' || (opts.mode === 'open' && (await store.get(key)) !== null)) return { ok: true, view };
-      const sent = await sendCode(key, phoneOf(row), c.accountId, c.ip, c.locale, 'login_code');
+      const sent = await sendCode(key, { to: phoneOf(row), kind: 'login_code', locale: c.locale }, c);
       return sent.ok ? { ok: true, view } : sent;
     },
     async verify(c, answer) {
@@ -136,8 +139,10 @@ export function createSmsFactor(deps: {
   }
   return {
     ...factor,
-    async beginEnrolment(accountId: string, e164: string, name: string, ip: string, locale: Locale): Promise<SendResult> {
-      const sent = await sendCode(enrolKey(accountId), e164, accountId, ip, locale, 'enrol_code');
+    /** Sends the first code to the number being enrolled (`name`: the user's name for it). */
+    async beginEnrolment(accountId: string, number: { e164: string; name: string }, from: { ip: string; locale: Locale }): Promise<SendResult> {
+      const { e164, name } = number;
+      const sent = await sendCode(enrolKey(accountId), { to: e164, kind: 'enrol_code', locale: from.locale }, { accountId, ip: from.ip });
       if (sent.ok) await store.set(`${enrolKey(accountId)}:what`, encrypt(encryptionKey, JSON.stringify({ e164, name })), CODE_TTL);
       return sent;
     },

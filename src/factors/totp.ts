@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts';
 import { encrypt, decrypt } from '../lib/crypto.ts';
 import type { Clock } from '../lib/clock.ts';
 import { oneChoiceFor, type SecondFactor } from './second-factor.ts';
+import { required } from '../lib/required.ts';
 
 const PERIOD = 30;
 const DIGITS = 6;
@@ -41,7 +42,7 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
     async verify(ceremony, answer) {
       const code = normalizeCode(answer.code);
       for (const row of await repo.list(ceremony.accountId, 'totp')) {
-        const step = await matchStep(decrypt(encryptionKey, row.secret!), code);
+        const step = await matchStep(decrypt(encryptionKey, required(row.secret, 'TOTP seed')), code);
         // A code is spent by moving last_step forward in one conditional UPDATE: a replayed code
         // (same or older step) and the loser of two parallel submissions both fail here.
         if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;

@@ -11,6 +11,7 @@ import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/seco
 import type { Store } from '../store/store.ts';
 import { hmac } from '../lib/crypto.ts';
 import { oneChoiceFor, type SecondFactor, type Ceremony } from './second-factor.ts';
+import { required } from '../lib/required.ts';
 
 const CHALLENGE_TTL = 5 * 60;
 
@@ -62,7 +63,7 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       if (!keys.length) return { ok: false, reason: 'unavailable' };
       const options: PublicKeyCredentialRequestOptionsJSON = await generateAuthenticationOptions({
         rpID,
-        allowCredentials: keys.map((k) => ({ id: k.credentialId!, transports: transportsOf(k) })),
+        allowCredentials: keys.map((k) => ({ id: required(k.credentialId, 'credential id'), transports: transportsOf(k) })),
         userVerification: 'discouraged',
         timeout: CHALLENGE_TTL * 1000,
       });
@@ -81,7 +82,10 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
         expectedChallenge,
         expectedOrigin: origin,
         expectedRPID: rpID,
-        credential: { id: row.credentialId!, publicKey: new Uint8Array(Buffer.from(row.publicKey!, 'base64url')), counter: row.signCount, transports: transportsOf(row) },
+        credential: {
+          id: required(row.credentialId, 'credential id'),
+          publicKey: new Uint8Array(Buffer.from(required(row.publicKey, 'public key'), 'base64url')),
+          counter: row.signCount, transports: transportsOf(row) },
         requireUserVerification: false,
       }));
       if (!result?.verified) return false;
@@ -100,7 +104,7 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
         userDisplayName: account.name,
         userID: userHandle(account.id),
         attestationType: 'none',
-        excludeCredentials: existing.map((k) => ({ id: k.credentialId!, transports: transportsOf(k) })),
+        excludeCredentials: existing.map((k) => ({ id: required(k.credentialId, 'credential id'), transports: transportsOf(k) })),
         authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' },
         preferredAuthenticatorType: 'securityKey',
         timeout: CHALLENGE_TTL * 1000,

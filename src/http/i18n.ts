@@ -32,8 +32,8 @@ function lookup(catalog: Catalog, key: string): string | undefined {
 export type Translate = (key: string, params?: Record<string, string | number>) => string;
 
 export function translator(locale: Locale): Translate {
-  const catalog = catalogs.get(locale)!;
-  const fallback = catalogs.get('en')!;
+  const fallback = catalogs.get('en') ?? {};
+  const catalog = catalogs.get(locale) ?? fallback;
   return (key, params) => {
     const template = lookup(catalog, key) ?? lookup(fallback, key) ?? key;
     return params ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : template;
@@ -54,7 +54,7 @@ export function parseAcceptLanguage(header: string | undefined): string[] {
     .map((part) => {
       const [tag, ...params] = part.trim().split(';');
       const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag: tag!.trim(), q: q ? Number(q.slice(2)) || 0 : 1 };
+      return { tag: (tag ?? '').trim(), q: q ? Number(q.slice(2)) || 0 : 1 };
     })
     .filter((x) => x.tag && x.q > 0)
     .sort((a, b) => b.q - a.q)

@@ -21,7 +21,7 @@ export function createAccountSession(deps: {
   accounts: AccountsRepo;
   config: Config;
   /** Each account page seen marks the session active (the Sessions page shows it). */
-  sessions: { touch(uid: string, accountId: string, ip: string, device: string): Promise<void> };
+  sessions: { touch(uid: string, accountId: string, seen: { ip: string; device: string }): Promise<void> };
 }) {
   const { provider, accounts, config } = deps;
 
@@ -29,7 +29,7 @@ export function createAccountSession(deps: {
     const session = await provider.Session.get(ctx as never);
     if (!session.accountId) return undefined;
     const account = await accounts.findById(session.accountId);
-    if (account && touch) await deps.sessions.touch(session.uid, account.id, ctx.ip, describeBrowser(ctx.get('User-Agent')));
+    if (account && touch) await deps.sessions.touch(session.uid, account.id, { ip: ctx.ip, device: describeBrowser(ctx.get('User-Agent')) });
     return account;
   }
 

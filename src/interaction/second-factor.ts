@@ -40,7 +40,7 @@ export function createSecondFactorRoutes(deps: { secondStep: SecondStep; finish:
     const { login, choice } = await choose(ctx, input);
     const info = interactionInfo(ctx);
     const given = { code: input.code, credential: input.credential };
-    const done = await secondStep.verify(ctx.state.interaction.uid, login, choice, given, { locale: ctx.state.locale, ...info });
+    const done = await secondStep.verify(ctx.state.interaction.uid, login, { choice, answer: given }, { locale: ctx.state.locale, ...info });
     // The amr now holds a second factor: this finishes (the one check lives in login/finish.ts).
     await deps.finish.login(ctx, ctx.state.interaction, done, info);
   }

@@ -6,6 +6,7 @@ import { decodeProtectedHeader, importJWK, jwtVerify, EmbeddedJWK, type JWK } fr
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
 import { AppError } from '../errors.ts';
+import { required } from '../lib/required.ts';
 
 export const DEVICE_ALGS = ['ES256', 'EdDSA'];
 const MAX_AGE = 60;
@@ -38,7 +39,7 @@ export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store }
       if (!device) throw new AppError('device_not_linked');
       let payload;
       try {
-        const key = await importJWK(JSON.parse(device.publicKey!) as JWK, String(device.data.alg ?? 'ES256'));
+        const key = await importJWK(JSON.parse(required(device.publicKey, 'device key')) as JWK, String(device.data.alg ?? 'ES256'));
         ({ payload } = await jwtVerify(jwt, key, { algorithms: DEVICE_ALGS, maxTokenAge: MAX_AGE, clockTolerance: 30, requiredClaims: ['iat', 'jti'] }));
       } catch {
         throw new AppError('device_auth_required');

@@ -14,6 +14,7 @@ import { encrypt, decrypt, hmac, randomToken } from '../lib/crypto.ts';
 import { describeBrowser, describePlace } from '../lib/user-agent.ts';
 import { matchTotpStep, normalizeCode } from '../factors/totp.ts';
 import { oneChoiceFor, type SecondFactor, type Ceremony, type PollStatus } from '../factors/second-factor.ts';
+import { required } from '../lib/required.ts';
 
 const ENROL_TTL = 10 * 60;
 
@@ -132,7 +133,7 @@ export function createPushFactor(deps: {
       if (answer.code !== undefined && answer.code !== '') {
         const code = normalizeCode(answer.code);
         for (const row of await repo.list(c.accountId, 'push')) {
-          const step = await matchTotpStep(decrypt(config.encryptionKey, row.secret!), code, now());
+          const step = await matchTotpStep(decrypt(config.encryptionKey, required(row.secret, 'device seed')), code, now());
           if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;
         }
         return false;

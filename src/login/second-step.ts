@@ -66,7 +66,8 @@ export function createSecondStep(deps: {
     },
     /** The completed login (amr with the factor's values), or an AppError: invalid_code,
      *  rate_limited, or session_expired when the pending login was already spent. */
-    async verify(uid: string, login: PendingLogin, choice: MethodChoice, answer: FactorAnswer, ctx: { locale: Locale } & RequestInfo): Promise<PendingLogin> {
+    async verify(uid: string, login: PendingLogin, given: { choice: MethodChoice; answer: FactorAnswer }, ctx: { locale: Locale } & RequestInfo): Promise<PendingLogin> {
+      const { choice, answer } = given;
       const factor = registry.get(choice.method);
       if (!factor) throw new AppError('invalid_code');
       const [accountOk, ipOk] = await Promise.all([

@@ -3,7 +3,10 @@ import { translator, formatDate, type Locale } from '../http/i18n.ts';
 import { renderString } from '../http/render.ts';
 import type { EmailMessage } from './mailer.ts';
 
-function compose(kind: string, locale: Locale, to: string, key: string, params: Record<string, string>, link?: string): EmailMessage {
+/** One email: `kind` names it for logs and tests, `key` its texts in the catalogs (email.<key>.*). */
+function compose(what: { kind: string; key: string }, envelope: { locale: Locale; to: string }, params: Record<string, string>, link?: string): EmailMessage {
+  const { kind, key } = what;
+  const { locale, to } = envelope;
   const t = translator(locale);
   const subject = t(`email.${key}.subject`, params);
   const paragraphs = [t(`email.${key}.body`, params)];
@@ -15,35 +18,35 @@ function compose(kind: string, locale: Locale, to: string, key: string, params: 
 
 export const emails = {
   verifyEmail: (locale: Locale, to: string, name: string, link: string) =>
-    compose('verify_email', locale, to, 'verify', { name }, link),
+    compose({ kind: 'verify_email', key: 'verify' }, { locale, to }, { name }, link),
   /** Sent instead of a verification link when someone signs up with an address that has an
    *  account: the form answers the same either way, only the mailbox owner learns the truth. */
   signupExisting: (locale: Locale, to: string, link: string) =>
-    compose('signup_existing', locale, to, 'signupExisting', { name: to }, link),
+    compose({ kind: 'signup_existing', key: 'signupExisting' }, { locale, to }, { name: to }, link),
   /** Every change to the second factors: what changed, when (in the user's time zone), and where to
    *  review it. */
   securityChange: (locale: Locale, timeZone: string, to: string, c: { change: string; method?: string; name?: string; when: Date; link: string }) => {
     const t = translator(locale);
     const change = t(`securityChanges.${c.change}`, { method: c.method ? t(`methods.${c.method}`) : '', name: c.name ?? '' });
-    return compose(`security_${c.change}`, locale, to, 'securityChange', { change, when: formatDate(c.when, locale, timeZone) }, c.link);
+    return compose({ kind: `security_${c.change}`, key: 'securityChange' }, { locale, to }, { change, when: formatDate(c.when, locale, timeZone) }, c.link);
   },
   confirmEmailChange: (locale: Locale, to: string, name: string, link: string) =>
-    compose('confirm_email_change', locale, to, 'confirmEmailChange', { name, email: to }, link),
-  accountDeleted: (locale: Locale, to: string) => compose('account_deleted', locale, to, 'accountDeleted', { email: to }),
-  passwordReset: (locale: Locale, to: string, link: string) => compose('password_reset', locale, to, 'passwordReset', { email: to }, link),
-  forgotLogin: (locale: Locale, to: string, login: string) => compose('forgot_login', locale, to, 'forgotLogin', { login }),
+    compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { name, email: to }, link),
+  accountDeleted: (locale: Locale, to: string) => compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to }, { email: to }),
+  passwordReset: (locale: Locale, to: string, link: string) => compose({ kind: 'password_reset', key: 'passwordReset' }, { locale, to }, { email: to }, link),
+  forgotLogin: (locale: Locale, to: string, login: string) => compose({ kind: 'forgot_login', key: 'forgotLogin' }, { locale, to }, { login }),
   /** Sign-in alerts: a new device or network (always), every sign-in or failed password (opt-in). */
   signInAlert: (locale: Locale, timeZone: string, to: string, c: { kind: 'new_device' | 'sign_in' | 'failed_password'; when: Date; app: string; device: string; ip: string; place: string; link: string }) => {
     const t = translator(locale);
     const key = { new_device: 'alertNewDevice', sign_in: 'alertSignIn', failed_password: 'alertFailedPassword' }[c.kind];
-    return compose(`alert_${c.kind}`, locale, to, key, {
+    return compose({ kind: `alert_${c.kind}`, key: key }, { locale, to }, {
       when: formatDate(c.when, locale, timeZone), app: c.app, device: c.device || t('sessions.unknownDevice'), ip: c.ip, place: t(`places.${c.place}`),
     }, c.link);
   },
   /** Locked after too many failed attempts: the self-service unlock link (single-use, 24 hours). */
   accountLocked: (locale: Locale, timeZone: string, to: string, c: { attempts: number; when: Date; ip: string; link: string }) =>
-    compose('account_locked', locale, to, 'accountLocked', { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip }, c.link),
+    compose({ kind: 'account_locked', key: 'accountLocked' }, { locale, to }, { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip }, c.link),
   /** The user pressed "this wasn't me" on a push approval request: someone has their password. */
   pushDenied: (locale: Locale, timeZone: string, to: string, c: { app: string; browser: string; ip: string; when: Date; link: string }) =>
-    compose('push_denied', locale, to, 'pushDenied', { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) }, c.link),
+    compose({ kind: 'push_denied', key: 'pushDenied' }, { locale, to }, { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) }, c.link),
 };

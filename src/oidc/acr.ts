@@ -1,6 +1,7 @@
 // Authentication Context Class References. Level 1: password only; level 2: multi-factor. A relying
 // party that asks for level 2 gets it or an error (unmet_authentication_requirements), never less.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { required } from '../lib/required.ts';
 
 /** acr values (OpenID Connect Core §2): level 1 = password only, level 2 = multi-factor. */
 export const ACR_PASSWORD = 'urn:sesame:loa:1';
@@ -27,7 +28,7 @@ export function mfaRequested(params: Record<string, unknown>): boolean {
 export function sesamePolicy() {
   const { base, Check } = interactionPolicy;
   const policy = base();
-  policy.get('login')!.checks.add(new Check('acr_mfa', 'multi-factor authentication is required', 'login_required', (ctx: KoaContextWithOIDC) => {
+  required(policy.get('login'), 'login prompt').checks.add(new Check('acr_mfa', 'multi-factor authentication is required', 'login_required', (ctx: KoaContextWithOIDC) => {
     const params = ctx.oidc.params as Record<string, unknown>;
     if (!mfaRequested(params)) return Check.NO_NEED_TO_PROMPT;
     return ctx.oidc.acr === ACR_MFA ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;

@@ -11,7 +11,7 @@ export function watchProvider(provider: Provider, deps: { sessions: Sessions; lo
     const session = ctx.oidc.session;
     if (!session?.accountId || !session.uid) return;
     sessions
-      .touch(session.uid, session.accountId, ctx.ip, describeBrowser(ctx.get('User-Agent')))
+      .touch(session.uid, session.accountId, { ip: ctx.ip, device: describeBrowser(ctx.get('User-Agent')) })
       .catch((err: unknown) => logger.warn({ err: String(err) }, 'session info not saved'));
   });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));

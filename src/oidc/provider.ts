@@ -108,14 +108,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       return globalThis.fetch(url, opts as RequestInit);
     },
     loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+      const { session, client } = ctx.oidc;
+      if (!session || !client) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
       if (grantId) {
         const grant = await ctx.oidc.provider.Grant.find(grantId);
         if (grant) return grant;
       }
       // The self-service pages are Sesame itself: no consent screen for them.
-      if (ctx.oidc.client!.clientId === ACCOUNT_CLIENT_ID) {
-        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: ctx.oidc.session!.accountId });
+      if (client.clientId === ACCOUNT_CLIENT_ID) {
+        const grant = new ctx.oidc.provider.Grant({ clientId: ACCOUNT_CLIENT_ID, accountId: session.accountId });
         grant.addOIDCScope('openid');
         await grant.save();
         return grant;

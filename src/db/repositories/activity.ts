@@ -53,7 +53,7 @@ export function createActivityRepo(db: Db) {
       const rows = await db.selectDistinct({ clientId: activity.clientId, application: activity.application }).from(activity)
         .where(and(eq(activity.accountId, accountId), sql`${activity.clientId} IS NOT NULL`));
       const seen = new Map<string, string>();
-      for (const r of rows) seen.set(r.clientId!, r.application ?? r.clientId!);
+      for (const r of rows) if (r.clientId) seen.set(r.clientId, r.application ?? r.clientId);
       return [...seen].map(([clientId, application]) => ({ clientId, application })).sort((a, b) => a.application.localeCompare(b.application));
     },
     async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {

@@ -67,7 +67,8 @@ export function createSecondFactorsRepo(db: Db) {
         const deleted = await tx.delete(secondFactors).where(and(eq(secondFactors.id, id), eq(secondFactors.accountId, accountId))).returning({ isDefault: secondFactors.isDefault });
         if (!deleted.length) return undefined;
         const rest = await tx.select({ id: secondFactors.id }).from(secondFactors).where(eq(secondFactors.accountId, accountId)).orderBy(asc(secondFactors.createdAt), asc(secondFactors.id));
-        if (deleted[0]!.isDefault && rest.length) await tx.update(secondFactors).set({ isDefault: true }).where(eq(secondFactors.id, rest[0]!.id));
+        const next = rest[0];
+        if (deleted[0]?.isDefault && next) await tx.update(secondFactors).set({ isDefault: true }).where(eq(secondFactors.id, next.id));
         return rest.length;
       });
     },

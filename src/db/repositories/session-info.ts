@@ -17,7 +17,8 @@ export interface LiveSession {
 export function createSessionInfoRepo(db: Db) {
   return {
     /** Records a browser session's address and browser; the first call sets "signed in at". */
-    async touch(uid: string, accountId: string, ip: string, device: string, at = new Date()) {
+    async touch(uid: string, accountId: string, seen: { ip: string; device: string }, at = new Date()) {
+      const { ip, device } = seen;
       await db.insert(sessionInfo).values({ sessionUid: uid, accountId, ip, device, signedInAt: at, lastActiveAt: at })
         .onConflictDoUpdate({ target: sessionInfo.sessionUid, set: { ip, device, lastActiveAt: at, accountId } });
     },
