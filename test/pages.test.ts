@@ -159,15 +159,37 @@ describe('pages', () => {
     expect(huge.status).toBe(400);
     const arrays = await fetch(`${srv.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: agent.cookieHeader() }, body: `_csrf=${hidden._csrf}&email[]=a&email[]=b&password[x]=1` });
     expect(arrays.status).toBe(400);
-    const json = await fetch(`${srv.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"broken' });
-    expect(json.status).toBeGreaterThanOrEqual(400);
-    expect(json.status).toBeLessThan(500);
+    // JSON to a form endpoint: not parsed at all, so no form token either — a 403 with its stable code.
+    const json = await fetch(`${srv.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', cookie: agent.cookieHeader() }, body: `{"_csrf":"${hidden._csrf}","broken` });
+    expect(json.status).toBe(403);
+    expect(await json.json()).toMatchObject({ error: 'csrf_failed' });
     const notFound = await fetch(`${srv.url}/nope`, { headers: { accept: 'application/json' } });
     expect(notFound.status).toBe(404);
     expect(await notFound.json()).toMatchObject({ error: 'not_found' });
     const interaction = await agent.go('/interaction/does-not-exist');
     expect(interaction.status).toBe(400);
     expect(interaction.body).toContain('Please start again');
+  });
+
+  it('broken JSON to the device API is a 400 invalid_input in JSON, with no parser message or stack trace', async () => {
+    // Both kAuth endpoints that parse a JSON body, called as the device client calls them.
+    const post = (path: string, body: string) => fetch(`${srv.url}/1/devices${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+    const token = 'A'.repeat(43);
+    const challenge = 'abcdef0123456789abcdef0123456789';
+    for (const [path, broken, wellFormed, otherwise] of [
+      [`/enrol/${token}`, '{"request": "', JSON.stringify({ request: 'x'.repeat(40) }), { status: 400, error: 'enrolment_invalid' }],
+      [`/challenges/${challenge}`, '{"decision":', JSON.stringify({ decision: 'approve', number: 12 }), { status: 401, error: 'device_auth_required' }],
+    ] as const) {
+      const res = await post(path, broken);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual({ error: 'invalid_input', message: 'Some fields are missing or invalid. Please check them and try again.' });
+      expect(text).not.toMatch(/SyntaxError|Unexpected|JSON at position|\bat \S+ \(|node_modules|\.ts:\d+/);
+      // The same request, well formed, gets past the parser to its own refusal: the 400 above was the parser's.
+      const next = await post(path, wellFormed);
+      expect({ status: next.status, error: (await next.json() as { error: string }).error }).toEqual(otherwise);
+    }
   });
 });
 
