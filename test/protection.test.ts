@@ -113,8 +113,12 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     expect(ok.body).toContain('id="unlocked"');
     expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeNull();
     expect(await srv.deps.failures.count('password', user.account.id)).toBe(0);
-    const again = await browser.submit(ok.status === 200 ? bad : bad, { code: backupCodes[1]! }, '/unlock"');
-    expect(again.status).toBe(400); // the link was spent
+    // The link was spent: submitting its form again is refused before any code is looked at.
+    const again = await browser.submit(form, { code: backupCodes[1]! }, '/unlock"');
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('<h1>This link is no longer valid</h1>');
+    expect(await srv.deps.repos.backupCodes.remaining(user.account.id)).toBe(backupCodes.length - 1);
+    expect((await browser.go(link)).status).toBe(400);
   });
 });
 
