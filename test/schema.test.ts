@@ -155,7 +155,14 @@ describe('schema.ts matches the migrations', () => {
     });
     afterAll(async () => {
       if (!admin) return;
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // The pool is closed; wait for its backends to go rather than kill them (WITH (FORCE) would
+      // make a closing connection emit an error).
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
       await admin.end();
     });
 
