@@ -253,10 +253,21 @@ describe('security page', () => {
     expect(mail.text).toContain('Application d\'authentification « Téléphone »');
 
     // 2FA off again: the password alone signs in, and the old secret no longer matters.
-    expect(secret).toBeTruthy();
     const web = await createClient(srv, { type: 'web' });
     const { code } = await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
     expect(code).toBeTruthy();
+    // 2FA on again with a new authenticator: a code from the removed one's secret is refused, the new one's works.
+    const renewed = await enrolTotp(agent, 'Nouveau téléphone');
+    expect(renewed.secret).not.toBe(secret);
+    const step = await passwordStepFor(srv, web, user.email, user.password);
+    expect(step.page.body).toMatch(/<input[^>]*name="code"/);
+    const oldCode = totpCode(secret, 0);
+    expect(oldCode).not.toBe(totpCode(renewed.secret, 0));
+    const refused = await step.agent.submit(step.page, { code: oldCode }, '/second-factor"');
+    expect(refused.status).toBe(401);
+    expect(alert(refused)).toBe('La vérification a échoué. Vérifiez le code ou votre clé et réessayez.');
+    const done = await throughConsent(step.agent, await step.agent.submit(refused, { code: totpCode(renewed.secret, 0) }, '/second-factor"'));
+    expect((await redeem(srv, web, new URL(done.url).searchParams.get('code')!)).claims.amr).toEqual(['pwd', 'otp']);
   });
 
   it('csrf: security changes without the form token are refused', async () => {

@@ -7,14 +7,28 @@ function offsetMinutes(instant: number, timeZone: string): number {
   return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] ?? 0)) : 0;
 }
 
-/** The instant local midnight starts `YYYY-MM-DD` (+ `plusDays`) in `timeZone`. */
+function localDate(instant: number, timeZone: string): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(instant));
+}
+
+/** The first instant of the local day `YYYY-MM-DD` (+ `plusDays`) in `timeZone`: local midnight, or
+ *  where a daylight-saving change skips midnight (Chile, Cuba), the first minute that exists. */
 export function zonedDayStart(date: string, timeZone: string, plusDays = 0): Date {
-  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
+  const [y = 1970, mo = 1, d = 1] = date.split('-').map(Number);
   const wall = Date.UTC(y, mo - 1, d + plusDays);
   let zone = timeZone;
-  try { new Intl.DateTimeFormat('en-US', { timeZone }); } catch { zone = 'UTC'; }
-  // Two passes settle the offset across a daylight-saving change.
-  let instant = wall - offsetMinutes(wall, zone) * 60_000;
-  instant = wall - offsetMinutes(instant, zone) * 60_000;
-  return new Date(instant);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    zone = 'UTC';
+  }
+  const day = new Date(wall).toISOString().slice(0, 10);
+  // The offsets in force just before and just after the day begins; the earliest candidate that
+  // falls on the day itself is where it starts.
+  const candidates = [offsetMinutes(wall - 12 * 3600_000, zone), offsetMinutes(wall + 12 * 3600_000, zone)]
+    .map((offset) => wall - offset * 60_000)
+    .filter((instant) => localDate(instant, zone) === day)
+    .sort((a, b) => a - b);
+  return new Date(candidates[0] ?? wall - offsetMinutes(wall, zone) * 60_000);
 }

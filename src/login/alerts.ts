@@ -22,7 +22,7 @@ const TWO_YEARS_MS = 2 * 365 * 24 * 3600 * 1000;
 
 /** The network an address belongs to, the unit of "location". */
 export function networkOf(ip: string): string {
-  const addr = ip.replace(/^::ffff:/, '');
+  const addr = ip.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   if (net.isIPv4(addr)) return `${addr.split('.').slice(0, 3).join('.')}.0/24`;
   if (net.isIPv6(addr)) {
     const full = addr.includes('::') ? expand(addr) : addr.split(':');
