@@ -46,7 +46,13 @@ export default tseslint.config(
     },
   },
   {
+    // In a test, a value that is not there fails the test at the `!` — which is what the test is for;
+    // src/ has no non-null assertions at all. Test helpers take a few more arguments (server, agent, …).
     files: ['test/**'],
-    rules: { '@typescript-eslint/no-explicit-any': 'warn' },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'warn',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/max-params': ['error', { max: 6 }],
+    },
   },
 );

@@ -6,8 +6,7 @@ import { z } from 'zod';
 
 const DEV_PLACEHOLDERS = new Set(['dev', 'changeme', 'change-me', 'secret', 'development', 'test']);
 
-const intFrom = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -16,15 +15,24 @@ const EnvSchema = z.object({
   ISSUER: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('data'),
   KEYS_DIR: z.string().min(1).default('keys'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   COOKIE_SECRETS: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   ALLOW_PRIVATE_NETWORK_CALLBACKS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAIL_FROM: z.string().min(3).default('Sesame <no-reply@localhost>'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   ALLOW_OUTBOX: z.enum(['true', 'false']).default('false'),
   ACTIVITY_RETENTION_DAYS: intFrom(365, 1, 36_500),
   RATE_LIMIT_LOGIN_PER_IP: intFrom(30, 1, 1_000_000),
@@ -113,7 +121,10 @@ function decodeKey(value: string): Buffer | undefined {
   return b.length === 32 ? b : undefined;
 }
 
-interface DevSecrets { cookieSecrets: string[]; encryptionKey: string }
+interface DevSecrets {
+  cookieSecrets: string[];
+  encryptionKey: string;
+}
 
 /** Dev-only secrets, generated once and kept under DATA_DIR so restarts keep sessions and secrets. */
 function loadOrCreateDevSecrets(dataDir: string): { secrets: DevSecrets; file: string } {
@@ -140,20 +151,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
 
-  let cookieSecrets = e.COOKIE_SECRETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  let cookieSecrets = e.COOKIE_SECRETS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let encryptionKeyRaw = e.ENCRYPTION_KEY;
   let generatedSecretsFile: string | undefined;
 
   if (production) {
-    if (!cookieSecrets?.length) problems.push('COOKIE_SECRETS: required with NODE_ENV=production (comma-separated, each at least 32 characters)');
-    if (!encryptionKeyRaw) problems.push('ENCRYPTION_KEY: required with NODE_ENV=production (32 bytes, as 64 hex characters or base64)');
+    if (!cookieSecrets?.length)
+      problems.push('COOKIE_SECRETS: required with NODE_ENV=production (comma-separated, each at least 32 characters)');
+    if (!encryptionKeyRaw)
+      problems.push('ENCRYPTION_KEY: required with NODE_ENV=production (32 bytes, as 64 hex characters or base64)');
     if (!e.ISSUER) problems.push('ISSUER: required with NODE_ENV=production (the public https URL of this server)');
-    else if (!e.ISSUER.startsWith('https://')) problems.push('ISSUER: must be an https:// URL with NODE_ENV=production');
-    if (e.SMS_GATEWAY_URL && !e.SMS_GATEWAY_URL.startsWith('https://')) problems.push('SMS_GATEWAY_URL: must be an https:// URL with NODE_ENV=production');
+    else if (!e.ISSUER.startsWith('https://'))
+      problems.push('ISSUER: must be an https:// URL with NODE_ENV=production');
+    if (e.SMS_GATEWAY_URL && !e.SMS_GATEWAY_URL.startsWith('https://'))
+      problems.push('SMS_GATEWAY_URL: must be an https:// URL with NODE_ENV=production');
     // The outbox keeps reset and unlock links readable on disk: never by accident in production.
     if (e.ALLOW_OUTBOX !== 'true') {
-      if (!e.SMTP_URL) problems.push('SMTP_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write emails to DATA_DIR/outbox)');
-      if (!e.SMS_GATEWAY_URL) problems.push('SMS_GATEWAY_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write text messages to DATA_DIR/outbox)');
+      if (!e.SMTP_URL)
+        problems.push(
+          'SMTP_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write emails to DATA_DIR/outbox)',
+        );
+      if (!e.SMS_GATEWAY_URL)
+        problems.push(
+          'SMS_GATEWAY_URL: required with NODE_ENV=production (or ALLOW_OUTBOX=true to write text messages to DATA_DIR/outbox)',
+        );
     }
   } else if (!cookieSecrets?.length || !encryptionKeyRaw) {
     const { secrets, file } = loadOrCreateDevSecrets(dataDir);

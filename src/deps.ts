@@ -95,7 +95,12 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const clientCache = createClientCache(createClientLoader({ repos, config }));
   const base = { config, logger, clock, store, repos, mailer, limiter };
 
-  const lockout = createLockout({ ...base, tokens: repos.oneTimeTokens, activity: repos.activity, accounts: repos.accounts });
+  const lockout = createLockout({
+    ...base,
+    tokens: repos.oneTimeTokens,
+    activity: repos.activity,
+    accounts: repos.accounts,
+  });
   const pushTransport = createStorePushTransport(store);
   const onNotMe = createNotMeAlert({ ...base, accounts: repos.accounts });
   const backupCodes = createBackupCodesFactor({ ...base, repo: repos.backupCodes });
@@ -104,7 +109,13 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     webauthn: createWebauthnFactor({ ...base, repo: repos.secondFactors }),
     sms: createSmsFactor({ ...base, repo: repos.secondFactors, transport: sms }),
     backupCodes,
-    push: createPushFactor({ ...base, repo: repos.secondFactors, failures: lockout, transport: pushTransport, onNotMe }),
+    push: createPushFactor({
+      ...base,
+      repo: repos.secondFactors,
+      failures: lockout,
+      transport: pushTransport,
+      onNotMe,
+    }),
   };
   return {
     ...base,
@@ -128,7 +139,7 @@ export type CoreDeps = Awaited<ReturnType<typeof createCoreDeps>>;
 /** The server: the core, plus signing keys, the provider, the login flow and the account pages. */
 export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const core = await createCoreDeps(config, opts);
-  const { repos, store, logger, clock, limiter, lockout, factors } = core;
+  const { repos, store, logger, limiter, lockout, factors } = core;
   const keys = await loadKeys(config, logger);
   const provider = createProvider({
     config,
@@ -146,13 +157,25 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const checkPassword = createCheckPassword({ ...core, accounts: repos.accounts, activity: repos.activity, alerts });
   const pending = createPendingLogins(store);
   const secondStep = createSecondStep({
-    repo: repos.secondFactors, limiter, lockout, accounts: repos.accounts, activity: repos.activity, pending,
+    repo: repos.secondFactors,
+    limiter,
+    lockout,
+    accounts: repos.accounts,
+    activity: repos.activity,
+    pending,
     factors: [factors.push, factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
     limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
   });
   const finish = createFinisher({ provider, secondStep, pending, lockout, activity: repos.activity, alerts });
-  const reauth = createReauth({ provider, store, checkPassword, config, clock });
-  const services = { ...core, provider, sessions, db: core.database.db, accounts: repos.accounts, tokens: repos.oneTimeTokens };
+  const reauth = createReauth({ provider, store, checkPassword, config });
+  const services = {
+    ...core,
+    provider,
+    sessions,
+    db: core.database.db,
+    accounts: repos.accounts,
+    tokens: repos.oneTimeTokens,
+  };
   return {
     ...core,
     provider,

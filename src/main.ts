@@ -7,7 +7,12 @@ import { deleteExpiredPayloads } from './oidc/adapter.ts';
 import { createLogger } from './lib/logger.ts';
 import { MissingKeysError } from './oidc/keys.ts';
 
-export interface RunningServer { server: http.Server; deps: Deps; url: string; close(): Promise<void> }
+export interface RunningServer {
+  server: http.Server;
+  deps: Deps;
+  url: string;
+  close(): Promise<void>;
+}
 
 /** Deletes expired rows in batches, every 10 minutes (with jitter, so several nodes spread out). */
 function startCleanup(deps: Deps): () => void {
@@ -16,7 +21,10 @@ function startCleanup(deps: Deps): () => void {
       const payloads = await deleteExpiredPayloads(deps.database.db);
       const tokens = await deps.repos.oneTimeTokens.deleteExpired(1000);
       // The activity log keeps ACTIVITY_RETENTION_DAYS.
-      const activity = await deps.repos.activity.deleteOlderThan(new Date(Date.now() - deps.config.activityRetentionDays * 86_400_000), 5000);
+      const activity = await deps.repos.activity.deleteOlderThan(
+        new Date(Date.now() - deps.config.activityRetentionDays * 86_400_000),
+        5000,
+      );
       if (payloads || tokens || activity) deps.logger.info({ payloads, tokens, activity }, 'expired rows deleted');
     } catch (err) {
       deps.logger.warn({ err }, 'cleanup failed');
@@ -40,7 +48,11 @@ export async function serve(): Promise<RunningServer> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  if (config.generatedSecretsFile) logger.warn({ file: config.generatedSecretsFile }, 'development secrets in use (generated under DATA_DIR); set COOKIE_SECRETS and ENCRYPTION_KEY in production');
+  if (config.generatedSecretsFile)
+    logger.warn(
+      { file: config.generatedSecretsFile },
+      'development secrets in use (generated under DATA_DIR); set COOKIE_SECRETS and ENCRYPTION_KEY in production',
+    );
   let deps: Deps;
   try {
     deps = await createDeps(config, { logger });
@@ -56,24 +68,36 @@ export async function serve(): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const stopCleanup = startCleanup(deps);
-  logger.info({
-    issuer: config.issuer,
-    database: deps.database.kind === 'pglite' ? `PGlite in ${config.dataDir}/pglite` : 'PostgreSQL',
-    store: config.redisUrl ? 'Redis' : 'in-process',
-  }, `Sesame listening on ${config.issuer}`);
+  logger.info(
+    {
+      issuer: config.issuer,
+      database: deps.database.kind === 'pglite' ? `PGlite in ${config.dataDir}/pglite` : 'PostgreSQL',
+      store: config.redisUrl ? 'Redis' : 'in-process',
+    },
+    `Sesame listening on ${config.issuer}`,
+  );
 
   let closing = false;
   const close = async () => {
     if (closing) return;
     closing = true;
     stopCleanup();
-    await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
     await deps.close();
   };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
       logger.info({ signal: sig }, 'shutting down');
-      close().then(() => process.exit(0), (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+      close().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
     });
   }
   return { server, deps, url: config.issuer, close };

@@ -15,7 +15,9 @@ describe('account', () => {
     srv = await startServer({ env: { TRUST_PROXY: 'true' } });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
   const mails = (to: string) => srv.outbox().filter((m) => m.to === to);
   /** The authorization code of a completed sign-in, or null when the sign-in is refused — the login
    *  page again, 401 (or 429), with its error message. Anything else (a 500, an error redirect, an
@@ -26,8 +28,22 @@ describe('account', () => {
       result = await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email, password });
     } catch (err) {
       const page = (err as { page?: Page }).page;
-      const refusal = page && ({ 401: 'Wrong email or password.', 429: 'Too many attempts. Please wait a few minutes and try again.' } as Record<number, string>)[page.status];
-      if (page && refusal && /\/interaction\/[\w-]+\/login$/.test(new URL(page.url).pathname) && page.body.includes('name="password"') && alert(page) === refusal) return null;
+      const refusal =
+        page &&
+        (
+          {
+            401: 'Wrong email or password.',
+            429: 'Too many attempts. Please wait a few minutes and try again.',
+          } as Record<number, string>
+        )[page.status];
+      if (
+        page &&
+        refusal &&
+        /\/interaction\/[\w-]+\/login$/.test(new URL(page.url).pathname) &&
+        page.body.includes('name="password"') &&
+        alert(page) === refusal
+      )
+        return null;
       throw err;
     }
     if (!result.code) throw new Error(`the sign-in came back without a code: ${result.redirect}`);
@@ -37,10 +53,18 @@ describe('account', () => {
   it('profile: name, language and time zone; bad input keeps what was typed', async () => {
     const user = await signedInUser(srv);
     const page = await user.agent.go('/account/profile');
-    const bad = await user.agent.submit(page, { given_name: 'Grace', family_name: 'Hopper', locale: 'fr', zoneinfo: 'Mars/Olympus' }, '/account/profile"');
+    const bad = await user.agent.submit(
+      page,
+      { given_name: 'Grace', family_name: 'Hopper', locale: 'fr', zoneinfo: 'Mars/Olympus' },
+      '/account/profile"',
+    );
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('value="Grace"');
-    const ok = await user.agent.submit(page, { given_name: 'Grace', family_name: 'Hopper', locale: 'fr', zoneinfo: 'Europe/Paris' }, '/account/profile"');
+    const ok = await user.agent.submit(
+      page,
+      { given_name: 'Grace', family_name: 'Hopper', locale: 'fr', zoneinfo: 'Europe/Paris' },
+      '/account/profile"',
+    );
     expect(ok.body).toContain('Votre profil a été enregistré.');
     const a = (await srv.deps.repos.accounts.findById(user.account.id))!;
     expect([a.name, a.locale, a.zoneinfo]).toEqual(['Grace Hopper', 'fr', 'Europe/Paris']);
@@ -49,18 +73,39 @@ describe('account', () => {
   it('recovery contacts need the password; the recovery email must differ from the login email', async () => {
     const user = await signedInUser(srv);
     const page = await user.agent.go('/account/profile');
-    const same = await user.agent.submit(page, { recovery_email: user.email, password: user.password }, '/recovery-email"');
+    const same = await user.agent.submit(
+      page,
+      { recovery_email: user.email, password: user.password },
+      '/recovery-email"',
+    );
     expect(same.status).toBe(400);
     expect(alert(same)).toBe('The recovery email must differ from your login email.');
-    const wrong = await user.agent.submit(page, { recovery_email: 'me@elsewhere.test', password: 'not my password' }, '/recovery-email"');
+    const wrong = await user.agent.submit(
+      page,
+      { recovery_email: 'me@elsewhere.test', password: 'not my password' },
+      '/recovery-email"',
+    );
     expect(wrong.status).toBe(401);
     expect(wrong.body).toContain('value="me@elsewhere.test"');
     await user.agent.submit(page, { recovery_email: 'me@elsewhere.test', password: user.password }, '/recovery-email"');
-    const usPhone = await user.agent.submit(page, { country: 'CH', phone: '+1 202 555 0143', password: user.password }, '/recovery-phone"');
-    expect(alert(usPhone)).toBe('SMS codes can only be sent to mobile numbers in Switzerland, France, Belgium or Germany.');
-    const saved = await user.agent.submit(page, { country: 'CH', phone: '079 555 12 34', password: user.password }, '/recovery-phone"');
+    const usPhone = await user.agent.submit(
+      page,
+      { country: 'CH', phone: '+1 202 555 0143', password: user.password },
+      '/recovery-phone"',
+    );
+    expect(alert(usPhone)).toBe(
+      'SMS codes can only be sent to mobile numbers in Switzerland, France, Belgium or Germany.',
+    );
+    const saved = await user.agent.submit(
+      page,
+      { country: 'CH', phone: '079 555 12 34', password: user.password },
+      '/recovery-phone"',
+    );
     expect(saved.body).toMatch(/<strong id="recovery-phone">\+41 •+34<\/strong>/);
-    expect(mails(user.email).map((m) => m.kind)).toEqual(['security_recovery_email_changed', 'security_recovery_phone_changed']);
+    expect(mails(user.email).map((m) => m.kind)).toEqual([
+      'security_recovery_email_changed',
+      'security_recovery_phone_changed',
+    ]);
   });
 
   it('change password: the current one is required, other devices are signed out, the owner is told', async () => {
@@ -68,10 +113,38 @@ describe('account', () => {
     const other = new Agent(srv.url);
     await signInToAccount(srv, other, user.email, user.password, '/account');
     const form = await user.agent.go('/account/profile/password');
-    expect((await user.agent.submit(form, { current_password: 'wrong wrong', new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD }, '/password"')).status).toBe(401);
-    expect(alert(await user.agent.submit(form, { current_password: user.password, new_password: NEW_PASSWORD, new_password_again: 'something else' }, '/password"'))).toBe('The two new passwords are not the same.');
-    expect((await user.agent.submit(form, { current_password: user.password, new_password: 'password1', new_password_again: 'password1' }, '/password"')).status).toBe(400);
-    const done = await user.agent.submit(form, { current_password: user.password, new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD }, '/password"');
+    expect(
+      (
+        await user.agent.submit(
+          form,
+          { current_password: 'wrong wrong', new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD },
+          '/password"',
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      alert(
+        await user.agent.submit(
+          form,
+          { current_password: user.password, new_password: NEW_PASSWORD, new_password_again: 'something else' },
+          '/password"',
+        ),
+      ),
+    ).toBe('The two new passwords are not the same.');
+    expect(
+      (
+        await user.agent.submit(
+          form,
+          { current_password: user.password, new_password: 'password1', new_password_again: 'password1' },
+          '/password"',
+        )
+      ).status,
+    ).toBe(400);
+    const done = await user.agent.submit(
+      form,
+      { current_password: user.password, new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD },
+      '/password"',
+    );
     expect(done.body).toContain('id="done"');
     expect((await other.go('/account')).body).toContain('name="password"'); // signed out
     expect((await user.agent.go('/account')).url).toBe(`${srv.url}/account`); // still signed in here
@@ -83,15 +156,29 @@ describe('account', () => {
     const user = await signedInUser(srv);
     const taken = await createUser(srv);
     const form = await user.agent.go('/account/profile/email');
-    const differ = await user.agent.submit(form, { email: 'a@new.test', email_again: 'b@new.test', password: user.password }, '/email"');
+    const differ = await user.agent.submit(
+      form,
+      { email: 'a@new.test', email_again: 'b@new.test', password: user.password },
+      '/email"',
+    );
     expect(alert(differ)).toBe('The two email addresses are not the same.');
-    const takenPage = await user.agent.submit(form, { email: taken.email, email_again: taken.email, password: user.password }, '/email"');
+    const takenPage = await user.agent.submit(
+      form,
+      { email: taken.email, email_again: taken.email, password: user.password },
+      '/email"',
+    );
     const next = uniqueEmail('new');
-    const freePage = await user.agent.submit(form, { email: next, email_again: next, password: user.password }, '/email"');
+    const freePage = await user.agent.submit(
+      form,
+      { email: next, email_again: next, password: user.password },
+      '/email"',
+    );
     expect(takenPage.status).toBe(freePage.status);
     expect(takenPage.body.replace(taken.email, 'X')).toBe(freePage.body.replace(next, 'X'));
     expect(mails(taken.email).at(-1)!.kind).toBe('signup_existing');
-    const link = mails(next).at(-1)!.text.match(/http\S+confirm-email-change\?token=[\w-]+/)![0];
+    const link = mails(next)
+      .at(-1)!
+      .text.match(/http\S+confirm-email-change\?token=[\w-]+/)![0];
     expect((await srv.deps.repos.accounts.findById(user.account.id))!.email).toBe(user.email); // not before the link
     const browser = new Agent(srv.url);
     const confirmed = await browser.submit(await browser.go(link), {}, '/confirm-email-change"');
@@ -105,14 +192,41 @@ describe('account', () => {
 
   it('delete account: password and confirmation; all its data and grants go', async () => {
     const user = await signedInUser(srv);
-    const { code } = await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password, scope: 'openid offline_access' });
-    const tok = await (await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret }) })).json() as { refresh_token: string };
+    const { code } = await authorize(new Agent(srv.url), {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+      scope: 'openid offline_access',
+    });
+    const tok = (await (
+      await fetch(`${srv.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: code!,
+          redirect_uri: web.redirectUri,
+          client_id: web.clientId,
+          client_secret: web.clientSecret,
+        }),
+      })
+    ).json()) as { refresh_token: string };
     const form = await user.agent.go('/account/profile/delete');
     expect((await user.agent.submit(form, { password: user.password }, '/delete"')).status).toBe(400);
     const gone = await user.agent.submit(form, { password: user.password, confirm: 'yes' }, '/delete"');
     expect(gone.body).toContain('id="deleted"');
     expect(await srv.deps.repos.accounts.findById(user.account.id)).toBeUndefined();
-    const refresh = await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tok.refresh_token, client_id: web.clientId, client_secret: web.clientSecret }) });
+    const refresh = await fetch(`${srv.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: tok.refresh_token,
+        client_id: web.clientId,
+        client_secret: web.clientSecret,
+      }),
+    });
     expect(refresh.status).toBe(400);
     expect(mails(user.email).at(-1)!.kind).toBe('account_deleted');
   });
@@ -123,11 +237,16 @@ describe('account', () => {
     await signInToAccount(srv, session, user.email, user.password, '/account');
     const browser = new Agent(srv.url);
     await browser.submit(await browser.go('/forgot-password'), { email: user.email }, '/forgot-password"');
-    const link = mails(user.email).at(-1)!.text.match(/http\S+reset-password\?token=[\w-]+/)![0];
+    const link = mails(user.email)
+      .at(-1)!
+      .text.match(/http\S+reset-password\?token=[\w-]+/)![0];
     const a = new Agent(srv.url);
     const b = new Agent(srv.url);
     const [pa, pb] = await Promise.all([a.go(link), b.go(link)]);
-    const results = await Promise.all([a.submit(pa, { password: NEW_PASSWORD, password_again: NEW_PASSWORD }, '/reset-password"'), b.submit(pb, { password: `${NEW_PASSWORD}!`, password_again: `${NEW_PASSWORD}!` }, '/reset-password"')]);
+    const results = await Promise.all([
+      a.submit(pa, { password: NEW_PASSWORD, password_again: NEW_PASSWORD }, '/reset-password"'),
+      b.submit(pb, { password: `${NEW_PASSWORD}!`, password_again: `${NEW_PASSWORD}!` }, '/reset-password"'),
+    ]);
     expect(results.filter((r) => r.body.includes('id="password-reset-done"'))).toHaveLength(1);
     expect(results.filter((r) => r.status === 400)).toHaveLength(1);
     expect((await browser.go(link)).status).toBe(400);
@@ -140,7 +259,10 @@ describe('account', () => {
     const user = await createUser(srv, { locale: 'es' });
     await srv.deps.repos.accounts.update(user.account.id, { recoveryEmail: 'ana.recovery@example.test' });
     const phone = '+41795551111';
-    await srv.deps.profile.setRecoveryPhone((await srv.deps.repos.accounts.findById(user.account.id))!, phone, { ip: '127.0.0.1', device: '' });
+    await srv.deps.profile.setRecoveryPhone((await srv.deps.repos.accounts.findById(user.account.id))!, phone, {
+      ip: '127.0.0.1',
+      device: '',
+    });
     const ask = async (path: string, fields: Record<string, string>) => {
       const agent = new Agent(srv.url);
       const page = await agent.submit(await agent.go(path), fields, `${path}"`);
@@ -154,7 +276,11 @@ describe('account', () => {
     expect(mails('ana.recovery@example.test').at(-1)!.kind).toBe('password_reset');
 
     const before = srv.smsOutbox().length;
-    const knownPhone = await ask('/forgot-login', { country: 'CH', phone: '079 555 11 11', recovery_email: 'ana.recovery@example.test' });
+    const knownPhone = await ask('/forgot-login', {
+      country: 'CH',
+      phone: '079 555 11 11',
+      recovery_email: 'ana.recovery@example.test',
+    });
     const unknownPhone = await ask('/forgot-login', { country: 'CH', phone: '079 555 22 22', recovery_email: '' });
     expect(unknownPhone).toEqual(knownPhone);
     const sms = srv.smsOutbox().slice(before);
@@ -164,17 +290,31 @@ describe('account', () => {
     expect(mails('ana.recovery@example.test').at(-1)!.kind).toBe('forgot_login');
   });
 
-  it('alerts: a new device or network is always reported — in the user\'s language and time zone', async () => {
+  it("alerts: a new device or network is always reported — in the user's language and time zone", async () => {
     const user = await createUser(srv, { locale: 'de' });
     await srv.deps.repos.accounts.update(user.account.id, { zoneinfo: 'Asia/Tokyo' });
-    const laptop = new Agent(srv.url, { 'x-forwarded-for': '203.0.113.10', 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15' });
+    const laptop = new Agent(srv.url, {
+      'x-forwarded-for': '203.0.113.10',
+      'user-agent':
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+    });
     expect(await signIn(user.email, user.password, laptop)).toBeTruthy(); // the first sign-in sets the baseline
     expect(mails(user.email)).toHaveLength(0);
     await laptop.go('/logout'); // same browser and network again: nothing
-    const again = await authorize(laptop, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password, extra: { prompt: 'login' } });
+    const again = await authorize(laptop, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+      extra: { prompt: 'login' },
+    });
     expect(again.code).toBeTruthy();
     expect(mails(user.email)).toHaveLength(0);
-    const phone = new Agent(srv.url, { 'x-forwarded-for': '198.51.100.77', 'user-agent': 'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36' });
+    const phone = new Agent(srv.url, {
+      'x-forwarded-for': '198.51.100.77',
+      'user-agent':
+        'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
+    });
     const at = new Date();
     expect(await signIn(user.email, user.password, phone)).toBeTruthy();
     const mail = mails(user.email).at(-1)!;
@@ -191,12 +331,22 @@ describe('account', () => {
 
   it('alerts: every sign-in and every failed password, when the user asks for them', async () => {
     const user = await createUser(srv, { locale: 'it' });
-    await srv.deps.repos.accounts.update(user.account.id, { zoneinfo: 'America/New_York', alertEverySignIn: true, alertFailedPassword: true });
+    await srv.deps.repos.accounts.update(user.account.id, {
+      zoneinfo: 'America/New_York',
+      alertEverySignIn: true,
+      alertFailedPassword: true,
+    });
     const agent = new Agent(srv.url, { 'x-forwarded-for': '203.0.113.20' });
     expect(await signIn(user.email, user.password, agent)).toBeTruthy();
     expect(mails(user.email).at(-1)!.kind).toBe('alert_sign_in');
     const attempt = new Agent(srv.url, { 'x-forwarded-for': '203.0.113.21' });
-    await attempt.submit(await attempt.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`), { email: user.email, password: 'not the right one' }, '/login');
+    await attempt.submit(
+      await attempt.go(
+        `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`,
+      ),
+      { email: user.email, password: 'not the right one' },
+      '/login',
+    );
     const mail = mails(user.email).at(-1)!;
     expect(mail.kind).toBe('alert_failed_password');
     expect(mail.subject).toBe('Tentativo di accesso fallito al tuo account Sesame');
@@ -208,11 +358,15 @@ describe('account', () => {
     for (let i = 0; i < 2; i++) await signInToAccount(srv, new Agent(srv.url), user.email, user.password, '/account');
     const form = await user.agent.go('/account/compromised');
     expect(form.status).toBe(200);
-    const done = await user.agent.submit(form, { new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD }, '/account/compromised"');
+    const done = await user.agent.submit(
+      form,
+      { new_password: NEW_PASSWORD, new_password_again: NEW_PASSWORD },
+      '/account/compromised"',
+    );
     expect(done.body).toContain('id="compromised-done"');
     expect(done.body).toMatch(/id="sessions-ended">Other sessions ended: 2\./);
     expect(done.body).toContain('href="/account/security"');
-    expect((await srv.deps.sessions.list(user.account.id))).toHaveLength(1);
+    expect(await srv.deps.sessions.list(user.account.id)).toHaveLength(1);
     expect(await signIn(user.email, NEW_PASSWORD)).toBeTruthy();
     expect(await signIn(user.email, user.password)).toBeNull(); // the compromised password is dead
   });

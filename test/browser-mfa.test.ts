@@ -17,7 +17,9 @@ describe('browser: second factors', () => {
     rig = await startBrowserRig();
     ({ srv, browser, rp } = rig);
   });
-  afterAll(async () => { await rig?.close(); });
+  afterAll(async () => {
+    await rig?.close();
+  });
 
   async function signIn(page: Page, email: string, password: string) {
     await page.fill('input[name=email]', email);
@@ -71,7 +73,13 @@ describe('browser: second factors', () => {
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'usb',
+        hasResidentKey: false,
+        hasUserVerification: false,
+        automaticPresenceSimulation: true,
+      },
     });
 
     await page.goto(`${srv.url}/account/security`);

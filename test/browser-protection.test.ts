@@ -15,7 +15,9 @@ describe('browser: lockout and activity', () => {
     rig = await startBrowserRig();
     ({ srv, browser, rp } = rig);
   });
-  afterAll(async () => { await rig?.close(); });
+  afterAll(async () => {
+    await rig?.close();
+  });
 
   async function attempt(page: Page, email: string, password: string) {
     await page.goto(`${rp.url}/login`);
@@ -47,8 +49,16 @@ describe('browser: lockout and activity', () => {
     await page.waitForSelector('#welcome');
 
     await page.goto(`${srv.url}/account/activity`);
-    const types = async () => page.locator('#activity tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
-    expect(await types()).toEqual(['sign_in', 'unlocked', 'locked', 'sign_in_failed', 'sign_in_failed', 'sign_in_failed']);
+    const types = async () =>
+      page.locator('#activity tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
+    expect(await types()).toEqual([
+      'sign_in',
+      'unlocked',
+      'locked',
+      'sign_in_failed',
+      'sign_in_failed',
+      'sign_in_failed',
+    ]);
     await page.selectOption('#type', 'sign_in_failed');
     await page.click('#filters button[type=submit]');
     await page.waitForURL(/type=sign_in_failed/);

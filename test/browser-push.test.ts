@@ -7,6 +7,7 @@ import { createUser, type TestServer } from './helpers/server.ts';
 import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
 import type { TestRp } from './helpers/rp.ts';
 import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
+import { testClock } from './helpers/clock.ts';
 
 describe('browser: kAuth push', () => {
   let rig: BrowserRig;
@@ -17,11 +18,13 @@ describe('browser: kAuth push', () => {
   let password: string;
   let device: DeviceClient;
   beforeAll(async () => {
-    rig = await startBrowserRig({ env: { PUSH_CHALLENGE_SECONDS: '4' } });
+    rig = await startBrowserRig({ env: { PUSH_CHALLENGE_SECONDS: '120' } });
     ({ srv, browser, rp } = rig);
     ({ email, password } = await createUser(srv, { locale: 'es' }));
   });
-  afterAll(async () => { await rig?.close(); });
+  afterAll(async () => {
+    await rig?.close();
+  });
 
   async function signIn(page: Page) {
     await page.goto(`${rp.url}/login`);
@@ -72,10 +75,14 @@ describe('browser: kAuth push', () => {
     const context = await browser.newContext({ locale: 'es-ES' });
     const page = await context.newPage();
     const number = await signIn(page);
-    const wrong = await device.approve((await latestRequest()).id, number === 99 ? 10 : number + 1).catch((e: DeviceApiError) => e);
+    const wrong = await device
+      .approve((await latestRequest()).id, number === 99 ? 10 : number + 1)
+      .catch((e: DeviceApiError) => e);
     expect((wrong as DeviceApiError).body.error).toBe('wrong_number');
     await page.waitForSelector('#push[data-state="denied"]');
-    expect(await page.locator('#push-status').textContent()).toBe('La solicitud se rechazó en tu teléfono. Envía una nueva solicitud o usa otro método.');
+    expect(await page.locator('#push-status').textContent()).toBe(
+      'La solicitud se rechazó en tu teléfono. Envía una nueva solicitud o usa otro método.',
+    );
 
     await page.click('#push-resend');
     await page.waitForSelector('#push[data-state="pending"]');
@@ -84,8 +91,12 @@ describe('browser: kAuth push', () => {
 
     await page.click('#push-resend');
     await page.waitForSelector('#push[data-state="pending"]');
+    // Two minutes later (the servers' clock moves; nobody waits).
+    testClock.advance(120_001);
     await page.waitForSelector('#push[data-state="expired"]', { timeout: 10_000 });
-    expect(await page.locator('#push-status').textContent()).toBe('La solicitud ha caducado. Envía una nueva solicitud o usa otro método.');
+    expect(await page.locator('#push-status').textContent()).toBe(
+      'La solicitud ha caducado. Envía una nueva solicitud o usa otro método.',
+    );
     expect(page.url().startsWith(srv.url)).toBe(true);
     await context.close();
   });

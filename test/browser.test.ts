@@ -14,7 +14,9 @@ describe('browser', () => {
     rig = await startBrowserRig();
     ({ srv, browser, rp } = rig);
   });
-  afterAll(async () => { await rig?.close(); });
+  afterAll(async () => {
+    await rig?.close();
+  });
 
   it('sign-up → email link → sign-in → consent → the relying party gets the verified email', async () => {
     const page = await browser.newPage({ locale: 'fr-FR' });

@@ -3,13 +3,30 @@
 // attacks it must stop — on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
+import {
+  startServer,
+  storageModes,
+  createUser,
+  createClient,
+  failureCount,
+  type TestServer,
+} from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
-import { signInToAccount, signedInUser, enrolTotp, totpCode, redeem, awayFromStepBoundary, passwordStep as passwordStepFor } from './helpers/mfa.ts';
+import {
+  signInToAccount,
+  signedInUser,
+  enrolTotp,
+  totpCode,
+  redeem,
+  awayFromStepBoundary,
+  passwordStep as passwordStepFor,
+} from './helpers/mfa.ts';
 
 /** The consent page comes after a completed sign-in for a third-party site: allow it. */
 async function throughConsent(agent: Agent, page: Page): Promise<Page> {
-  return page.url.startsWith(agent.origin) && page.body.includes('/confirm"') ? agent.submit(page, {}, '/confirm"') : page;
+  return page.url.startsWith(agent.origin) && page.body.includes('/confirm"')
+    ? agent.submit(page, {}, '/confirm"')
+    : page;
 }
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
@@ -21,14 +38,17 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     srv = await startServer({ mode });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   /** A user with an authenticator app enrolled through the Security page. */
   async function userWithTotp() {
     const user = await signedInUser(srv);
     return { ...user, ...(await enrolTotp(user.agent)) };
   }
-  const passwordStep = (email: string, password: string, extra: Record<string, string> = {}) => passwordStepFor(srv, web, email, password, { extra });
+  const passwordStep = (email: string, password: string, extra: Record<string, string> = {}) =>
+    passwordStepFor(srv, web, email, password, { extra });
 
   it('enrolment shows a QR code and 10 backup codes once, stores the seed encrypted and the codes hashed, and emails the user', async () => {
     const { account, secret, page, backupCodes, email } = await userWithTotp();
@@ -36,16 +56,24 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     expect(backupCodes).toHaveLength(10);
     expect(new Set(backupCodes).size).toBe(10);
     expect(page.body).toMatch(/<a[^>]*download="sesame-backup-codes.txt"[^>]*href="data:text\/plain/);
-    const rows = await srv.deps.database.db.execute(sql`SELECT type, secret FROM second_factors WHERE account_id = ${account.id}`);
+    const rows = await srv.deps.database.db.execute(
+      sql`SELECT type, secret FROM second_factors WHERE account_id = ${account.id}`,
+    );
     const row = (rows as unknown as { rows: { type: string; secret: string }[] }).rows[0]!;
     expect(row.type).toBe('totp');
     expect(row.secret).not.toContain(secret);
     expect(row.secret.startsWith('v1.')).toBe(true);
-    const codes = await srv.deps.database.db.execute(sql`SELECT code_hash FROM backup_codes WHERE account_id = ${account.id}`);
+    const codes = await srv.deps.database.db.execute(
+      sql`SELECT code_hash FROM backup_codes WHERE account_id = ${account.id}`,
+    );
     const hashes = (codes as unknown as { rows: { code_hash: string }[] }).rows.map((r) => r.code_hash);
     expect(hashes).toHaveLength(10);
-    for (const c of backupCodes) expect(hashes.some((h) => h.includes(c) || h.includes(c.replace('-', '')))).toBe(false);
-    const mail = srv.outbox().filter((m) => m.to === email).at(-1)!;
+    for (const c of backupCodes)
+      expect(hashes.some((h) => h.includes(c) || h.includes(c.replace('-', '')))).toBe(false);
+    const mail = srv
+      .outbox()
+      .filter((m) => m.to === email)
+      .at(-1)!;
     expect(mail.kind).toBe('security_mfa_enabled');
     expect(mail.text).toContain('Authenticator app “My phone”');
   });
@@ -56,7 +84,10 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     expect(page.status).toBe(200);
     expect(page.body).toMatch(/<input[^>]*name="code"/);
     expect(page.body).toContain('data-method="backup_code"'); // "use another method"
-    const done = await throughConsent(agent, await agent.submit(page, { code: totpCode(user.secret, 0) }, '/second-factor"'));
+    const done = await throughConsent(
+      agent,
+      await agent.submit(page, { code: totpCode(user.secret, 0) }, '/second-factor"'),
+    );
     expect(done.url).toMatch(/^https:\/\/rp\.example\//);
     const { claims } = await redeem(srv, web, new URL(done.url).searchParams.get('code')!);
     expect(claims.amr).toEqual(['pwd', 'otp']);
@@ -67,7 +98,12 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
 
   it('a password-only account gets amr pwd and the password-only acr', async () => {
     const user = await createUser(srv);
-    const { code } = await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    const { code } = await authorize(new Agent(srv.url), {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
     const { claims } = await redeem(srv, web, code!);
     expect(claims.amr).toEqual(['pwd']);
     expect(claims.acr).toBe('urn:sesame:loa:1');
@@ -83,7 +119,11 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     const second = await passwordStep(user.email, user.password);
     const replay = await second.agent.submit(second.page, { code }, '/second-factor"');
     expect(replay.status).toBe(401);
-    const wrong = await second.agent.submit(replay, { code: code === '000000' ? '111111' : '000000' }, '/second-factor"');
+    const wrong = await second.agent.submit(
+      replay,
+      { code: code === '000000' ? '111111' : '000000' },
+      '/second-factor"',
+    );
     expect(alert(replay)).toBe(alert(wrong));
     expect(alert(replay)).toBe('Verification failed. Check the code or your key and try again.');
     // The enrolment's own code (one step ago) is spent too.
@@ -93,7 +133,10 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     const next = totpCode(user.secret, 1);
     const a = await passwordStep(user.email, user.password);
     const b = await passwordStep(user.email, user.password);
-    const results = await Promise.all([a.agent.submit(a.page, { code: next }, '/second-factor"'), b.agent.submit(b.page, { code: next }, '/second-factor"')]);
+    const results = await Promise.all([
+      a.agent.submit(a.page, { code: next }, '/second-factor"'),
+      b.agent.submit(b.page, { code: next }, '/second-factor"'),
+    ]);
     expect(results.filter((r) => r.body.includes('/confirm"')).length).toBe(1);
     expect(results.filter((r) => r.status === 401).length).toBe(1);
   });
@@ -102,10 +145,16 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     const user = await userWithTotp();
     const code = user.backupCodes[0]!;
     const logins = await Promise.all([1, 2, 3].map(() => passwordStep(user.email, user.password)));
-    const switched = await Promise.all(logins.map(async (l) => ({ ...l, page: await l.agent.go(`/interaction/${l.uid}?method=backup_code`) })));
+    const switched = await Promise.all(
+      logins.map(async (l) => ({ ...l, page: await l.agent.go(`/interaction/${l.uid}?method=backup_code`) })),
+    );
     for (const s of switched) expect(s.page.body).toContain('value="backup_code"');
-    const results = await Promise.all(switched.map((s) => s.agent.submit(s.page, { code: code.toUpperCase() }, '/second-factor"')));
-    const wins = results.map((r, i) => ({ r, agent: switched[i]!.agent })).filter(({ r }) => r.body.includes('/confirm"'));
+    const results = await Promise.all(
+      switched.map((s) => s.agent.submit(s.page, { code: code.toUpperCase() }, '/second-factor"')),
+    );
+    const wins = results
+      .map((r, i) => ({ r, agent: switched[i]!.agent }))
+      .filter(({ r }) => r.body.includes('/confirm"'));
     expect(wins).toHaveLength(1);
     expect(results.filter((r) => r.status === 401)).toHaveLength(2);
     const done = await throughConsent(wins[0]!.agent, wins[0]!.r);
@@ -117,14 +166,30 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
 
   it('regenerating backup codes invalidates the old set', async () => {
     const user = await userWithTotp();
-    const regenerated = await user.agent.submit(await user.agent.go('/account/security'), {}, '/account/security/backup-codes"');
+    const regenerated = await user.agent.submit(
+      await user.agent.go('/account/security'),
+      {},
+      '/account/security/backup-codes"',
+    );
     const fresh = [...regenerated.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     expect(fresh).toHaveLength(10);
-    expect(srv.outbox().filter((m) => m.to === user.email).at(-1)!.kind).toBe('security_backup_codes_regenerated');
+    expect(
+      srv
+        .outbox()
+        .filter((m) => m.to === user.email)
+        .at(-1)!.kind,
+    ).toBe('security_backup_codes_regenerated');
     const l1 = await passwordStep(user.email, user.password);
-    const oldTry = await l1.agent.submit(await l1.agent.go(`/interaction/${l1.uid}?method=backup_code`), { code: user.backupCodes[1]! }, '/second-factor"');
+    const oldTry = await l1.agent.submit(
+      await l1.agent.go(`/interaction/${l1.uid}?method=backup_code`),
+      { code: user.backupCodes[1]! },
+      '/second-factor"',
+    );
     expect(oldTry.status).toBe(401);
-    const newTry = await throughConsent(l1.agent, await l1.agent.submit(oldTry, { code: fresh[0]! }, '/second-factor"'));
+    const newTry = await throughConsent(
+      l1.agent,
+      await l1.agent.submit(oldTry, { code: fresh[0]! }, '/second-factor"'),
+    );
     expect(newTry.url).toMatch(/^https:\/\/rp\.example\//);
   });
 
@@ -134,18 +199,29 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     expect(page.body).toContain('/second-factor"');
     const csrfToken = findForm(page.body, '/second-factor"').hidden._csrf!;
     // 1. A method the account does not have, and an empty answer.
-    const sms = await agent.go(`/interaction/${uid}/second-factor`, { method: 'POST', form: { _csrf: csrfToken, method: 'sms', code: '123456' } });
+    const sms = await agent.go(`/interaction/${uid}/second-factor`, {
+      method: 'POST',
+      form: { _csrf: csrfToken, method: 'sms', code: '123456' },
+    });
     expect(sms.url.startsWith(srv.url)).toBe(true);
     expect([400, 401]).toContain(sms.status);
-    const empty = await agent.go(`/interaction/${uid}/second-factor`, { method: 'POST', form: { _csrf: csrfToken, method: 'totp' } });
+    const empty = await agent.go(`/interaction/${uid}/second-factor`, {
+      method: 'POST',
+      form: { _csrf: csrfToken, method: 'totp' },
+    });
     expect(empty.status).toBe(401);
     // 2. Straight to consent.
     const consent = await agent.go(`/interaction/${uid}/confirm`, { method: 'POST', form: { _csrf: csrfToken } });
     expect(consent.status).toBe(400);
     // 3. Another browser cannot use this login's second step, even with the right code.
     const other = new Agent(srv.url);
-    await other.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 'y' })}`);
-    const foreign = await other.go(`/interaction/${uid}/second-factor`, { method: 'POST', form: { _csrf: csrfToken, method: 'totp', code: totpCode(user.secret, 0) } });
+    await other.go(
+      `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 'y' })}`,
+    );
+    const foreign = await other.go(`/interaction/${uid}/second-factor`, {
+      method: 'POST',
+      form: { _csrf: csrfToken, method: 'totp', code: totpCode(user.secret, 0) },
+    });
     expect(foreign.url.startsWith(srv.url)).toBe(true);
     expect([400, 403]).toContain(foreign.status);
     // 4. Straight back to the authorization endpoint (oidc-provider's resume URL).
@@ -153,11 +229,19 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     expect(resumed.url.startsWith(srv.url)).toBe(true);
     expect(resumed.body).not.toContain('code=');
     // 5. The password step again: still the second-factor page, never the relying party.
-    const again = await agent.submit(await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 'x' })}`), { email: user.email, password: user.password }, '/login');
+    const again = await agent.submit(
+      await agent.go(
+        `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 'x' })}`,
+      ),
+      { email: user.email, password: user.password },
+      '/login',
+    );
     expect(again.url.startsWith(srv.url)).toBe(true);
     expect(again.body).toContain('/second-factor"');
     // 6. No session was created along the way: a prompt=none request gets login_required.
-    const none = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', prompt: 'none', state: 'z' })}`);
+    const none = await agent.go(
+      `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', prompt: 'none', state: 'z' })}`,
+    );
     expect(new URL(none.url).searchParams.get('error')).toBe('login_required');
   });
 
@@ -188,15 +272,30 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
     // Step-up: a password-only session (2FA turned on afterwards) does not satisfy loa:2.
     const user = await createUser(srv);
     const agent = new Agent(srv.url);
-    const first = await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    const first = await authorize(agent, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
     expect((await redeem(srv, web, first.code!)).claims.acr).toBe('urn:sesame:loa:1');
     await agent.go('/account/security'); // same browser, same session (fresh sign-in)
     const { secret } = await enrolTotp(agent);
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 'u', ...mfaOnly });
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'u',
+      ...mfaOnly,
+    });
     const stepUp = await agent.go(`/authorize?${q}`);
     expect(stepUp.url.startsWith(srv.url)).toBe(true);
     const second = await agent.submit(stepUp, { email: user.email, password: user.password }, '/login');
-    const done = await throughConsent(agent, await agent.submit(second, { code: totpCode(secret, 0) }, '/second-factor"'));
+    const done = await throughConsent(
+      agent,
+      await agent.submit(second, { code: totpCode(secret, 0) }, '/second-factor"'),
+    );
     const { claims } = await redeem(srv, web, new URL(done.url).searchParams.get('code')!);
     expect(claims.acr).toBe('urn:sesame:loa:2');
     expect(claims.amr).toEqual(['pwd', 'otp']);
@@ -208,8 +307,12 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
 
 describe('security page', () => {
   let srv: TestServer;
-  beforeAll(async () => { srv = await startServer({ env: { REAUTH_WINDOW_SECONDS: '0' } }); });
-  afterAll(async () => { await srv?.stop(); });
+  beforeAll(async () => {
+    srv = await startServer({ env: { REAUTH_WINDOW_SECONDS: '0' } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   it('changes ask for the password again; every change is emailed; removing the last method warns and turns 2FA off', async () => {
     const user = await createUser(srv, { locale: 'fr' });
@@ -241,20 +344,34 @@ describe('security page', () => {
     expect(removeLast.body).toContain('id="last-warning"');
     const notConfirmed = await agent.submit(removeLast, {}, '/remove"');
     expect(notConfirmed.status).toBe(400);
-    expect((await srv.deps.repos.secondFactors.count(user.account.id))).toBe(1);
+    expect(await srv.deps.repos.secondFactors.count(user.account.id)).toBe(1);
     const off = await agent.submit(removeLast, { confirm_disable: 'yes' }, '/remove"');
     expect(off.body).toContain('data-enabled="no"');
     expect(await srv.deps.repos.backupCodes.remaining(user.account.id)).toBe(0);
 
-    const kinds = srv.outbox().filter((m) => m.to === user.email).map((m) => m.kind);
-    expect(kinds).toEqual(['security_mfa_enabled', 'security_factor_added', 'security_default_changed', 'security_factor_removed', 'security_mfa_disabled']);
+    const kinds = srv
+      .outbox()
+      .filter((m) => m.to === user.email)
+      .map((m) => m.kind);
+    expect(kinds).toEqual([
+      'security_mfa_enabled',
+      'security_factor_added',
+      'security_default_changed',
+      'security_factor_removed',
+      'security_mfa_disabled',
+    ]);
     const mail = srv.outbox().filter((m) => m.to === user.email)[0]!;
     expect(mail.subject).toBe('Les paramètres de sécurité de votre compte Sesame ont changé');
-    expect(mail.text).toContain('Application d\'authentification « Téléphone »');
+    expect(mail.text).toContain("Application d'authentification « Téléphone »");
 
     // 2FA off again: the password alone signs in, and the old secret no longer matters.
     const web = await createClient(srv, { type: 'web' });
-    const { code } = await authorize(new Agent(srv.url), { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    const { code } = await authorize(new Agent(srv.url), {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
     expect(code).toBeTruthy();
     // 2FA on again with a new authenticator: a code from the removed one's secret is refused, the new one's works.
     const renewed = await enrolTotp(agent, 'Nouveau téléphone');
@@ -266,7 +383,10 @@ describe('security page', () => {
     const refused = await step.agent.submit(step.page, { code: oldCode }, '/second-factor"');
     expect(refused.status).toBe(401);
     expect(alert(refused)).toBe('La vérification a échoué. Vérifiez le code ou votre clé et réessayez.');
-    const done = await throughConsent(step.agent, await step.agent.submit(refused, { code: totpCode(renewed.secret, 0) }, '/second-factor"'));
+    const done = await throughConsent(
+      step.agent,
+      await step.agent.submit(refused, { code: totpCode(renewed.secret, 0) }, '/second-factor"'),
+    );
     expect((await redeem(srv, web, new URL(done.url).searchParams.get('code')!)).claims.amr).toEqual(['pwd', 'otp']);
   });
 

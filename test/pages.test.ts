@@ -1,6 +1,13 @@
 // Sign-in, sign-up and verification pages through HTTP: messages, CSRF, languages, bad input.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, createUser, createClient, uniqueEmail, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
+import {
+  startServer,
+  createUser,
+  createClient,
+  uniqueEmail,
+  STRONG_PASSWORD,
+  type TestServer,
+} from './helpers/server.ts';
 import { Agent, findForm, type Page } from './helpers/agent.ts';
 
 describe('pages', () => {
@@ -10,10 +17,14 @@ describe('pages', () => {
     srv = await startServer();
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function loginPage(agent: Agent, extra: Record<string, string> = {}): Promise<Page> {
-    return agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid email profile', ...extra })}`);
+    return agent.go(
+      `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid email profile', ...extra })}`,
+    );
   }
 
   it('the sign-in form has fields named email and password and a submit button', async () => {
@@ -78,11 +89,14 @@ describe('pages', () => {
     const victim = new Agent(srv.url);
     const page = await loginPage(victim);
     const form = findForm(page.body, '/login');
-    const res = await victim.go(form.action, { method: 'POST', form: { email, password, _csrf: findForm(attackerPage.body, '/login').hidden._csrf! } });
+    const res = await victim.go(form.action, {
+      method: 'POST',
+      form: { email, password, _csrf: findForm(attackerPage.body, '/login').hidden._csrf! },
+    });
     expect(res.status).toBe(403);
   });
 
-  it('speaks the RP\'s ui_locales, then Accept-Language', async () => {
+  it("speaks the RP's ui_locales, then Accept-Language", async () => {
     const fr = await loginPage(new Agent(srv.url), { ui_locales: 'fr-CH en' });
     expect(fr.body).toContain('<html lang="fr">');
     expect(fr.body).toContain('Se connecter');
@@ -98,7 +112,12 @@ describe('pages', () => {
     const agent = new Agent(srv.url, { 'accept-language': 'fr' });
     const email = uniqueEmail('new');
     const form = await agent.go('/signup');
-    const done = await agent.submit(form, { given_name: 'Grace', family_name: 'Hopper', email, password: STRONG_PASSWORD });
+    const done = await agent.submit(form, {
+      given_name: 'Grace',
+      family_name: 'Hopper',
+      email,
+      password: STRONG_PASSWORD,
+    });
     expect(done.status).toBe(200);
     expect(done.body).toContain('id="check-email"');
     const mail = srv.outbox().filter((m) => m.to === email);
@@ -126,7 +145,12 @@ describe('pages', () => {
   it('signup.no-enumeration: signing up with a taken email answers the same and mails the owner', async () => {
     const { email } = await createUser(srv);
     const agent = new Agent(srv.url);
-    const res = await agent.submit(await agent.go('/signup'), { given_name: 'Eve', family_name: 'Mallory', email, password: STRONG_PASSWORD });
+    const res = await agent.submit(await agent.go('/signup'), {
+      given_name: 'Eve',
+      family_name: 'Mallory',
+      email,
+      password: STRONG_PASSWORD,
+    });
     expect(res.status).toBe(200);
     expect(res.body).toContain('id="check-email"');
     const mail = srv.outbox().filter((m) => m.to === email);
@@ -136,12 +160,22 @@ describe('pages', () => {
   it('sign-up refuses short and common passwords and keeps what was typed', async () => {
     const agent = new Agent(srv.url, { 'accept-language': 'de' });
     const page = await agent.go('/signup');
-    const short = await agent.submit(page, { given_name: 'Max', family_name: 'Muster', email: 'max@example.test', password: 'short' });
+    const short = await agent.submit(page, {
+      given_name: 'Max',
+      family_name: 'Muster',
+      email: 'max@example.test',
+      password: 'short',
+    });
     expect(short.status).toBe(400);
     expect(short.body).toContain('mindestens 10 Zeichen');
     expect(short.body).toContain('value="max@example.test"');
     expect(short.body).toContain('value="Muster"');
-    const common = await agent.submit(page, { given_name: 'Max', family_name: 'Muster', email: 'max@example.test', password: 'password123' });
+    const common = await agent.submit(page, {
+      given_name: 'Max',
+      family_name: 'Muster',
+      email: 'max@example.test',
+      password: 'password123',
+    });
     expect(common.status).toBe(400);
     expect(common.body).toContain('zu verbreitet');
     expect(await srv.deps.repos.accounts.findByEmail('max@example.test')).toBeUndefined();
@@ -151,12 +185,23 @@ describe('pages', () => {
     const agent = new Agent(srv.url);
     const page = await agent.go('/signup');
     const { hidden } = findForm(page.body);
-    const huge = await agent.go('/signup', { method: 'POST', form: { ...hidden, given_name: 'x'.repeat(5000), family_name: '', email: 'not-an-email', password: 'x' } });
+    const huge = await agent.go('/signup', {
+      method: 'POST',
+      form: { ...hidden, given_name: 'x'.repeat(5000), family_name: '', email: 'not-an-email', password: 'x' },
+    });
     expect(huge.status).toBe(400);
-    const arrays = await fetch(`${srv.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: agent.cookieHeader() }, body: `_csrf=${hidden._csrf}&email[]=a&email[]=b&password[x]=1` });
+    const arrays = await fetch(`${srv.url}/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: agent.cookieHeader() },
+      body: `_csrf=${hidden._csrf}&email[]=a&email[]=b&password[x]=1`,
+    });
     expect(arrays.status).toBe(400);
     // JSON to a form endpoint: not parsed at all, so no form token either — a 403 with its stable code.
-    const json = await fetch(`${srv.url}/signup`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', cookie: agent.cookieHeader() }, body: `{"_csrf":"${hidden._csrf}","broken` });
+    const json = await fetch(`${srv.url}/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', cookie: agent.cookieHeader() },
+      body: `{"_csrf":"${hidden._csrf}","broken`,
+    });
     expect(json.status).toBe(403);
     expect(await json.json()).toMatchObject({ error: 'csrf_failed' });
     const notFound = await fetch(`${srv.url}/nope`, { headers: { accept: 'application/json' } });
@@ -169,30 +214,52 @@ describe('pages', () => {
 
   it('broken JSON to the device API is a 400 invalid_input in JSON, with no parser message or stack trace', async () => {
     // Both kAuth endpoints that parse a JSON body, called as the device client calls them.
-    const post = (path: string, body: string) => fetch(`${srv.url}/1/devices${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+    const post = (path: string, body: string) =>
+      fetch(`${srv.url}/1/devices${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+      });
     const token = 'A'.repeat(43);
     const challenge = 'abcdef0123456789abcdef0123456789';
     for (const [path, broken, wellFormed, otherwise] of [
-      [`/enrol/${token}`, '{"request": "', JSON.stringify({ request: 'x'.repeat(40) }), { status: 400, error: 'enrolment_invalid' }],
-      [`/challenges/${challenge}`, '{"decision":', JSON.stringify({ decision: 'approve', number: 12 }), { status: 401, error: 'device_auth_required' }],
+      [
+        `/enrol/${token}`,
+        '{"request": "',
+        JSON.stringify({ request: 'x'.repeat(40) }),
+        { status: 400, error: 'enrolment_invalid' },
+      ],
+      [
+        `/challenges/${challenge}`,
+        '{"decision":',
+        JSON.stringify({ decision: 'approve', number: 12 }),
+        { status: 401, error: 'device_auth_required' },
+      ],
     ] as const) {
       const res = await post(path, broken);
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ error: 'invalid_input', message: 'Some fields are missing or invalid. Please check them and try again.' });
+      expect(JSON.parse(text)).toEqual({
+        error: 'invalid_input',
+        message: 'Some fields are missing or invalid. Please check them and try again.',
+      });
       expect(text).not.toMatch(/SyntaxError|Unexpected|JSON at position|\bat \S+ \(|node_modules|\.ts:\d+/);
       // The same request, well formed, gets past the parser to its own refusal: the 400 above was the parser's.
       const next = await post(path, wellFormed);
-      expect({ status: next.status, error: (await next.json() as { error: string }).error }).toEqual(otherwise);
+      expect({ status: next.status, error: ((await next.json()) as { error: string }).error }).toEqual(otherwise);
     }
   });
 });
 
 describe('rate limits', () => {
   let srv: TestServer;
-  beforeAll(async () => { srv = await startServer({ env: { RATE_LIMIT_LOGIN_PER_ACCOUNT: '3', RATE_LIMIT_LOGIN_PER_IP: '1000' } }); });
-  afterAll(async () => { await srv?.stop(); });
+  beforeAll(async () => {
+    srv = await startServer({ env: { RATE_LIMIT_LOGIN_PER_ACCOUNT: '3', RATE_LIMIT_LOGIN_PER_IP: '1000' } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   it('login.brute-force-throttled: password guesses against one account are limited', async () => {
     const { email, password } = await createUser(srv);
@@ -200,12 +267,16 @@ describe('rate limits', () => {
     const agent = new Agent(srv.url);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const page = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`);
+      const page = await agent.go(
+        `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`,
+      );
       statuses.push((await agent.submit(page, { email, password: `guess number ${i}` }, '/login')).status);
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
     // Even the right password is refused while throttled.
-    const page = await agent.go(`/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`);
+    const page = await agent.go(
+      `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid' })}`,
+    );
     const res = await agent.submit(page, { email, password }, '/login');
     expect(res.status).toBe(429);
     expect(res.body).toContain('Too many attempts');

@@ -1,6 +1,13 @@
 // Lockout, unlock and the activity log through HTTP, on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
+import {
+  startServer,
+  storageModes,
+  createUser,
+  createClient,
+  failureCount,
+  type TestServer,
+} from './helpers/server.ts';
 import { Agent, authorize, type Page } from './helpers/agent.ts';
 import { signedInUser, enrolTotp, totpCode, passwordStep } from './helpers/mfa.ts';
 
@@ -13,15 +20,19 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     srv = await startServer({ mode });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function userWithThreshold(threshold: number, over: Parameters<typeof createUser>[1] = {}) {
     const user = await createUser(srv, over);
     await srv.deps.repos.accounts.update(user.account.id, { lockoutThreshold: threshold });
     return user;
   }
-  const wrong = (email: string, password = 'definitely not it') => passwordStep(srv, web, email, password).then((r) => r.page);
-  const activityOf = async (accountId: string, type: string) => srv.deps.repos.activity.count(accountId, { types: [type] });
+  const wrong = (email: string, password = 'definitely not it') =>
+    passwordStep(srv, web, email, password).then((r) => r.page);
+  const activityOf = async (accountId: string, type: string) =>
+    srv.deps.repos.activity.count(accountId, { types: [type] });
 
   it('lockout.parallel-guesses: 50 concurrent wrong passwords against a threshold of 5 — 5 are checked, then every try is refused', async () => {
     const user = await userWithThreshold(5);
@@ -65,13 +76,45 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
   it('lockout.refresh-does-not-reset: refreshing tokens and reusing a session never clear failed attempts', async () => {
     const user = await userWithThreshold(3);
     const browser = new Agent(srv.url);
-    const { code } = await authorize(browser, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password, scope: 'openid offline_access' });
-    const tok = await (await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret }) })).json() as { refresh_token: string };
+    const { code } = await authorize(browser, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+      scope: 'openid offline_access',
+    });
+    const tok = (await (
+      await fetch(`${srv.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: code!,
+          redirect_uri: web.redirectUri,
+          client_id: web.clientId,
+          client_secret: web.clientSecret,
+        }),
+      })
+    ).json()) as { refresh_token: string };
     await wrong(user.email);
     await wrong(user.email);
-    const refreshed = await fetch(`${srv.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tok.refresh_token, client_id: web.clientId, client_secret: web.clientSecret }) });
+    const refreshed = await fetch(`${srv.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: tok.refresh_token,
+        client_id: web.clientId,
+        client_secret: web.clientSecret,
+      }),
+    });
     expect(refreshed.status).toBe(200);
-    const silent = await authorize(browser, { clientId: web.clientId, redirectUri: web.redirectUri, email: user.email, password: user.password });
+    const silent = await authorize(browser, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
     expect(silent.code).toBeTruthy(); // the existing session, no password asked
     expect(await failureCount(srv, 'password', user.account.id)).toBe(2);
     await wrong(user.email);
@@ -99,7 +142,10 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     const { backupCodes } = await enrolTotp(user.agent);
     await srv.deps.repos.accounts.update(user.account.id, { lockoutThreshold: 3 });
     for (let i = 0; i < 3; i++) await wrong(user.email);
-    const mail = srv.outbox().filter((m) => m.to === user.email && m.kind === 'account_locked').at(-1)!;
+    const mail = srv
+      .outbox()
+      .filter((m) => m.to === user.email && m.kind === 'account_locked')
+      .at(-1)!;
     expect(mail.subject).toBe('Ihr Sesame-Konto ist gesperrt');
     const link = mail.text.match(/http\S+\/unlock\?token=[\w-]+/)![0];
     const browser = new Agent(srv.url);
@@ -123,8 +169,12 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
 
 describe('activity log and protection settings', () => {
   let srv: TestServer;
-  beforeAll(async () => { srv = await startServer({ env: { REAUTH_WINDOW_SECONDS: '0' } }); });
-  afterAll(async () => { await srv?.stop(); });
+  beforeAll(async () => {
+    srv = await startServer({ env: { REAUTH_WINDOW_SECONDS: '0' } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   it('records sign-ins, failures and changes; filters by type, application and date; pages through', async () => {
     const user = await createUser(srv, { locale: 'fr' });
@@ -132,8 +182,20 @@ describe('activity log and protection settings', () => {
     const blog = await createClient(srv, { type: 'web', name: 'Blog' });
     const shop = await createClient(srv, { type: 'web', name: 'Shop' });
     await passwordStep(srv, blog, user.email, 'wrong password here');
-    await authorize(new Agent(srv.url), { clientId: shop.clientId, redirectUri: shop.redirectUri, email: user.email, password: user.password });
-    for (let i = 0; i < 30; i++) await srv.deps.repos.activity.record({ accountId: user.account.id, type: 'sign_in', clientId: blog.clientId, application: 'Blog', at: new Date(Date.UTC(2026, 0, 10, 12, i)) });
+    await authorize(new Agent(srv.url), {
+      clientId: shop.clientId,
+      redirectUri: shop.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
+    for (let i = 0; i < 30; i++)
+      await srv.deps.repos.activity.record({
+        accountId: user.account.id,
+        type: 'sign_in',
+        clientId: blog.clientId,
+        application: 'Blog',
+        at: new Date(Date.UTC(2026, 0, 10, 12, i)),
+      });
 
     const agent = new Agent(srv.url);
     const login = await agent.go('/account/activity');
@@ -167,21 +229,34 @@ describe('activity log and protection settings', () => {
     expect(await srv.deps.repos.activity.count(user.account.id, {})).toBe(1);
   });
 
-  it('the lockout threshold is the user\'s choice, within 3 to 50, after the password again', async () => {
+  it("the lockout threshold is the user's choice, within 3 to 50, after the password again", async () => {
     const user = await signedInUser(srv);
     const page = await user.agent.go('/account/security');
     const ask = await user.agent.submit(page, { lockout_threshold: '4', alert_every_sign_in: 'yes' }, '/protection"');
     expect(ask.url).toContain('/account/security/confirm-password');
     await user.agent.submit(ask, { password: user.password }, '/confirm-password"');
-    const tooLow = await user.agent.submit(await user.agent.go('/account/security'), { lockout_threshold: '2' }, '/protection"');
+    const tooLow = await user.agent.submit(
+      await user.agent.go('/account/security'),
+      { lockout_threshold: '2' },
+      '/protection"',
+    );
     expect(tooLow.status).toBe(400);
     expect(tooLow.body).toContain('value="2"');
-    await user.agent.submit(await user.agent.go('/account/security'), { lockout_threshold: '4', alert_every_sign_in: 'yes' }, '/protection"');
+    await user.agent.submit(
+      await user.agent.go('/account/security'),
+      { lockout_threshold: '4', alert_every_sign_in: 'yes' },
+      '/protection"',
+    );
     const account = (await srv.deps.repos.accounts.findById(user.account.id))!;
     expect(account.lockoutThreshold).toBe(4);
     expect(account.alertEverySignIn).toBe(true);
     expect(account.alertFailedPassword).toBe(false);
-    expect(srv.outbox().filter((m) => m.to === user.email).at(-1)!.kind).toBe('security_protection_changed');
+    expect(
+      srv
+        .outbox()
+        .filter((m) => m.to === user.email)
+        .at(-1)!.kind,
+    ).toBe('security_protection_changed');
     expect(await srv.deps.repos.activity.count(user.account.id, { types: ['protection_changed'] })).toBe(1);
   });
 });

@@ -1,21 +1,34 @@
 // kAuth push approval through HTTP with the reference device client: linking from the Security
 // page, number matching, the device API's signatures, and the attacks the issue names.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createUser, createClient, failureCount, type TestServer } from './helpers/server.ts';
+import {
+  startServer,
+  storageModes,
+  createUser,
+  createClient,
+  failureCount,
+  type TestServer,
+} from './helpers/server.ts';
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
 import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/mfa.ts';
+import { testClock } from './helpers/clock.ts';
 import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
 const numberOn = (page: Page) => Number(page.body.match(/<p class="push-number" id="push-number">(\d+)<\/p>/)![1]);
-const apiError = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => (e instanceof DeviceApiError ? { status: e.status, error: e.body.error } : Promise.reject(e)));
+const apiError = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => (e instanceof DeviceApiError ? { status: e.status, error: e.body.error } : Promise.reject(e)),
+  );
 
 async function linkDevice(srv: TestServer, agent: Agent, name = 'Pixel 9') {
   const page = await agent.go('/account/security/push/new');
   expect(page.body).toContain('<svg');
   const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
   const enrolmentId = page.body.match(/data-poll="\/account\/security\/push\/enrolments\/([\w-]+)"/)![1]!;
-  const status = async () => JSON.parse((await agent.go(`/account/security/push/enrolments/${enrolmentId}`)).body) as { status: string };
+  const status = async () =>
+    JSON.parse((await agent.go(`/account/security/push/enrolments/${enrolmentId}`)).body) as { status: string };
   expect((await status()).status).toBe('pending');
   const device = await DeviceClient.link(url, name);
   expect((await status()).status).toBe('linked');
@@ -29,35 +42,57 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     srv = await startServer({ mode });
     web = await createClient(srv, { type: 'web', name: 'Example Blog' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function userWithDevice(locale = 'en') {
     const user = await signedInUser(srv, { locale });
     return { ...user, ...(await linkDevice(srv, user.agent)) };
   }
   async function pushPage(email: string, password: string) {
-    const { agent, page, uid } = await passwordStep(srv, web, email, password, { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36' } });
+    const { agent, page, uid } = await passwordStep(srv, web, email, password, {
+      headers: {
+        'user-agent':
+          'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
+      },
+    });
     expect(page.body).toContain('id="push-number"');
-    const status = async () => (JSON.parse((await agent.go(`/interaction/${uid}/second-factor/status?method=push`)).body) as { status: string }).status;
+    const status = async () =>
+      (JSON.parse((await agent.go(`/interaction/${uid}/second-factor/status?method=push`)).body) as { status: string })
+        .status;
     return { agent, page, uid, status, number: numberOn(page) };
   }
 
   it('links a device from the Security page (single-use link), then a sign-in approved with the number: amr pwd+swk+mfa', async () => {
     const user = await userWithDevice();
     expect(user.done.body).toContain('id="codes"'); // first method: backup codes, shown once
-    expect(await apiError(DeviceClient.link(user.url, 'Second try'))).toEqual({ status: 400, error: 'enrolment_invalid' });
+    expect(await apiError(DeviceClient.link(user.url, 'Second try'))).toEqual({
+      status: 400,
+      error: 'enrolment_invalid',
+    });
     expect(await user.device.me()).toMatchObject({ name: 'Pixel 9', account: user.email });
     // Renamed on the Security page: the device sees its new name, the owner gets an email.
     const rename = await user.agent.go(`/account/security/factors/${user.device.state.deviceId}/rename`);
     await user.agent.submit(rename, { name: 'Pixel 9 Pro' }, '/rename"');
     expect(await user.device.me()).toMatchObject({ name: 'Pixel 9 Pro' });
-    expect(srv.outbox().filter((m) => m.to === user.email).at(-1)!.kind).toBe('security_factor_renamed');
+    expect(
+      srv
+        .outbox()
+        .filter((m) => m.to === user.email)
+        .at(-1)!.kind,
+    ).toBe('security_factor_renamed');
 
     const login = await pushPage(user.email, user.password);
     expect(login.number).toBeGreaterThanOrEqual(10);
     expect(login.number).toBeLessThanOrEqual(99);
     const [pending] = await user.device.pending();
-    expect(pending).toMatchObject({ app: 'Example Blog', browser: 'Chrome 140 · Linux', ip: '127.0.0.1', place: 'this_computer' });
+    expect(pending).toMatchObject({
+      app: 'Example Blog',
+      browser: 'Chrome 140 · Linux',
+      ip: '127.0.0.1',
+      place: 'this_computer',
+    });
     expect(JSON.stringify(pending)).not.toContain(`"number"`); // the device must get the number from the user
     expect(await login.status()).toBe('pending');
     expect(await user.device.approve(pending!.id, login.number)).toEqual({ status: 'approved' });
@@ -77,7 +112,10 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     expect(await apiError(user.device.approve(pending!.id, wrong))).toEqual({ status: 400, error: 'wrong_number' });
     expect(await login.status()).toBe('denied');
     // One try per request: the right number afterwards is too late.
-    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({ status: 409, error: 'already_decided' });
+    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({
+      status: 409,
+      error: 'already_decided',
+    });
     const refused = await login.agent.submit(login.page, {}, '/second-factor"');
     expect(refused.status).toBe(401);
     expect(await failureCount(srv, 'second_factor', user.account.id)).toBe(2); // the deny, then the refused finish
@@ -87,16 +125,22 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     const user = await userWithDevice();
     const first = await pushPage(user.email, user.password);
     const [pending] = await user.device.pending();
-    const { url, init } = await user.device.sign('POST', `/challenges/${pending!.id}`, { decision: 'approve', number: first.number });
+    const { url, init } = await user.device.sign('POST', `/challenges/${pending!.id}`, {
+      decision: 'approve',
+      number: first.number,
+    });
     expect((await fetch(url, init)).status).toBe(200);
     const replay = await fetch(url, init);
     expect(replay.status).toBe(401);
-    expect((await replay.json() as { error: string }).error).toBe('replayed_request');
+    expect(((await replay.json()) as { error: string }).error).toBe('replayed_request');
 
     // The approval of the first sign-in is no use to a second one.
     const second = await pushPage(user.email, user.password);
     expect((await second.agent.submit(second.page, {}, '/second-factor"')).status).toBe(401);
-    expect(await apiError(user.device.approve(pending!.id, first.number))).toEqual({ status: 409, error: 'already_decided' });
+    expect(await apiError(user.device.approve(pending!.id, first.number))).toEqual({
+      status: 409,
+      error: 'already_decided',
+    });
     const done = await first.agent.submit(first.page, {}, '/second-factor"');
     expect(done.body).toContain('/confirm"');
     const again = await first.agent.submit(first.page, {}, '/second-factor"');
@@ -109,7 +153,10 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     const [pending] = await user.device.pending();
     expect(await user.device.deny(pending!.id, true)).toEqual({ status: 'denied' });
     expect(await login.status()).toBe('denied');
-    const mail = srv.outbox().filter((m) => m.to === user.email).at(-1)!;
+    const mail = srv
+      .outbox()
+      .filter((m) => m.to === user.email)
+      .at(-1)!;
     expect(mail.kind).toBe('push_denied');
     expect(mail.subject).toBe('Qualcuno ha tentato di accedere al tuo account Sesame');
     expect(mail.text).toContain('Chrome 140 · Linux');
@@ -141,7 +188,10 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     await watching; // the stream ends after "removed"
     expect(events).toEqual(['challenge', 'removed']);
     expect(await apiError(user.device.me())).toEqual({ status: 401, error: 'device_not_linked' });
-    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({ status: 401, error: 'device_not_linked' });
+    expect(await apiError(user.device.approve(pending!.id, login.number))).toEqual({
+      status: 401,
+      error: 'device_not_linked',
+    });
   });
 
   it('device requests must be signed by the linked key, for this method and URL, fresh', async () => {
@@ -166,7 +216,9 @@ describe('push limits and expiry', () => {
     srv = await startServer({ env: { PUSH_CHALLENGE_SECONDS: '1', RATE_LIMIT_PUSH_PER_ACCOUNT: '3' } });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function setup() {
     const user = await signedInUser(srv);
@@ -178,9 +230,14 @@ describe('push limits and expiry', () => {
   it('push.expired-challenge: after about two minutes (here 1 s) a YES is refused and the page says so', async () => {
     const { device, browser, page, uid } = await setup();
     const [pending] = await device.pending();
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(await apiError(device.approve(pending!.id, numberOn(page)))).toEqual({ status: 410, error: 'challenge_expired' });
-    expect(JSON.parse((await browser.go(`/interaction/${uid}/second-factor/status?method=push`)).body)).toEqual({ status: 'expired' });
+    testClock.advance(1001);
+    expect(await apiError(device.approve(pending!.id, numberOn(page)))).toEqual({
+      status: 410,
+      error: 'challenge_expired',
+    });
+    expect(JSON.parse((await browser.go(`/interaction/${uid}/second-factor/status?method=push`)).body)).toEqual({
+      status: 'expired',
+    });
     expect(await device.pending()).toEqual([]);
     const refused = await browser.submit(page, {}, '/second-factor"');
     expect(refused.status).toBe(401);
@@ -201,6 +258,9 @@ describe('push limits and expiry', () => {
     }
     expect(statuses).toEqual([200, 200, 429, 429, 429]);
     expect(alert(last)).toBe('Too many attempts. Please wait a few minutes and try again.');
+    // No request was sent, so the page shows no number and no "we sent a request" (nothing undefined).
+    expect(last.body).not.toContain('id="push-number"');
+    expect(last.body).not.toMatch(/undefined|mfa\.push\./);
     // Each request stays open 1 s here, but its id stays in the device's set (nothing has read it
     // since): exactly what reached the device over the whole run.
     const seen = new Set(await srv.deps.store.sMembers(`push-pending:${device.state.deviceId}`));
@@ -210,8 +270,12 @@ describe('push limits and expiry', () => {
 
 describe('sesame device (the reference client on the command line)', () => {
   let srv: TestServer;
-  beforeAll(async () => { srv = await startServer(); });
-  afterAll(async () => { await srv?.stop(); });
+  beforeAll(async () => {
+    srv = await startServer();
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   it('links, lists, approves with the number, shows offline codes; errors are JSON with exit code 1', async () => {
     const { execFile } = await import('node:child_process');
@@ -220,7 +284,8 @@ describe('sesame device (the reference client on the command line)', () => {
     const path = await import('node:path');
     const run = promisify(execFile);
     const file = path.join(srv.dataDir, 'phone.json');
-    const device = async (...args: string[]) => JSON.parse((await run('node', [path.resolve('src/bin/sesame.js'), 'device', ...args, '--file', file])).stdout);
+    const device = async (...args: string[]) =>
+      JSON.parse((await run('node', [path.resolve('src/bin/sesame.js'), 'device', ...args, '--file', file])).stdout);
 
     const web = await createClient(srv, { type: 'web' });
     const user = await createUser(srv);
@@ -233,15 +298,36 @@ describe('sesame device (the reference client on the command line)', () => {
     expect(await device('whoami')).toMatchObject({ name: 'CLI phone', account: user.email });
 
     const browser = new Agent(srv.url);
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    const second = await browser.submit(await browser.go(`/authorize?${q}`), { email: user.email, password: user.password }, '/login');
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's',
+    });
+    const second = await browser.submit(
+      await browser.go(`/authorize?${q}`),
+      { email: user.email, password: user.password },
+      '/login',
+    );
     const { challenges } = await device('pending');
     expect(challenges).toHaveLength(1);
-    expect(await device('approve', challenges[0].id, '--number', String(numberOn(second)))).toEqual({ status: 'approved' });
+    expect(await device('approve', challenges[0].id, '--number', String(numberOn(second)))).toEqual({
+      status: 'approved',
+    });
     expect((await browser.submit(second, {}, '/second-factor"')).body).toContain('/confirm"');
     expect((await device('code')).code).toMatch(/^\d{6}$/);
 
-    const again = await run('node', [path.resolve('src/bin/sesame.js'), 'device', 'approve', challenges[0].id, '--number', '1', '--file', file]).catch((e) => e);
+    const again = await run('node', [
+      path.resolve('src/bin/sesame.js'),
+      'device',
+      'approve',
+      challenges[0].id,
+      '--number',
+      '1',
+      '--file',
+      file,
+    ]).catch((e) => e);
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stderr)).toMatchObject({ status: 409, error: 'already_decided' });
   });

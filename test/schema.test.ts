@@ -13,14 +13,31 @@ import * as schema from '../src/db/schema.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 
-interface Column { type: string; nullable: boolean; hasDefault: boolean }
+interface Column {
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
 type Shape = Record<string, Record<string, Column>>;
 
 // drizzle's SQL type names → PostgreSQL's canonical names (format_type / information_schema).
 const ALIASES: Record<string, string> = {
-  varchar: 'character varying', char: 'character', timestamp: 'timestamp without time zone', timestamptz: 'timestamp with time zone',
-  time: 'time without time zone', int: 'integer', int4: 'integer', int8: 'bigint', int2: 'smallint', serial: 'integer', bigserial: 'bigint',
-  smallserial: 'smallint', bool: 'boolean', float4: 'real', float8: 'double precision', decimal: 'numeric',
+  varchar: 'character varying',
+  char: 'character',
+  timestamp: 'timestamp without time zone',
+  timestamptz: 'timestamp with time zone',
+  time: 'time without time zone',
+  int: 'integer',
+  int4: 'integer',
+  int8: 'bigint',
+  int2: 'smallint',
+  serial: 'integer',
+  bigserial: 'bigint',
+  smallserial: 'smallint',
+  bool: 'boolean',
+  float4: 'real',
+  float8: 'double precision',
+  decimal: 'numeric',
 };
 function canonical(type: string): string {
   const m = /^([a-z ]+?)\s*(\(.*\))?(\[\])?$/i.exec(type.trim());
@@ -36,12 +53,17 @@ function schemaShape(): Shape {
     if (!is(value, PgTable)) continue;
     const config = getTableConfig(value);
     const inCompositeKey = new Set(config.primaryKeys.flatMap((pk) => pk.columns.map((c) => c.name)));
-    shape[config.name] = Object.fromEntries(config.columns.map((c) => [c.name, {
-      type: canonical(c.getSQLType()),
-      // A primary-key column is NOT NULL whether or not the schema says .notNull().
-      nullable: !(c.notNull || c.primary || inCompositeKey.has(c.name)),
-      hasDefault: c.hasDefault,
-    }]));
+    shape[config.name] = Object.fromEntries(
+      config.columns.map((c) => [
+        c.name,
+        {
+          type: canonical(c.getSQLType()),
+          // A primary-key column is NOT NULL whether or not the schema says .notNull().
+          nullable: !(c.notNull || c.primary || inCompositeKey.has(c.name)),
+          hasDefault: c.hasDefault,
+        },
+      ]),
+    );
   }
   return shape;
 }
@@ -61,7 +83,11 @@ async function databaseShape(database: Database): Promise<Shape> {
     if (type === 'ARRAY') type = `${String(r.udt_name).replace(/^_/, '')}[]`;
     else if (type === 'USER-DEFINED') type = String(r.udt_name);
     else if (r.character_maximum_length != null) type = `${type}(${r.character_maximum_length})`;
-    (shape[String(r.table_name)] ??= {})[String(r.column_name)] = { type: canonical(type), nullable: r.is_nullable === 'YES', hasDefault: r.column_default != null };
+    (shape[String(r.table_name)] ??= {})[String(r.column_name)] = {
+      type: canonical(type),
+      nullable: r.is_nullable === 'YES',
+      hasDefault: r.column_default != null,
+    };
   }
   return shape;
 }
@@ -73,18 +99,29 @@ function drift(declared: Shape, actual: Shape): string[] {
   for (const table of new Set([...Object.keys(declared), ...Object.keys(actual)])) {
     const d = declared[table];
     const a = actual[table];
-    if (!a) { out.push(`${table}: in schema.ts, not in the database`); continue; }
-    if (!d) { out.push(`${table}: in the database, not in schema.ts`); continue; }
+    if (!a) {
+      out.push(`${table}: in schema.ts, not in the database`);
+      continue;
+    }
+    if (!d) {
+      out.push(`${table}: in the database, not in schema.ts`);
+      continue;
+    }
     for (const column of new Set([...Object.keys(d), ...Object.keys(a)])) {
       const dc = d[column];
       const ac = a[column];
       if (!ac) out.push(`${table}.${column}: in schema.ts, not in the database`);
       else if (!dc) out.push(`${table}.${column}: in the database, not in schema.ts`);
       else {
-        if (dc.type !== ac.type) out.push(`${table}.${column}: type ${dc.type} in schema.ts, ${ac.type} in the database`);
-        if (dc.nullable !== ac.nullable) out.push(`${table}.${column}: ${dc.nullable ? 'nullable' : 'NOT NULL'} in schema.ts, ${ac.nullable ? 'nullable' : 'NOT NULL'} in the database`);
+        if (dc.type !== ac.type)
+          out.push(`${table}.${column}: type ${dc.type} in schema.ts, ${ac.type} in the database`);
+        if (dc.nullable !== ac.nullable)
+          out.push(
+            `${table}.${column}: ${dc.nullable ? 'nullable' : 'NOT NULL'} in schema.ts, ${ac.nullable ? 'nullable' : 'NOT NULL'} in the database`,
+          );
         // drizzle leaves a column with a schema default out of an INSERT (DEFAULT): the database must have one.
-        if (dc.hasDefault && !ac.hasDefault) out.push(`${table}.${column}: a default in schema.ts, none in the database`);
+        if (dc.hasDefault && !ac.hasDefault)
+          out.push(`${table}.${column}: a default in schema.ts, none in the database`);
       }
     }
   }
@@ -106,15 +143,40 @@ describe('schema.ts matches the migrations', () => {
   const declared = schemaShape();
 
   it('the schema declares the tables the app uses (the comparison has something to compare)', () => {
-    expect(Object.keys(declared)).toEqual(expect.arrayContaining(['accounts', 'applications', 'oidc_payloads', 'second_factors', 'backup_codes', 'activity']));
+    expect(Object.keys(declared)).toEqual(
+      expect.arrayContaining([
+        'accounts',
+        'applications',
+        'oidc_payloads',
+        'second_factors',
+        'backup_codes',
+        'activity',
+      ]),
+    );
     expect(declared.accounts!.email).toEqual({ type: 'text', nullable: false, hasDefault: false });
     expect(declared.oidc_payloads!.model!.nullable).toBe(false); // composite primary key
   });
 
   it('the comparison sees every kind of drift', () => {
     const col = (type: string, nullable = false): Column => ({ type, nullable, hasDefault: false });
-    const a: Shape = { t: { id: col('uuid'), n: col('integer', true), gone: col('text'), at: { ...col('timestamp with time zone'), hasDefault: true } }, only_schema: { x: col('text') } };
-    const b: Shape = { t: { id: { ...col('uuid'), hasDefault: true }, n: col('bigint', false), extra: col('text'), at: col('timestamp with time zone') }, only_db: { y: col('text') } };
+    const a: Shape = {
+      t: {
+        id: col('uuid'),
+        n: col('integer', true),
+        gone: col('text'),
+        at: { ...col('timestamp with time zone'), hasDefault: true },
+      },
+      only_schema: { x: col('text') },
+    };
+    const b: Shape = {
+      t: {
+        id: { ...col('uuid'), hasDefault: true },
+        n: col('bigint', false),
+        extra: col('text'),
+        at: col('timestamp with time zone'),
+      },
+      only_db: { y: col('text') },
+    };
     expect(drift(a, b).sort()).toEqual([
       'only_db: in the database, not in schema.ts',
       'only_schema: in schema.ts, not in the database',
@@ -136,9 +198,12 @@ describe('schema.ts matches the migrations', () => {
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-schema-'));
       actual = await migrated(() => openDatabase({ dataDir }));
     });
-    afterAll(() => { if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true }); });
+    afterAll(() => {
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    });
 
-    it('same tables and columns, same types, nullability and defaults', () => expect(drift(declared, actual)).toEqual([]));
+    it('same tables and columns, same types, nullability and defaults', () =>
+      expect(drift(declared, actual)).toEqual([]));
   });
 
   describe.runIf(!!process.env.DATABASE_URL)('PostgreSQL', () => {
@@ -158,7 +223,10 @@ describe('schema.ts matches the migrations', () => {
       // The pool is closed; wait for its backends to go rather than kill them (WITH (FORCE) would
       // make a closing connection emit an error).
       for (let i = 0; i < 100; i++) {
-        const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        const { rows } = await admin.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+          [name],
+        );
         if (rows[0]!.n === 0) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -166,6 +234,7 @@ describe('schema.ts matches the migrations', () => {
       await admin.end();
     });
 
-    it('same tables and columns, same types, nullability and defaults', () => expect(drift(declared, actual)).toEqual([]));
+    it('same tables and columns, same types, nullability and defaults', () =>
+      expect(drift(declared, actual)).toEqual([]));
   });
 });

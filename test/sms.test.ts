@@ -10,10 +10,13 @@ import { signInToAccount, redeem } from './helpers/mfa.ts';
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
 let seq = 0;
 /** A distinct valid Swiss mobile number per call. */
-const swissMobile = () => `+4179${String(1_000_000 + ((Date.now() % 1_000_000) * 7 + ++seq * 7919) % 9_000_000)}`;
+const swissMobile = () => `+4179${String(1_000_000 + (((Date.now() % 1_000_000) * 7 + ++seq * 7919) % 9_000_000))}`;
 
 function lastCodeTo(srv: TestServer, e164: string): string | undefined {
-  const sms = srv.smsOutbox().filter((m) => m.to === e164).at(-1);
+  const sms = srv
+    .smsOutbox()
+    .filter((m) => m.to === e164)
+    .at(-1);
   return sms?.text.match(/\b(\d{6})\b/)?.[1];
 }
 
@@ -22,10 +25,19 @@ describe('sms', () => {
   let web: Awaited<ReturnType<typeof createClient>>;
   beforeAll(async () => {
     // TRUST_PROXY lets each test browser come from its own address (X-Forwarded-For).
-    srv = await startServer({ env: { TRUST_PROXY: 'true', RATE_LIMIT_SMS_PER_NUMBER: '3', RATE_LIMIT_SMS_PER_ACCOUNT: '4', RATE_LIMIT_SMS_PER_IP: '5' } });
+    srv = await startServer({
+      env: {
+        TRUST_PROXY: 'true',
+        RATE_LIMIT_SMS_PER_NUMBER: '3',
+        RATE_LIMIT_SMS_PER_ACCOUNT: '4',
+        RATE_LIMIT_SMS_PER_IP: '5',
+      },
+    });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function signedIn(ip: string, locale = 'en') {
     const user = await createUser(srv, { locale });
@@ -40,8 +52,16 @@ describe('sms', () => {
     const { agent } = await signedIn('198.51.100.1', 'de');
     const before = srv.smsOutbox().length;
     const cases: Array<[string, string, string]> = [
-      ['+1 202 555 0143', 'CH', 'SMS-Codes können nur an Mobilnummern in der Schweiz, in Frankreich, Belgien oder Deutschland gesendet werden.'],
-      ['+44 20 7946 0958', 'CH', 'SMS-Codes können nur an Mobilnummern in der Schweiz, in Frankreich, Belgien oder Deutschland gesendet werden.'],
+      [
+        '+1 202 555 0143',
+        'CH',
+        'SMS-Codes können nur an Mobilnummern in der Schweiz, in Frankreich, Belgien oder Deutschland gesendet werden.',
+      ],
+      [
+        '+44 20 7946 0958',
+        'CH',
+        'SMS-Codes können nur an Mobilnummern in der Schweiz, in Frankreich, Belgien oder Deutschland gesendet werden.',
+      ],
       ['+41 44 123 45 67', 'CH', 'Das ist keine Mobilnummer. Geben Sie eine Mobilnummer ein, die SMS empfangen kann.'],
       ['not a number', 'CH', 'Das sieht nicht nach einer gültigen Telefonnummer aus. Prüfen Sie sie und das Land.'],
     ];
@@ -54,7 +74,12 @@ describe('sms', () => {
     }
     expect(srv.smsOutbox().length).toBe(before);
     // National formats are read with the chosen country; these are all mobiles of allowed countries.
-    for (const [phone, country] of [['079 123 45 67', 'CH'], ['06 12 34 56 78', 'FR'], ['0470 12 34 56', 'BE'], ['0151 23456789', 'DE']]) {
+    for (const [phone, country] of [
+      ['079 123 45 67', 'CH'],
+      ['06 12 34 56 78', 'FR'],
+      ['0470 12 34 56', 'BE'],
+      ['0151 23456789', 'DE'],
+    ]) {
       const other = await signedIn(`198.51.100.${100 + seq++}`);
       const res = await enrol(other.agent, phone!, country!);
       expect(res.status, phone).toBe(200);
@@ -69,17 +94,34 @@ describe('sms', () => {
     expect(codePage.status).toBe(200);
     expect(codePage.body).toContain(phone.slice(0, 3));
     expect(codePage.body).not.toContain(phone);
-    const sms = srv.smsOutbox().filter((m) => m.to === phone).at(-1)!;
+    const sms = srv
+      .smsOutbox()
+      .filter((m) => m.to === phone)
+      .at(-1)!;
     expect(sms.text).toMatch(/^Votre code Sesame est \d{6}\./);
     expect(sms.text).toMatch(new RegExp(`@localhost:\\d+ #\\d{6}$`)); // WebOTP line
-    const wrong = await user.agent.submit(codePage, { code: '000000' === lastCodeTo(srv, phone) ? '111111' : '000000' }, '/sms/confirm"');
+    const wrong = await user.agent.submit(
+      codePage,
+      { code: '000000' === lastCodeTo(srv, phone) ? '111111' : '000000' },
+      '/sms/confirm"',
+    );
     expect(wrong.status).toBe(400);
     const done = await user.agent.submit(wrong, { code: lastCodeTo(srv, phone)! }, '/sms/confirm"');
     expect(done.body).toContain('id="codes"');
 
     const agent = new Agent(srv.url, { 'x-forwarded-for': '198.51.100.3' });
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    const second = await agent.submit(await agent.go(`/authorize?${q}`), { email: user.email, password: user.password }, '/login');
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's',
+    });
+    const second = await agent.submit(
+      await agent.go(`/authorize?${q}`),
+      { email: user.email, password: user.password },
+      '/login',
+    );
     expect(second.body).toContain('id="sms-sent"');
     const consent = await agent.submit(second, { code: lastCodeTo(srv, phone)! }, '/second-factor"');
     const back = await agent.submit(consent, {}, '/confirm"');
@@ -106,8 +148,18 @@ describe('sms', () => {
     const n1 = swissMobile();
     await a.agent.submit(await enrol(a.agent, n1), { code: lastCodeTo(srv, n1)! }, '/sms/confirm"');
     const agent = new Agent(srv.url, { 'x-forwarded-for': '198.51.100.21' });
-    const q = new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', state: 's' });
-    let page = await agent.submit(await agent.go(`/authorize?${q}`), { email: a.email, password: a.password }, '/login');
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's',
+    });
+    let page = await agent.submit(
+      await agent.go(`/authorize?${q}`),
+      { email: a.email, password: a.password },
+      '/login',
+    );
     for (let i = 0; i < 6; i++) page = await agent.submit(page, {}, '/second-factor/resend"');
     expect(page.status).toBe(429);
     expect(alert(page)).toBe('Too many attempts. Please wait a few minutes and try again.');
@@ -138,9 +190,15 @@ describe('sms http gateway', () => {
   beforeAll(async () => {
     gateway = http.createServer((req, res) => {
       let raw = '';
-      req.on('data', (c) => { raw += c; });
+      req.on('data', (c) => {
+        raw += c;
+      });
       req.on('end', () => {
-        if (failNext) { failNext = false; res.writeHead(502).end(); return; }
+        if (failNext) {
+          failNext = false;
+          res.writeHead(502).end();
+          return;
+        }
         received.push({ auth: req.headers.authorization, type: req.headers['content-type'], body: JSON.parse(raw) });
         res.writeHead(202, { 'content-type': 'application/json' }).end('{"queued":true}');
       });
@@ -149,14 +207,21 @@ describe('sms http gateway', () => {
     const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/send`;
     srv = await startServer({ env: { SMS_GATEWAY_URL: url, SMS_GATEWAY_TOKEN: 'gateway-token-123' } });
   });
-  afterAll(async () => { await srv?.stop(); gateway?.close(); });
+  afterAll(async () => {
+    await srv?.stop();
+    gateway?.close();
+  });
 
   it('posts JSON {to, text} with the bearer token; a failing gateway gives a clear message, not a 500', async () => {
     const user = await createUser(srv);
     const agent = new Agent(srv.url);
     await signInToAccount(srv, agent, user.email, user.password);
     const phone = '+33612345678';
-    const page = await agent.submit(await agent.go('/account/security/sms/new'), { name: 'Portable', country: 'FR', phone: '06 12 34 56 78' }, '/account/security/sms"');
+    const page = await agent.submit(
+      await agent.go('/account/security/sms/new'),
+      { name: 'Portable', country: 'FR', phone: '06 12 34 56 78' },
+      '/account/security/sms"',
+    );
     expect(page.status).toBe(200);
     const msg = received.at(-1)!;
     expect(msg.auth).toBe('Bearer gateway-token-123');
@@ -168,8 +233,14 @@ describe('sms http gateway', () => {
     expect(srv.smsOutbox()).toHaveLength(0); // the gateway replaced the outbox
 
     failNext = true;
-    const failed = await agent.submit(await agent.go('/account/security/sms/new'), { name: 'Autre', country: 'FR', phone: '06 98 76 54 32' }, '/account/security/sms"');
+    const failed = await agent.submit(
+      await agent.go('/account/security/sms/new'),
+      { name: 'Autre', country: 'FR', phone: '06 98 76 54 32' },
+      '/account/security/sms"',
+    );
     expect(failed.status).toBe(503);
-    expect(alert(failed)).toBe('The text message could not be sent right now. Try again later or choose another method.');
+    expect(alert(failed)).toBe(
+      'The text message could not be sent right now. Try again later or choose another method.',
+    );
   });
 });

@@ -16,7 +16,9 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     srv = await startServer({ mode });
     web = await createClient(srv, { type: 'web' });
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   async function userWithKey() {
     const user = await signedInUser(srv);
@@ -26,7 +28,11 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     const options = optionsIn(form);
     expect(options.rp.id).toBe('localhost');
     expect(options.attestation).toBe('none');
-    const done = await agent.submit(form, { name: 'YubiKey 5', credential: JSON.stringify(key.register(options, srv.url)) }, '/account/security/webauthn"');
+    const done = await agent.submit(
+      form,
+      { name: 'YubiKey 5', credential: JSON.stringify(key.register(options, srv.url)) },
+      '/account/security/webauthn"',
+    );
     expect(done.body).toContain('id="codes"');
     return { ...user, key };
   }
@@ -36,7 +42,8 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     expect(page.body).toContain('data-webauthn="get"');
     return { agent, page };
   }
-  const answer = (agent: Agent, page: Page, credential: unknown) => agent.submit(page, { credential: JSON.stringify(credential) }, '/second-factor"');
+  const answer = (agent: Agent, page: Page, credential: unknown) =>
+    agent.submit(page, { credential: JSON.stringify(credential) }, '/second-factor"');
 
   it('registers a named key and signs in with it: amr pwd+hwk, multi-factor acr', async () => {
     const user = await userWithKey();
@@ -59,7 +66,11 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     const phished = await answer(agent, page, user.key.assert(optionsIn(page), 'https://sesame-login.evil.example'));
     expect(phished.status).toBe(401);
     expect(alert(phished)).toBe('Verification failed. Check the code or your key and try again.');
-    const otherRp = await answer(agent, phished, user.key.assert(optionsIn(phished), srv.url, { rpId: 'evil.example' }));
+    const otherRp = await answer(
+      agent,
+      phished,
+      user.key.assert(optionsIn(phished), srv.url, { rpId: 'evil.example' }),
+    );
     expect(otherRp.status).toBe(401);
     const ok = await answer(agent, otherRp, user.key.assert(optionsIn(otherRp), srv.url));
     expect(ok.body).toContain('/confirm"');
@@ -71,7 +82,11 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     const assertion = user.key.assert(optionsIn(first.page), srv.url);
     // A stale challenge (from this page, then replaced by a new page) is refused.
     const second = await secondFactorPage(user.email, user.password);
-    const stale = await answer(second.agent, second.page, user.key.assert(optionsIn(second.page), srv.url, { challenge: optionsIn(first.page).challenge }));
+    const stale = await answer(
+      second.agent,
+      second.page,
+      user.key.assert(optionsIn(second.page), srv.url, { challenge: optionsIn(first.page).challenge }),
+    );
     expect(stale.status).toBe(401);
     // The valid assertion works once; replaying it (same challenge) in the next round fails.
     expect((await answer(first.agent, first.page, assertion)).body).toContain('/confirm"');
@@ -79,7 +94,11 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     expect((await answer(third.agent, third.page, assertion)).status).toBe(401);
     // A counter lower than the last one seen means a cloned authenticator.
     const fourth = await secondFactorPage(user.email, user.password);
-    const cloned = await answer(fourth.agent, fourth.page, user.key.assert(optionsIn(fourth.page), srv.url, { counter: 1 }));
+    const cloned = await answer(
+      fourth.agent,
+      fourth.page,
+      user.key.assert(optionsIn(fourth.page), srv.url, { counter: 1 }),
+    );
     expect(cloned.status).toBe(401);
   });
 
@@ -88,7 +107,14 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     const agent = new Agent(srv.url);
     await signInToAccount(srv, agent, user.email, user.password);
     const form = await agent.go('/account/security/webauthn/new');
-    const res = await agent.submit(form, { name: 'Evil', credential: JSON.stringify(new SoftAuthenticator().register(optionsIn(form), 'https://evil.example')) }, '/account/security/webauthn"');
+    const res = await agent.submit(
+      form,
+      {
+        name: 'Evil',
+        credential: JSON.stringify(new SoftAuthenticator().register(optionsIn(form), 'https://evil.example')),
+      },
+      '/account/security/webauthn"',
+    );
     expect(res.status).toBe(400);
     expect(alert(res)).toBe('The security key could not be registered. Try again.');
     expect(await srv.deps.repos.secondFactors.count(user.account.id)).toBe(0);

@@ -11,12 +11,18 @@ import { zonedDayStart } from '../lib/time-zone.ts';
 import type { ErrorCode } from '../errors.ts';
 
 const PAGE_SIZE = 25;
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)));
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)));
 const Query = z.object({
   from: day.optional(),
   to: day.optional(),
   app: z.string().max(200).optional(),
-  type: z.string().refine((v) => isActivityGroup(v) || (ACTIVITY_TYPES as readonly string[]).includes(v)).optional(),
+  type: z
+    .string()
+    .refine((v) => isActivityGroup(v) || (ACTIVITY_TYPES as readonly string[]).includes(v))
+    .optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 
@@ -33,7 +39,12 @@ export function createActivityRouter(deps: { accountSession: AccountSession; rep
     const apps = await repo.applications(account.id);
     const common = { apps, groups: ACTIVITY_GROUPS, zone: account.zoneinfo, values: raw };
     if (!parsed.success) {
-      return renderPage(ctx, 'activity', { ...common, rows: [], total: 0, page: 1, pages: 1, error: 'invalid_input' satisfies ErrorCode }, 400);
+      return renderPage(
+        ctx,
+        'activity',
+        { ...common, rows: [], total: 0, page: 1, pages: 1, error: 'invalid_input' satisfies ErrorCode },
+        400,
+      );
     }
     const q = parsed.data;
     const filter: ActivityFilter = {
@@ -48,7 +59,14 @@ export function createActivityRouter(deps: { accountSession: AccountSession; rep
       repo.count(account.id, filter),
     ]);
     const query = (page: number) => new URLSearchParams({ ...raw, page: String(page) }).toString();
-    renderPage(ctx, 'activity', { ...common, rows, total, page: q.page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)), query });
+    renderPage(ctx, 'activity', {
+      ...common,
+      rows,
+      total,
+      page: q.page,
+      pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+      query,
+    });
   });
   return router;
 }

@@ -14,7 +14,11 @@ import { AppError } from '../errors.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import { requestInfo } from '../http/request-info.ts';
 
-const lines = (v: string | undefined) => (v ?? '').split(/[\r\n]+/).map((s) => s.trim()).filter(Boolean);
+const lines = (v: string | undefined) =>
+  (v ?? '')
+    .split(/[\r\n]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** The form's fields, turned into what the service's schema checks (which names each problem). */
 function appForm(schema: ApplicationsService['schema'], fixedType?: AppType) {
@@ -54,7 +58,14 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
   type Change = 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted';
   const log = (ctx: AccountCtx, type: Change, app: Application) => {
     const { ip, device } = requestInfo(ctx);
-    return deps.repos.activity.record({ accountId: ctx.state.account.id, type, ip, device, clientId: app.clientId, application: app.name });
+    return deps.repos.activity.record({
+      accountId: ctx.state.account.id,
+      type,
+      ip,
+      device,
+      clientId: app.clientId,
+      application: app.name,
+    });
   };
   /** The application named in the URL, if this account owns it. */
   async function owned(ctx: AppCtx, next: Next) {
@@ -69,42 +80,72 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     formPage(ctx, { mode: 'new', values: f.values, errors: f.errors, error: f.error }, status);
   const editView = (ctx: AppCtx, f: FormState, status: number) => {
     const { app } = ctx.state;
-    formPage(ctx, { mode: 'edit', app, values: { ...f.values, type: app.type }, errors: f.errors, error: f.error }, status);
+    formPage(
+      ctx,
+      { mode: 'edit', app, values: { ...f.values, type: app.type }, errors: f.errors, error: f.error },
+      status,
+    );
   };
 
   router.get('/', async (ctx) => {
     renderPage(ctx, 'applications', { apps: await repo.listByOwner(ctx.state.account.id), issuer });
   });
   router.get('/new', (ctx) => formPage(ctx, { mode: 'new', values: { type: 'web' } }));
-  router.post('/', form(appForm(service.schema), async (ctx: AccountCtx, input) => {
-    const { app, clientSecret } = await service.create(ctx.state.account.id, input);
-    await log(ctx, 'app_created', app);
-    renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
-  }, newView));
+  router.post(
+    '/',
+    form(
+      appForm(service.schema),
+      async (ctx: AccountCtx, input) => {
+        const { app, clientSecret } = await service.create(ctx.state.account.id, input);
+        await log(ctx, 'app_created', app);
+        renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
+      },
+      newView,
+    ),
+  );
 
   router.get('/:id', owned, (ctx) => {
     const { app } = ctx.state;
     const values = {
-      name: app.name, type: app.type, redirect_uris: app.redirectUris.join('\n'),
-      post_logout_redirect_uris: app.postLogoutRedirectUris.join('\n'), backchannel_logout_uri: app.backchannelLogoutUri ?? '',
+      name: app.name,
+      type: app.type,
+      redirect_uris: app.redirectUris.join('\n'),
+      post_logout_redirect_uris: app.postLogoutRedirectUris.join('\n'),
+      backchannel_logout_uri: app.backchannelLogoutUri ?? '',
     };
     formPage(ctx, { mode: 'edit', app, values });
   });
   const editForm = (ctx: AppCtx) => appForm(service.schema, ctx.state.app.type);
-  router.post('/:id', owned, form(editForm, async (ctx: AppCtx, input) => {
-    await service.update(ctx.state.app, input);
-    await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
-    seeOther(ctx, '/account/applications?saved=1');
-  }, editView));
-  router.post('/:id/secret', owned, form(NoFields, async (ctx: AppCtx) => {
-    const clientSecret = await service.rotateSecret(ctx.state.app);
-    await log(ctx, 'app_secret_rotated', ctx.state.app);
-    renderPage(ctx, 'application-credentials', { app: ctx.state.app, clientSecret, issuer, created: false });
-  }));
-  router.post('/:id/delete', owned, form(NoFields, async (ctx: AppCtx) => {
-    await service.delete(ctx.state.app);
-    await log(ctx, 'app_deleted', ctx.state.app);
-    seeOther(ctx, '/account/applications?deleted=1');
-  }));
+  router.post(
+    '/:id',
+    owned,
+    form(
+      editForm,
+      async (ctx: AppCtx, input) => {
+        await service.update(ctx.state.app, input);
+        await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
+        seeOther(ctx, '/account/applications?saved=1');
+      },
+      editView,
+    ),
+  );
+  router.post(
+    '/:id/secret',
+    owned,
+    form(NoFields, async (ctx: AppCtx) => {
+      const clientSecret = await service.rotateSecret(ctx.state.app);
+      await log(ctx, 'app_secret_rotated', ctx.state.app);
+      renderPage(ctx, 'application-credentials', { app: ctx.state.app, clientSecret, issuer, created: false });
+    }),
+  );
+  router.post(
+    '/:id/delete',
+    owned,
+    form(NoFields, async (ctx: AppCtx) => {
+      await service.delete(ctx.state.app);
+      await log(ctx, 'app_deleted', ctx.state.app);
+      seeOther(ctx, '/account/applications?deleted=1');
+    }),
+  );
   return router;
 }

@@ -38,8 +38,10 @@ export function createCompromisedRouter(deps: CompromisedDeps) {
   const router = new Router<AccountState>({ prefix: PATH });
   router.use(deps.accountSession.requireAccount);
   const fresh = deps.requireFresh.page;
-  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) => deps.requireFresh.action(PATH, handler);
-  const page = (ctx: AccountCtx, f: FormState, status: number) => renderPage(ctx, 'compromised', { error: f.error }, status);
+  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) =>
+    deps.requireFresh.action(PATH, handler);
+  const page = (ctx: AccountCtx, f: FormState, status: number) =>
+    renderPage(ctx, 'compromised', { error: f.error }, status);
 
   async function recover(ctx: AccountCtx, input: z.output<typeof CompromisedForm>) {
     if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');

@@ -11,7 +11,12 @@ import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts'
 const PURPOSE = 'verify_email';
 const TTL_MS = 24 * 3600 * 1000;
 
-export function createEmailVerification(deps: { config: Config; repos: { oneTimeTokens: OneTimeTokensRepo; accounts: AccountsRepo }; mailer: Mailer; limiter: RateLimiter }) {
+export function createEmailVerification(deps: {
+  config: Config;
+  repos: { oneTimeTokens: OneTimeTokensRepo; accounts: AccountsRepo };
+  mailer: Mailer;
+  limiter: RateLimiter;
+}) {
   const { config, mailer, limiter } = deps;
   const { oneTimeTokens: tokens, accounts } = deps.repos;
   const hashOf = (token: string) => hmac(config.hashKey, `${PURPOSE}:${token}`);
@@ -19,14 +24,22 @@ export function createEmailVerification(deps: { config: Config; repos: { oneTime
   return {
     /** Sends a link unless this address got too many emails lately (limit per recipient). */
     async send(account: Account, returnTo?: string): Promise<void> {
-      if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) return;
+      if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
+        return;
       const token = randomToken(32);
-      await tokens.create({ tokenHash: hashOf(token), purpose: PURPOSE, accountId: account.id, data: { email: account.email }, expiresAt: new Date(Date.now() + TTL_MS) });
+      await tokens.create({
+        tokenHash: hashOf(token),
+        purpose: PURPOSE,
+        accountId: account.id,
+        data: { email: account.email },
+        expiresAt: new Date(Date.now() + TTL_MS),
+      });
       const link = `${config.issuer}/verify-email?token=${token}${returnTo ? `&return=${encodeURIComponent(returnTo)}` : ''}`;
       await mailer.send(emails.verifyEmail(localeOf(account), account.email, account.name, link));
     },
     async sendExistingNotice(account: Account): Promise<void> {
-      if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) return;
+      if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
+        return;
       await mailer.send(emails.signupExisting(localeOf(account), account.email, `${config.issuer}/account`));
     },
     /** Consumes the token atomically; true when the account's current email is now verified. */

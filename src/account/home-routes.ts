@@ -13,7 +13,9 @@ export function createHomeRouter(deps: { accountSession: AccountSession }) {
   });
   router.get('/account/callback', (ctx) => accountSession.callback(ctx));
   const account = new Router<AccountState>();
-  account.get('/account', accountSession.requireAccount, (ctx) => renderPage(ctx, 'account', { account: ctx.state.account }));
+  account.get('/account', accountSession.requireAccount, (ctx) =>
+    renderPage(ctx, 'account', { account: ctx.state.account }),
+  );
   router.use(account.routes());
   return router;
 }

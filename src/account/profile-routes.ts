@@ -26,9 +26,21 @@ const ProfileForm = z.object({
   zoneinfo: z.string().refine((v) => v === 'UTC' || TIME_ZONES.includes(v)),
 });
 const RecoveryEmailForm = z.object({ recovery_email: z.union([z.literal(''), emailField]), password: passwordField });
-const RecoveryPhoneForm = z.object({ country: z.string().max(2).optional(), phone: z.string().trim().max(40), password: passwordField });
-const PasswordForm = z.object({ current_password: passwordField, new_password: newPassword, new_password_again: z.string().max(MAX_PASSWORD_LENGTH) });
-const EmailForm = z.object({ email: emailField, email_again: z.string().trim().toLowerCase().max(254), password: passwordField });
+const RecoveryPhoneForm = z.object({
+  country: z.string().max(2).optional(),
+  phone: z.string().trim().max(40),
+  password: passwordField,
+});
+const PasswordForm = z.object({
+  current_password: passwordField,
+  new_password: newPassword,
+  new_password_again: z.string().max(MAX_PASSWORD_LENGTH),
+});
+const EmailForm = z.object({
+  email: emailField,
+  email_again: z.string().trim().toLowerCase().max(254),
+  password: passwordField,
+});
 const DeleteForm = z.object({ password: passwordField, confirm: z.literal('yes') });
 
 export interface ProfileDeps {
@@ -45,15 +57,31 @@ export function createProfileRouter(deps: ProfileDeps) {
   router.use(deps.accountSession.requireAccount);
   const opts = { limit: '16kb' };
 
-  function profilePage(ctx: AccountCtx, extra: { section?: string; error?: string; values?: Record<string, string> } = {}, status = 200) {
+  function profilePage(
+    ctx: AccountCtx,
+    extra: { section?: string; error?: string; values?: Record<string, string> } = {},
+    status = 200,
+  ) {
     const a = ctx.state.account;
     const phone = a.recoveryPhone ? maskPhone(decrypt(deps.config.encryptionKey, a.recoveryPhone)) : undefined;
     const defaults = {
-      given_name: a.givenName ?? '', family_name: a.familyName ?? '', locale: a.locale, zoneinfo: a.zoneinfo,
-      recovery_email: a.recoveryEmail ?? '', country: 'CH',
+      given_name: a.givenName ?? '',
+      family_name: a.familyName ?? '',
+      locale: a.locale,
+      zoneinfo: a.zoneinfo,
+      recovery_email: a.recoveryEmail ?? '',
+      country: 'CH',
     };
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
-    const data = { account: a, phone, zones: TIME_ZONES, countries: SMS_COUNTRIES, done, ...extra, values: { ...defaults, ...extra.values } };
+    const data = {
+      account: a,
+      phone,
+      zones: TIME_ZONES,
+      countries: SMS_COUNTRIES,
+      done,
+      ...extra,
+      values: { ...defaults, ...extra.values },
+    };
     renderPage(ctx, 'profile', data, status);
   }
   /** The profile page again, the error shown at the section whose form was sent. */
@@ -63,48 +91,96 @@ export function createProfileRouter(deps: ProfileDeps) {
     renderPage(ctx, template, { values: f.values, error: f.error }, status);
 
   router.get('/', (ctx) => profilePage(ctx));
-  router.post('/', form(ProfileForm, async (ctx: AccountCtx, input) => {
-    const { given_name: givenName, family_name: familyName, locale, zoneinfo } = input;
-    await profile.update(ctx.state.account, { givenName, familyName, locale, zoneinfo }, requestInfo(ctx));
-    seeOther(ctx, '/account/profile?done=profile');
-  }, section('profile'), opts));
+  router.post(
+    '/',
+    form(
+      ProfileForm,
+      async (ctx: AccountCtx, input) => {
+        const { given_name: givenName, family_name: familyName, locale, zoneinfo } = input;
+        await profile.update(ctx.state.account, { givenName, familyName, locale, zoneinfo }, requestInfo(ctx));
+        seeOther(ctx, '/account/profile?done=profile');
+      },
+      section('profile'),
+      opts,
+    ),
+  );
 
-  router.post('/recovery-email', form(RecoveryEmailForm, async (ctx: AccountCtx, input) => {
-    await reauth.check(ctx, ctx.state.account, input.password);
-    await profile.setRecoveryEmail(ctx.state.account, input.recovery_email || null, requestInfo(ctx));
-    seeOther(ctx, '/account/profile?done=recovery');
-  }, section('recovery_email'), opts));
+  router.post(
+    '/recovery-email',
+    form(
+      RecoveryEmailForm,
+      async (ctx: AccountCtx, input) => {
+        await reauth.check(ctx, ctx.state.account, input.password);
+        await profile.setRecoveryEmail(ctx.state.account, input.recovery_email || null, requestInfo(ctx));
+        seeOther(ctx, '/account/profile?done=recovery');
+      },
+      section('recovery_email'),
+      opts,
+    ),
+  );
 
-  router.post('/recovery-phone', form(RecoveryPhoneForm, async (ctx: AccountCtx, input) => {
-    const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
-    await reauth.check(ctx, ctx.state.account, input.password);
-    await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
-    seeOther(ctx, '/account/profile?done=recovery');
-  }, section('recovery_phone'), opts));
+  router.post(
+    '/recovery-phone',
+    form(
+      RecoveryPhoneForm,
+      async (ctx: AccountCtx, input) => {
+        const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
+        await reauth.check(ctx, ctx.state.account, input.password);
+        await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
+        seeOther(ctx, '/account/profile?done=recovery');
+      },
+      section('recovery_phone'),
+      opts,
+    ),
+  );
 
   router.get('/password', (ctx) => renderPage(ctx, 'change-password', {}));
-  router.post('/password', form(PasswordForm, async (ctx: AccountCtx, input) => {
-    if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
-    await reauth.check(ctx, ctx.state.account, input.current_password);
-    const current = await deps.provider.Session.get(ctx as never);
-    await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
-    seeOther(ctx, '/account/profile?done=password');
-  }, pageView('change-password'), opts));
+  router.post(
+    '/password',
+    form(
+      PasswordForm,
+      async (ctx: AccountCtx, input) => {
+        if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
+        await reauth.check(ctx, ctx.state.account, input.current_password);
+        const current = await deps.provider.Session.get(ctx as never);
+        await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
+        seeOther(ctx, '/account/profile?done=password');
+      },
+      pageView('change-password'),
+      opts,
+    ),
+  );
 
   router.get('/email', (ctx) => renderPage(ctx, 'change-email', { values: {} }));
-  router.post('/email', form(EmailForm, async (ctx: AccountCtx, input) => {
-    if (input.email !== input.email_again) throw new AppError('emails_differ');
-    await reauth.check(ctx, ctx.state.account, input.password);
-    await profile.requestEmailChange(ctx.state.account, input.email, requestInfo(ctx));
-    renderPage(ctx, 'change-email-sent', { email: input.email });
-  }, pageView('change-email'), opts));
+  router.post(
+    '/email',
+    form(
+      EmailForm,
+      async (ctx: AccountCtx, input) => {
+        if (input.email !== input.email_again) throw new AppError('emails_differ');
+        await reauth.check(ctx, ctx.state.account, input.password);
+        await profile.requestEmailChange(ctx.state.account, input.email, requestInfo(ctx));
+        renderPage(ctx, 'change-email-sent', { email: input.email });
+      },
+      pageView('change-email'),
+      opts,
+    ),
+  );
 
   router.get('/delete', (ctx) => renderPage(ctx, 'delete-account', {}));
-  router.post('/delete', form(DeleteForm, async (ctx: AccountCtx, input) => {
-    await reauth.check(ctx, ctx.state.account, input.password);
-    await profile.deleteAccount(ctx.state.account);
-    seeOther(ctx, '/?deleted=1');
-  }, pageView('delete-account'), { ...opts, invalid: () => new AppError('confirm_delete') }));
+  router.post(
+    '/delete',
+    form(
+      DeleteForm,
+      async (ctx: AccountCtx, input) => {
+        await reauth.check(ctx, ctx.state.account, input.password);
+        await profile.deleteAccount(ctx.state.account);
+        seeOther(ctx, '/?deleted=1');
+      },
+      pageView('delete-account'),
+      { ...opts, invalid: () => new AppError('confirm_delete') },
+    ),
+  );
   return router;
 }
 
@@ -116,9 +192,17 @@ export function createConfirmEmailRouter(deps: { profile: ProfileService }) {
   router.get('/confirm-email-change', (ctx) => {
     renderPage(ctx, 'confirm-email-change', { token: typeof ctx.query.token === 'string' ? ctx.query.token : '' });
   });
-  router.post('/confirm-email-change', form(ConfirmForm, async (ctx: Ctx, input) => {
-    if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
-    renderPage(ctx, 'email-changed', {});
-  }, undefined, { limit: '4kb' }));
+  router.post(
+    '/confirm-email-change',
+    form(
+      ConfirmForm,
+      async (ctx: Ctx, input) => {
+        if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
+        renderPage(ctx, 'email-changed', {});
+      },
+      undefined,
+      { limit: '4kb' },
+    ),
+  );
   return router;
 }

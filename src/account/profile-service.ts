@@ -24,24 +24,48 @@ const LINK_TTL_MS = 24 * 3600 * 1000;
 export type ProfileChange = 'password_changed' | 'email_changed' | 'recovery_email_changed' | 'recovery_phone_changed';
 
 export function createProfileService(deps: {
-  config: Config; db: Db; accounts: AccountsRepo; tokens: OneTimeTokensRepo; activity: ActivityRepo; password: PasswordFactor;
-  mailer: Mailer; limiter: RateLimiter; sessions: Sessions;
+  config: Config;
+  db: Db;
+  accounts: AccountsRepo;
+  tokens: OneTimeTokensRepo;
+  activity: ActivityRepo;
+  password: PasswordFactor;
+  mailer: Mailer;
+  limiter: RateLimiter;
+  sessions: Sessions;
 }) {
   const { config, accounts, activity, mailer } = deps;
   const log = (a: Account, type: string, info: RequestInfo, details: Record<string, unknown> = {}) =>
     activity.record({ accountId: a.id, type, ip: info.ip, device: info.device, details });
   const notice = (a: Account, change: ProfileChange, to = a.email) =>
-    mailer.send(emails.securityChange(localeOf(a), a.zoneinfo, to, { change, when: new Date(), link: `${config.issuer}/account/profile` }));
+    mailer.send(
+      emails.securityChange(localeOf(a), a.zoneinfo, to, {
+        change,
+        when: new Date(),
+        link: `${config.issuer}/account/profile`,
+      }),
+    );
   const tokenHash = (t: string) => hmac(config.hashKey, `${CHANGE_EMAIL}:${t}`);
 
   return {
-    async update(a: Account, p: { givenName: string; familyName: string; locale: string; zoneinfo: string }, info: RequestInfo) {
-      await accounts.update(a.id, { givenName: p.givenName, familyName: p.familyName, name: `${p.givenName} ${p.familyName}`, locale: p.locale, zoneinfo: p.zoneinfo });
+    async update(
+      a: Account,
+      p: { givenName: string; familyName: string; locale: string; zoneinfo: string },
+      info: RequestInfo,
+    ) {
+      await accounts.update(a.id, {
+        givenName: p.givenName,
+        familyName: p.familyName,
+        name: `${p.givenName} ${p.familyName}`,
+        locale: p.locale,
+        zoneinfo: p.zoneinfo,
+      });
       await log(a, 'profile_changed', info);
     },
     /** The recovery email must differ from the login email; '' removes it. */
     async setRecoveryEmail(a: Account, email: string | null, info: RequestInfo): Promise<void> {
-      if (email && normalizeEmail(email) === normalizeEmail(a.email)) throw new AppError('recovery_same_as_login', { fields: ['recovery_email'] });
+      if (email && normalizeEmail(email) === normalizeEmail(a.email))
+        throw new AppError('recovery_same_as_login', { fields: ['recovery_email'] });
       await accounts.update(a.id, { recoveryEmail: email ? normalizeEmail(email) : null });
       await log(a, 'recovery_changed', info, { what: 'email' });
       await notice(a, 'recovery_email_changed');
@@ -55,7 +79,12 @@ export function createProfileService(deps: {
       await notice(a, 'recovery_phone_changed');
     },
     /** A new password (the current one was checked by the caller). Other sessions end. */
-    async changePassword(a: Account, next: string, info: RequestInfo, keepSessionUid: string | undefined): Promise<void> {
+    async changePassword(
+      a: Account,
+      next: string,
+      info: RequestInfo,
+      keepSessionUid: string | undefined,
+    ): Promise<void> {
       assertPasswordAllowed(next, a);
       await accounts.setPasswordHash(a.id, await deps.password.hash(next));
       await deps.sessions.endAll(a.id, keepSessionUid);
@@ -67,8 +96,10 @@ export function createProfileService(deps: {
     async requestEmailChange(a: Account, newEmail: string, info: RequestInfo): Promise<void> {
       const email = normalizeEmail(newEmail);
       if (email === normalizeEmail(a.email)) throw new AppError('email_same', { fields: ['email'] });
-      if (a.recoveryEmail && email === normalizeEmail(a.recoveryEmail)) throw new AppError('email_is_recovery', { fields: ['email'] });
-      if (!(await deps.limiter.hit('email', email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) throw new AppError('rate_limited');
+      if (a.recoveryEmail && email === normalizeEmail(a.recoveryEmail))
+        throw new AppError('email_is_recovery', { fields: ['email'] });
+      if (!(await deps.limiter.hit('email', email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
+        throw new AppError('rate_limited');
       const taken = await accounts.findByEmail(email);
       if (taken) {
         await mailer.send(emails.signupExisting(localeOf(taken), taken.email, `${config.issuer}/account`));
@@ -76,8 +107,16 @@ export function createProfileService(deps: {
       }
       await deps.tokens.voidAll(a.id, CHANGE_EMAIL);
       const token = randomToken(32);
-      await deps.tokens.create({ tokenHash: tokenHash(token), purpose: CHANGE_EMAIL, accountId: a.id, data: { email, from: a.email }, expiresAt: new Date(Date.now() + LINK_TTL_MS) });
-      await mailer.send(emails.confirmEmailChange(localeOf(a), email, a.name, `${config.issuer}/confirm-email-change?token=${token}`));
+      await deps.tokens.create({
+        tokenHash: tokenHash(token),
+        purpose: CHANGE_EMAIL,
+        accountId: a.id,
+        data: { email, from: a.email },
+        expiresAt: new Date(Date.now() + LINK_TTL_MS),
+      });
+      await mailer.send(
+        emails.confirmEmailChange(localeOf(a), email, a.name, `${config.issuer}/confirm-email-change?token=${token}`),
+      );
       await log(a, 'email_change_requested', info, { to: email });
     },
     /** Spends the link; the new address takes effect and the old one is told. */

@@ -35,7 +35,12 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
   const resetPage = (ctx: Ctx, f: FormState, status: number) =>
     renderPage(ctx, 'reset-password', { token: f.values.token ?? '', error: f.error }, status);
   const forgotLoginPage = (ctx: Ctx, f?: FormState, status = 200) =>
-    renderPage(ctx, 'forgot-login', { values: f?.values ?? { country: 'CH' }, countries: SMS_COUNTRIES, error: f?.error }, status);
+    renderPage(
+      ctx,
+      'forgot-login',
+      { values: f?.values ?? { country: 'CH' }, countries: SMS_COUNTRIES, error: f?.error },
+      status,
+    );
 
   async function forgotPassword(ctx: Ctx, input: z.output<typeof ForgotForm>) {
     await recovery.requestReset(input.email, ctx.ip);
@@ -53,7 +58,9 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
   }
 
   router.get('/forgot-password', (ctx) => {
-    renderPage(ctx, 'forgot-password', { values: { email: typeof ctx.query.email === 'string' ? ctx.query.email : '' } });
+    renderPage(ctx, 'forgot-password', {
+      values: { email: typeof ctx.query.email === 'string' ? ctx.query.email : '' },
+    });
   });
   router.post('/forgot-password', form(ForgotForm, forgotPassword, forgotPasswordPage, opts));
   router.get('/reset-password', async (ctx) => {

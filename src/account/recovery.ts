@@ -22,8 +22,15 @@ const RESET_TTL_MS = 3600 * 1000;
 const HOUR = MESSAGE_WINDOW_SECONDS;
 
 export function createRecovery(deps: {
-  config: Config; accounts: AccountsRepo; tokens: OneTimeTokensRepo; activity: ActivityRepo; password: PasswordFactor;
-  mailer: Mailer; sms: SmsTransport; limiter: RateLimiter; sessions: Sessions;
+  config: Config;
+  accounts: AccountsRepo;
+  tokens: OneTimeTokensRepo;
+  activity: ActivityRepo;
+  password: PasswordFactor;
+  mailer: Mailer;
+  sms: SmsTransport;
+  limiter: RateLimiter;
+  sessions: Sessions;
 }) {
   const { config, accounts, tokens, limiter } = deps;
   const hashOf = (t: string) => hmac(config.hashKey, `${RESET}:${t}`);
@@ -33,7 +40,12 @@ export function createRecovery(deps: {
   async function sendReset(a: Account, to: string) {
     if (!(await toRecipient(to))) return;
     const token = randomToken(32);
-    await tokens.create({ tokenHash: hashOf(token), purpose: RESET, accountId: a.id, expiresAt: new Date(Date.now() + RESET_TTL_MS) });
+    await tokens.create({
+      tokenHash: hashOf(token),
+      purpose: RESET,
+      accountId: a.id,
+      expiresAt: new Date(Date.now() + RESET_TTL_MS),
+    });
     await deps.mailer.send(emails.passwordReset(localeOf(a), to, `${config.issuer}/reset-password?token=${token}`));
   }
 
@@ -51,7 +63,8 @@ export function createRecovery(deps: {
       if (!(await perIp('recovery-ip', ip))) throw new AppError('rate_limited');
       const byLogin = await accounts.findByEmail(address);
       if (byLogin) await sendReset(byLogin, byLogin.email);
-      for (const a of await accounts.findByRecoveryEmail(address)) if (a.recoveryEmail) await sendReset(a, a.recoveryEmail);
+      for (const a of await accounts.findByRecoveryEmail(address))
+        if (a.recoveryEmail) await sendReset(a, a.recoveryEmail);
     },
     /** Spends the link atomically, sets the password, ends every session. */
     async reset(token: string, next: string, info: RequestInfo): Promise<void> {
@@ -76,7 +89,11 @@ export function createRecovery(deps: {
       const matches = await accounts.findByRecoveryPhoneHash(hmac(config.hashKey, `recovery-phone:${e164}`));
       if (matches.length && (await limiter.hit('sms-number', numberKey, config.rateLimits.smsPerNumber, HOUR))) {
         const t = translator(localeOf(matches[0]));
-        await deps.sms.send({ to: e164, kind: 'forgot_login', text: t('sms.login', { logins: matches.map((a) => a.email).join(', ') }) });
+        await deps.sms.send({
+          to: e164,
+          kind: 'forgot_login',
+          text: t('sms.login', { logins: matches.map((a) => a.email).join(', ') }),
+        });
       }
       const wanted = recoveryEmail?.trim().toLowerCase();
       for (const a of matches) {

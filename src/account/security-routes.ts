@@ -26,7 +26,11 @@ const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
 const TotpForm = z.object({ name: nameOf, code: z.string().trim().min(1).max(20) });
 const WebauthnForm = z.object({ name: nameOf, credential: z.string().min(1).max(65_536) });
-const SmsForm = z.object({ name: nameOf, country: z.string().max(2).optional(), phone: z.string().trim().min(1).max(40) });
+const SmsForm = z.object({
+  name: nameOf,
+  country: z.string().max(2).optional(),
+  phone: z.string().trim().min(1).max(40),
+});
 const CodeForm = z.object({ code: z.string().trim().max(20).default('') });
 const RenameForm = z.object({ name: nameOf });
 const ConfirmDisableForm = z.object({ confirm_disable: z.string().max(10).optional() });
@@ -65,7 +69,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
   const router = new Router<FactorState>({ prefix: BASE });
   router.use(deps.accountSession.requireAccount);
   const fresh = deps.requireFresh.page;
-  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) => deps.requireFresh.action(BASE, handler);
+  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) =>
+    deps.requireFresh.action(BASE, handler);
   const opts = { limit: '128kb' };
 
   /** The factor named in the URL, if it is this account's (`factor` is set on those routes only). */
@@ -77,8 +82,18 @@ export function createSecurityRouter(deps: SecurityDeps) {
   }
   function showBackupCodes(ctx: AccountCtx, codes: string[], first: boolean) {
     const { t } = ctx.state;
-    const text = [t('backupCodes.fileTitle', { email: ctx.state.account.email }), '', ...codes, '', t('backupCodes.fileHint')].join('\n');
-    renderPage(ctx, 'security-backup-codes', { codes, first, download: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}` });
+    const text = [
+      t('backupCodes.fileTitle', { email: ctx.state.account.email }),
+      '',
+      ...codes,
+      '',
+      t('backupCodes.fileHint'),
+    ].join('\n');
+    renderPage(ctx, 'security-backup-codes', {
+      codes,
+      first,
+      download: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}`,
+    });
   }
   /** After an enrolment: the first method shows the new backup codes once; others go back to the list. */
   async function enrolled(ctx: AccountCtx, row: SecondFactorRow) {
@@ -96,7 +111,14 @@ export function createSecurityRouter(deps: SecurityDeps) {
       alert_failed_password: account.alertFailedPassword,
     };
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
-    const data = { ...overview, done, zone: account.zoneinfo, protection, lockoutRange: [LOCKOUT_MIN, LOCKOUT_MAX], ...extra };
+    const data = {
+      ...overview,
+      done,
+      zone: account.zoneinfo,
+      protection,
+      lockoutRange: [LOCKOUT_MIN, LOCKOUT_MAX],
+      ...extra,
+    };
     renderPage(ctx, 'security', data, status);
   }
   router.get('/', (ctx) => overviewPage(ctx));
@@ -104,26 +126,46 @@ export function createSecurityRouter(deps: SecurityDeps) {
   // Lockout threshold and alerts: weakening protection asks for the password like any other change.
   const protectionView = (ctx: AccountCtx, f: FormState, status: number) => {
     const v = f.values;
-    const protection = { ...v, alert_every_sign_in: v.alert_every_sign_in === 'yes', alert_failed_password: v.alert_failed_password === 'yes' };
+    const protection = {
+      ...v,
+      alert_every_sign_in: v.alert_every_sign_in === 'yes',
+      alert_failed_password: v.alert_failed_password === 'yes',
+    };
     return overviewPage(ctx, { error: f.error, protection }, status);
   };
-  router.post('/protection', form(ProtectionForm, whenFresh(async (ctx: AccountCtx, input) => {
-    const settings = {
-      lockoutThreshold: input.lockout_threshold,
-      alertEverySignIn: input.alert_every_sign_in === 'yes',
-      alertFailedPassword: input.alert_failed_password === 'yes',
-    };
-    await security.setProtection(ctx.state.account, settings, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=protection`);
-  }), protectionView, opts));
+  router.post(
+    '/protection',
+    form(
+      ProtectionForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        const settings = {
+          lockoutThreshold: input.lockout_threshold,
+          alertEverySignIn: input.alert_every_sign_in === 'yes',
+          alertFailedPassword: input.alert_failed_password === 'yes',
+        };
+        await security.setProtection(ctx.state.account, settings, requestInfo(ctx));
+        seeOther(ctx, `${BASE}?done=protection`);
+      }),
+      protectionView,
+      opts,
+    ),
+  );
 
   const confirmPage = (ctx: AccountCtx, back: string, error?: string, status = 200) =>
     renderPage(ctx, 'security-confirm-password', { values: { return: back }, error }, status);
   router.get('/confirm-password', (ctx) => confirmPage(ctx, safeReturnPath(ctx.query.return) ?? BASE));
-  router.post('/confirm-password', form(PasswordForm, async (ctx: AccountCtx, input) => {
-    await reauth.confirm(ctx, ctx.state.account, input.password);
-    seeOther(ctx, safeReturnPath(input.return) ?? BASE);
-  }, (ctx, f, status) => confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.error, status), opts));
+  router.post(
+    '/confirm-password',
+    form(
+      PasswordForm,
+      async (ctx: AccountCtx, input) => {
+        await reauth.confirm(ctx, ctx.state.account, input.password);
+        seeOther(ctx, safeReturnPath(input.return) ?? BASE);
+      },
+      (ctx, f, status) => confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.error, status),
+      opts,
+    ),
+  );
 
   // Authenticator app: QR code (SVG) and the key as text; confirmed by a first valid code.
   async function totpPage(ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) {
@@ -132,11 +174,19 @@ export function createSecurityRouter(deps: SecurityDeps) {
     renderPage(ctx, 'security-totp', { qrSvg, secret: secret.replace(/(.{4})/g, '$1 ').trim(), values, error }, status);
   }
   router.get('/totp/new', fresh, (ctx) => totpPage(ctx, { name: ctx.state.t('methods.totp') }));
-  router.post('/totp', form(TotpForm, whenFresh(async (ctx: AccountCtx, input) => {
-    const row = await totp.confirmEnrolment(ctx.state.account.id, input.name, input.code);
-    if (!row) throw enrolmentRefused('invalid_code');
-    await enrolled(ctx, row);
-  }), (ctx, f, status) => totpPage(ctx, f.values, f.error, status), { ...opts, invalid: enrolInvalid('invalid_code') }));
+  router.post(
+    '/totp',
+    form(
+      TotpForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        const row = await totp.confirmEnrolment(ctx.state.account.id, input.name, input.code);
+        if (!row) throw enrolmentRefused('invalid_code');
+        await enrolled(ctx, row);
+      }),
+      (ctx, f, status) => totpPage(ctx, f.values, f.error, status),
+      { ...opts, invalid: enrolInvalid('invalid_code') },
+    ),
+  );
 
   // Security key: the browser creates the credential (views/static/webauthn.js) and posts it.
   async function webauthnPage(ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) {
@@ -144,11 +194,19 @@ export function createSecurityRouter(deps: SecurityDeps) {
     renderPage(ctx, 'security-webauthn', { options: JSON.stringify(options), values, error }, status);
   }
   router.get('/webauthn/new', fresh, (ctx) => webauthnPage(ctx, { name: ctx.state.t('methods.webauthn') }));
-  router.post('/webauthn', form(WebauthnForm, whenFresh(async (ctx: AccountCtx, input) => {
-    const row = await webauthn.finishRegistration(ctx.state.account.id, input.name, input.credential);
-    if (!row) throw enrolmentRefused('webauthn_failed');
-    await enrolled(ctx, row);
-  }), (ctx, f, status) => webauthnPage(ctx, { name: f.values.name ?? '' }, f.error, status), { ...opts, invalid: enrolInvalid('webauthn_failed') }));
+  router.post(
+    '/webauthn',
+    form(
+      WebauthnForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        const row = await webauthn.finishRegistration(ctx.state.account.id, input.name, input.credential);
+        if (!row) throw enrolmentRefused('webauthn_failed');
+        await enrolled(ctx, row);
+      }),
+      (ctx, f, status) => webauthnPage(ctx, { name: f.values.name ?? '' }, f.error, status),
+      { ...opts, invalid: enrolInvalid('webauthn_failed') },
+    ),
+  );
 
   // SMS: the number (CH, FR, BE, DE mobiles only), then the code sent to it.
   const smsForm = (ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) =>
@@ -160,23 +218,43 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.get('/sms/new', fresh, (ctx) => {
     smsForm(ctx, { name: ctx.state.t('methods.sms'), country: COUNTRY_FOR_LOCALE[ctx.state.locale] ?? 'CH' });
   });
-  router.post('/sms', form(SmsForm, whenFresh(async (ctx: AccountCtx, input) => {
-    const e164 = parseMobileOrThrow(input.phone, input.country);
-    const sent = await sms.beginEnrolment(ctx.state.account.id, { e164, name: input.name }, { ip: ctx.ip, locale: ctx.state.locale });
-    if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
-    const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
-    renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });
-  }), (ctx, f, status) => smsForm(ctx, f.values, f.error, status), { ...opts, invalid: enrolInvalid('phone_invalid') }));
-  router.post('/sms/confirm', form(CodeForm, whenFresh(async (ctx: AccountCtx, input) => {
-    const { id } = ctx.state.account;
-    const pending = await sms.pendingEnrolment(id);
-    if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
-    const row = input.code ? await sms.confirmEnrolment(id, input.code) : undefined;
-    if (row) return enrolled(ctx, row);
-    // Five wrong codes spend the code: start again with the number.
-    if (!(await sms.pendingEnrolment(id))) return smsForm(ctx, { name: pending.name }, 'code_expired', 400);
-    codePage(ctx, pending, 'invalid_code', 400);
-  }), undefined, opts));
+  router.post(
+    '/sms',
+    form(
+      SmsForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        const e164 = parseMobileOrThrow(input.phone, input.country);
+        const sent = await sms.beginEnrolment(
+          ctx.state.account.id,
+          { e164, name: input.name },
+          { ip: ctx.ip, locale: ctx.state.locale },
+        );
+        if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
+        const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
+        renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });
+      }),
+      (ctx, f, status) => smsForm(ctx, f.values, f.error, status),
+      { ...opts, invalid: enrolInvalid('phone_invalid') },
+    ),
+  );
+  router.post(
+    '/sms/confirm',
+    form(
+      CodeForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        const { id } = ctx.state.account;
+        const pending = await sms.pendingEnrolment(id);
+        if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
+        const row = input.code ? await sms.confirmEnrolment(id, input.code) : undefined;
+        if (row) return enrolled(ctx, row);
+        // Five wrong codes spend the code: start again with the number.
+        if (!(await sms.pendingEnrolment(id))) return smsForm(ctx, { name: pending.name }, 'code_expired', 400);
+        codePage(ctx, pending, 'invalid_code', 400);
+      }),
+      undefined,
+      opts,
+    ),
+  );
 
   // kAuth app: a QR code with a single-use enrolment link; the page watches for the device to link.
   router.get('/push/new', fresh, async (ctx) => {
@@ -197,17 +275,40 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.get('/factors/:id/rename', fresh, ownFactor, (ctx) => {
     renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: { name: ctx.state.factor.name } });
   });
-  router.post('/factors/:id/rename', ownFactor, form(RenameForm, whenFresh(async (ctx: FactorCtx, input) => {
-    await security.rename(ctx.state.account, ctx.state.factor, input.name, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=renamed`);
-  }), (ctx, f, status) => {
-    renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: f.values, error: 'name_required' }, status);
-  }, opts));
+  router.post(
+    '/factors/:id/rename',
+    ownFactor,
+    form(
+      RenameForm,
+      whenFresh(async (ctx: FactorCtx, input) => {
+        await security.rename(ctx.state.account, ctx.state.factor, input.name, requestInfo(ctx));
+        seeOther(ctx, `${BASE}?done=renamed`);
+      }),
+      (ctx, f, status) => {
+        renderPage(
+          ctx,
+          'security-rename',
+          { factor: ctx.state.factor, values: f.values, error: 'name_required' },
+          status,
+        );
+      },
+      opts,
+    ),
+  );
 
-  router.post('/factors/:id/default', ownFactor, form(NoFields, async (ctx: FactorCtx) => {
-    await security.setDefault(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=default`);
-  }, undefined, opts));
+  router.post(
+    '/factors/:id/default',
+    ownFactor,
+    form(
+      NoFields,
+      async (ctx: FactorCtx) => {
+        await security.setDefault(ctx.state.account, ctx.state.factor, requestInfo(ctx));
+        seeOther(ctx, `${BASE}?done=default`);
+      },
+      undefined,
+      opts,
+    ),
+  );
 
   const removePage = (ctx: FactorCtx, last: boolean, error?: string, status = 200) =>
     renderPage(ctx, 'security-remove', { factor: ctx.state.factor, last, error }, status);
@@ -215,28 +316,53 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const { factors } = await security.overview(ctx.state.account.id);
     removePage(ctx, factors.length === 1);
   });
-  router.post('/factors/:id/remove', ownFactor, form(ConfirmDisableForm, whenFresh(async (ctx: FactorCtx, input) => {
-    const { factors } = await security.overview(ctx.state.account.id);
-    // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
-    if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-    const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
-  }), (ctx, f, status) => removePage(ctx, true, f.error, status), opts));
+  router.post(
+    '/factors/:id/remove',
+    ownFactor,
+    form(
+      ConfirmDisableForm,
+      whenFresh(async (ctx: FactorCtx, input) => {
+        const { factors } = await security.overview(ctx.state.account.id);
+        // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
+        if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
+        const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
+        seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
+      }),
+      (ctx, f, status) => removePage(ctx, true, f.error, status),
+      opts,
+    ),
+  );
 
   const disablePage = (ctx: AccountCtx, error?: string, status = 200) =>
     renderPage(ctx, 'security-remove', { factor: undefined, last: true, error }, status);
   router.get('/disable', fresh, (ctx) => disablePage(ctx));
-  router.post('/disable', form(ConfirmDisableForm, whenFresh(async (ctx: AccountCtx, input) => {
-    if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-    await security.disable(ctx.state.account, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=disabled`);
-  }), (ctx, f, status) => disablePage(ctx, f.error, status), opts));
+  router.post(
+    '/disable',
+    form(
+      ConfirmDisableForm,
+      whenFresh(async (ctx: AccountCtx, input) => {
+        if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
+        await security.disable(ctx.state.account, requestInfo(ctx));
+        seeOther(ctx, `${BASE}?done=disabled`);
+      }),
+      (ctx, f, status) => disablePage(ctx, f.error, status),
+      opts,
+    ),
+  );
 
-  router.post('/backup-codes', form(NoFields, whenFresh(async (ctx: AccountCtx) => {
-    const codes = await security.regenerateBackupCodes(ctx.state.account, requestInfo(ctx));
-    if (!codes) return seeOther(ctx, BASE);
-    showBackupCodes(ctx, codes, false);
-  }), undefined, opts));
+  router.post(
+    '/backup-codes',
+    form(
+      NoFields,
+      whenFresh(async (ctx: AccountCtx) => {
+        const codes = await security.regenerateBackupCodes(ctx.state.account, requestInfo(ctx));
+        if (!codes) return seeOther(ctx, BASE);
+        showBackupCodes(ctx, codes, false);
+      }),
+      undefined,
+      opts,
+    ),
+  );
 
   return router;
 }

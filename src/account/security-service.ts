@@ -10,7 +10,15 @@ import { localeOf } from '../http/i18n.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 
-export type SecurityChange = 'mfa_enabled' | 'factor_added' | 'factor_removed' | 'factor_renamed' | 'mfa_disabled' | 'default_changed' | 'backup_codes_regenerated' | 'protection_changed';
+export type SecurityChange =
+  | 'mfa_enabled'
+  | 'factor_added'
+  | 'factor_removed'
+  | 'factor_renamed'
+  | 'mfa_disabled'
+  | 'default_changed'
+  | 'backup_codes_regenerated'
+  | 'protection_changed';
 
 export interface FactorView {
   id: string;
@@ -38,33 +46,64 @@ export function createSecurityService(deps: {
   const { backupCodes, sms, push } = deps.factors;
 
   /** Every change: a line in the activity log and an email to the owner. */
-  async function notify(account: Account, change: SecurityChange, info: RequestInfo, factor?: { type: string; name: string }) {
-    await activity.record({ accountId: account.id, type: change, ip: info.ip, device: info.device, details: factor ? { method: factor.type, name: factor.name } : {} });
-    await mailer.send(emails.securityChange(localeOf(account), account.zoneinfo, account.email, {
-      change, method: factor?.type, name: factor?.name, when: new Date(), link: `${deps.config.issuer}/account/security`,
-    }));
+  async function notify(
+    account: Account,
+    change: SecurityChange,
+    info: RequestInfo,
+    factor?: { type: string; name: string },
+  ) {
+    await activity.record({
+      accountId: account.id,
+      type: change,
+      ip: info.ip,
+      device: info.device,
+      details: factor ? { method: factor.type, name: factor.name } : {},
+    });
+    await mailer.send(
+      emails.securityChange(localeOf(account), account.zoneinfo, account.email, {
+        change,
+        method: factor?.type,
+        name: factor?.name,
+        when: new Date(),
+        link: `${deps.config.issuer}/account/security`,
+      }),
+    );
   }
 
   return {
     async overview(accountId: string) {
       const rows = await repo.list(accountId);
       const factors: FactorView[] = rows.map((r) => ({
-        id: r.id, type: r.type, name: r.name, isDefault: r.isDefault, lastUsedAt: r.lastUsedAt, createdAt: r.createdAt,
+        id: r.id,
+        type: r.type,
+        name: r.name,
+        isDefault: r.isDefault,
+        lastUsedAt: r.lastUsedAt,
+        createdAt: r.createdAt,
         detail: r.type === 'sms' ? sms.maskedNumber(r) : undefined,
       }));
-      return { factors, enabled: factors.length > 0, backupCodesLeft: factors.length ? await backupCodes.remaining(accountId) : 0 };
+      return {
+        factors,
+        enabled: factors.length > 0,
+        backupCodesLeft: factors.length ? await backupCodes.remaining(accountId) : 0,
+      };
     },
     findFactor: (accountId: string, id: string) => repo.find(accountId, id),
     /** After a factor was enrolled. The first one turns 2FA on and brings a set of backup codes,
      *  returned to be shown once. */
     async added(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<string[] | undefined> {
       const first = (await repo.count(account.id)) === 1;
-      const codes = first || !(await backupCodes.hasSet(account.id)) ? await backupCodes.regenerate(account.id) : undefined;
+      const codes =
+        first || !(await backupCodes.hasSet(account.id)) ? await backupCodes.regenerate(account.id) : undefined;
       await notify(account, first ? 'mfa_enabled' : 'factor_added', info, factor);
       return codes;
     },
     /** Removes one factor; removing the last turns 2FA off (and voids the backup codes). */
-    async remove(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<'removed' | 'disabled' | 'gone'> {
+    async remove(
+      account: Account,
+      factor: SecondFactorRow,
+      info: RequestInfo,
+    ): Promise<'removed' | 'disabled' | 'gone'> {
       const left = await repo.delete(account.id, factor.id);
       if (left === undefined) return 'gone';
       if (factor.type === 'push') await push.removed(factor.id);
@@ -91,11 +130,21 @@ export function createSecurityService(deps: {
     },
     async rename(account: Account, factor: SecondFactorRow, name: string, info: RequestInfo): Promise<void> {
       if (name === factor.name) return;
-      if (await repo.rename(account.id, factor.id, name)) await notify(account, 'factor_renamed', info, { type: factor.type, name });
+      if (await repo.rename(account.id, factor.id, name))
+        await notify(account, 'factor_renamed', info, { type: factor.type, name });
     },
     /** Lockout threshold and optional alerts. */
-    async setProtection(account: Account, p: { lockoutThreshold: number; alertEverySignIn: boolean; alertFailedPassword: boolean }, info: RequestInfo): Promise<void> {
-      if (p.lockoutThreshold === account.lockoutThreshold && p.alertEverySignIn === account.alertEverySignIn && p.alertFailedPassword === account.alertFailedPassword) return;
+    async setProtection(
+      account: Account,
+      p: { lockoutThreshold: number; alertEverySignIn: boolean; alertFailedPassword: boolean },
+      info: RequestInfo,
+    ): Promise<void> {
+      if (
+        p.lockoutThreshold === account.lockoutThreshold &&
+        p.alertEverySignIn === account.alertEverySignIn &&
+        p.alertFailedPassword === account.alertFailedPassword
+      )
+        return;
       await accounts.update(account.id, p);
       await notify(account, 'protection_changed', info);
     },

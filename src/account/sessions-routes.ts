@@ -20,21 +20,41 @@ export function createSessionsRouter(deps: { accountSession: AccountSession; ses
   router.get('/', async (ctx) => {
     const { account } = ctx.state;
     const current = await currentUid(ctx);
-    const list = (await sessions.list(account.id)).map((s) => ({ ...s, place: s.ip ? describePlace(s.ip) : 'unknown', current: s.uid === current }));
+    const list = (await sessions.list(account.id)).map((s) => ({
+      ...s,
+      place: s.ip ? describePlace(s.ip) : 'unknown',
+      current: s.uid === current,
+    }));
     list.sort((a, b) => Number(b.current) - Number(a.current));
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
     renderPage(ctx, 'sessions', { sessions: list, zone: account.zoneinfo, done });
   });
-  router.post('/end-others', form(NoFields, async (ctx: AccountCtx) => {
-    const n = await sessions.endAll(ctx.state.account.id, await currentUid(ctx), requestInfo(ctx));
-    seeOther(ctx, `/account/sessions?done=${n ? 'ended' : 'none'}`);
-  }, undefined, opts));
-  router.post('/:uid/end', form(NoFields, async (ctx: AccountCtx) => {
-    const uid = String(ctx.params.uid);
-    const mine = uid === (await currentUid(ctx));
-    await sessions.end(ctx.state.account.id, uid, requestInfo(ctx));
-    // Ending this very session signs this browser out.
-    seeOther(ctx, mine ? '/' : '/account/sessions?done=ended');
-  }, undefined, opts));
+  router.post(
+    '/end-others',
+    form(
+      NoFields,
+      async (ctx: AccountCtx) => {
+        const n = await sessions.endAll(ctx.state.account.id, await currentUid(ctx), requestInfo(ctx));
+        seeOther(ctx, `/account/sessions?done=${n ? 'ended' : 'none'}`);
+      },
+      undefined,
+      opts,
+    ),
+  );
+  router.post(
+    '/:uid/end',
+    form(
+      NoFields,
+      async (ctx: AccountCtx) => {
+        const uid = String(ctx.params.uid);
+        const mine = uid === (await currentUid(ctx));
+        await sessions.end(ctx.state.account.id, uid, requestInfo(ctx));
+        // Ending this very session signs this browser out.
+        seeOther(ctx, mine ? '/' : '/account/sessions?done=ended');
+      },
+      undefined,
+      opts,
+    ),
+  );
   return router;
 }

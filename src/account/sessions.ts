@@ -11,18 +11,30 @@ import type { Logger } from '../lib/logger.ts';
 type RevocableModel = { revokeByGrantId(grantId: string): Promise<void> };
 type AdapterModel = { adapter: { destroy(id: string): Promise<void> } };
 
-export function createSessions(deps: { provider: Provider; repo: SessionInfoRepo; activity: ActivityRepo; logger: Logger }) {
+export function createSessions(deps: {
+  provider: Provider;
+  repo: SessionInfoRepo;
+  activity: ActivityRepo;
+  logger: Logger;
+}) {
   const { provider, repo } = deps;
 
   async function endOne(accountId: string, s: LiveSession) {
     for (const [clientId, auth] of Object.entries(s.authorizations)) {
-      const client = await provider.Client.find(clientId) as unknown as { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> } | undefined;
+      const client = (await provider.Client.find(clientId)) as unknown as
+        { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> } | undefined;
       if (client?.backchannelLogoutUri && auth.sid) {
-        await client.backchannelLogout(accountId, auth.sid).catch((err: unknown) => deps.logger.warn({ err: String(err), clientId }, 'back-channel logout failed'));
+        await client
+          .backchannelLogout(accountId, auth.sid)
+          .catch((err: unknown) => deps.logger.warn({ err: String(err), clientId }, 'back-channel logout failed'));
       }
       const { grantId } = auth;
       if (grantId) {
-        const models = [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode] as unknown as RevocableModel[];
+        const models = [
+          provider.AccessToken,
+          provider.RefreshToken,
+          provider.AuthorizationCode,
+        ] as unknown as RevocableModel[];
         await Promise.all(models.map((m) => m.revokeByGrantId(grantId)));
         await (provider.Grant as unknown as AdapterModel).adapter.destroy(grantId);
       }
@@ -39,14 +51,27 @@ export function createSessions(deps: { provider: Provider; repo: SessionInfoRepo
       const s = (await repo.live(accountId)).find((x) => x.uid === uid);
       if (!s) return false;
       await endOne(accountId, s);
-      await deps.activity.record({ accountId, type: 'session_ended', ip: info.ip, device: info.device, details: { ended: s.device } });
+      await deps.activity.record({
+        accountId,
+        type: 'session_ended',
+        ip: info.ip,
+        device: info.device,
+        details: { ended: s.device },
+      });
       return true;
     },
     /** Ends every session but `keepUid` (all of them when it is undefined). Returns how many. */
     async endAll(accountId: string, keepUid: string | undefined, info?: RequestInfo): Promise<number> {
       const others = (await repo.live(accountId)).filter((s) => s.uid !== keepUid);
       for (const s of others) await endOne(accountId, s);
-      if (others.length && info) await deps.activity.record({ accountId, type: 'session_ended', ip: info.ip, device: info.device, details: { count: others.length } });
+      if (others.length && info)
+        await deps.activity.record({
+          accountId,
+          type: 'session_ended',
+          ip: info.ip,
+          device: info.device,
+          details: { count: others.length },
+        });
       return others.length;
     },
   };

@@ -44,11 +44,19 @@ export function createSignupRouter(deps: SignupDeps) {
     const { email, given_name, family_name } = input;
     const returnTo = safeReturnPath(input.return);
     assertPasswordAllowed(input.password, { email, givenName: given_name, familyName: family_name });
-    if (!(await limiter.hit('signup-ip', ctx.ip, config.rateLimits.signupPerIp, MESSAGE_WINDOW_SECONDS))) throw new AppError('rate_limited');
+    if (!(await limiter.hit('signup-ip', ctx.ip, config.rateLimits.signupPerIp, MESSAGE_WINDOW_SECONDS)))
+      throw new AppError('rate_limited');
     // Hash first in both branches so the response time does not depend on the email being taken.
     const passwordHash = await password.hash(input.password);
     const name = `${given_name} ${family_name}`;
-    const created = await accounts.create({ email, passwordHash, name, givenName: given_name, familyName: family_name, locale: ctx.state.locale });
+    const created = await accounts.create({
+      email,
+      passwordHash,
+      name,
+      givenName: given_name,
+      familyName: family_name,
+      locale: ctx.state.locale,
+    });
     if (created) await verification.send(created, returnTo);
     else {
       const existing = await accounts.findByEmail(email);

@@ -51,7 +51,8 @@ export function createUnlockRouter(deps: UnlockDeps) {
     setLocale(ctx, localeOf(account));
     if (await deps.secondStep.required(account.id)) {
       // The code is a credential check: limited per account as well as per IP.
-      if (!(await limiter.hit('unlock-account', account.id, perIp, CREDENTIAL_WINDOW_SECONDS))) throw new AppError('rate_limited');
+      if (!(await limiter.hit('unlock-account', account.id, perIp, CREDENTIAL_WINDOW_SECONDS)))
+        throw new AppError('rate_limited');
       if (!(await codeIsRight(account.id, input.code.trim(), ctx.ip))) throw new AppError('invalid_code');
     }
     if (!(await lockout.unlockWithLink(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');

@@ -13,11 +13,22 @@ export const DEVICE_USAGE = `  device link <enrolment-url> [--name N]  link this
                                           every device command takes [--file F] (default ./sesame-device.json)
 `;
 
-export async function deviceCli(args: string[], out: (v: unknown) => void, usage: (msg: string) => Error): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {
-    file: { type: 'string', default: process.env.SESAME_DEVICE_FILE ?? 'sesame-device.json' },
-    name: { type: 'string' }, number: { type: 'string' }, 'not-me': { type: 'boolean' },
-  } });
+export async function deviceCli(
+  args: string[],
+  out: (v: unknown) => void,
+  usage: (msg: string) => Error,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      file: { type: 'string', default: process.env.SESAME_DEVICE_FILE ?? 'sesame-device.json' },
+      name: { type: 'string' },
+      number: { type: 'string' },
+      'not-me': { type: 'boolean' },
+    },
+  });
   const [sub, arg] = positionals;
   const file = values.file ?? 'sesame-device.json';
   try {
@@ -29,13 +40,24 @@ export async function deviceCli(args: string[], out: (v: unknown) => void, usage
       return 0;
     }
     const device = (() => {
-      try { return DeviceClient.load(file); } catch { throw usage(`no linked device in ${file}: run "sesame device link <url>" first`); }
+      try {
+        return DeviceClient.load(file);
+      } catch {
+        throw usage(`no linked device in ${file}: run "sesame device link <url>" first`);
+      }
     })();
-    if (sub === 'whoami') { out(await device.me()); return 0; }
-    if (sub === 'pending') { out({ challenges: await device.pending() }); return 0; }
+    if (sub === 'whoami') {
+      out(await device.me());
+      return 0;
+    }
+    if (sub === 'pending') {
+      out({ challenges: await device.pending() });
+      return 0;
+    }
     if (sub === 'approve') {
       const n = Number(values.number);
-      if (!arg || !values.number || !Number.isInteger(n)) throw usage('device approve needs <id> and --number N (the number on the sign-in page)');
+      if (!arg || !values.number || !Number.isInteger(n))
+        throw usage('device approve needs <id> and --number N (the number on the sign-in page)');
       out(await device.approve(arg, n));
       return 0;
     }
@@ -44,7 +66,10 @@ export async function deviceCli(args: string[], out: (v: unknown) => void, usage
       out(await device.deny(arg, values['not-me'] ?? false));
       return 0;
     }
-    if (sub === 'code') { out({ code: device.code(), period: device.state.totp.period }); return 0; }
+    if (sub === 'code') {
+      out({ code: device.code(), period: device.state.totp.period });
+      return 0;
+    }
     if (sub === 'watch') {
       await device.watch((event, data) => out({ event, data }));
       return 0;

@@ -43,7 +43,10 @@ const PASSWORD_PROBLEM: Record<string, string> = {
   weak_password: '--password must be 10 to 256 characters with some variety',
 };
 
-type Command = (args: string[], ctx: { config: Config; out: (v: unknown) => void; withDeps: WithDeps }) => Promise<number>;
+type Command = (
+  args: string[],
+  ctx: { config: Config; out: (v: unknown) => void; withDeps: WithDeps },
+) => Promise<number>;
 type WithDeps = <T>(fn: (deps: CoreDeps) => Promise<T>) => Promise<T>;
 
 async function findAccount(deps: CoreDeps, email: string) {
@@ -74,14 +77,26 @@ const commands: Record<string, Command> = {
     return 0;
   },
   async 'keys rotate'(_args, { config, out }) {
-    out({ ...(await rotateKeys(config.keysDir)), note: 'restart every Sesame node to start signing with the new keys' });
+    out({
+      ...(await rotateKeys(config.keysDir)),
+      note: 'restart every Sesame node to start signing with the new keys',
+    });
     return 0;
   },
   async 'user create'(args, { out, withDeps }) {
-    const { values } = parseArgs({ args, strict: true, options: {
-      email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' },
-      'given-name': { type: 'string' }, 'family-name': { type: 'string' }, locale: { type: 'string' }, zoneinfo: { type: 'string' },
-    } });
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        email: { type: 'string' },
+        password: { type: 'string' },
+        name: { type: 'string' },
+        'given-name': { type: 'string' },
+        'family-name': { type: 'string' },
+        locale: { type: 'string' },
+        zoneinfo: { type: 'string' },
+      },
+    });
     const { email, password, name } = values;
     if (!email || !password || !name) throw new UsageError('user create needs --email, --password and --name');
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('--email is not an email address');
@@ -96,12 +111,26 @@ const commands: Record<string, Command> = {
     }
     return withDeps(async (deps) => {
       const account = await deps.repos.accounts.create({
-        email, passwordHash: await deps.password.hash(password), name: name.trim(), givenName, familyName,
-        locale: localeOf({ locale: values.locale }), zoneinfo: values.zoneinfo ?? 'UTC', emailVerified: true,
+        email,
+        passwordHash: await deps.password.hash(password),
+        name: name.trim(),
+        givenName,
+        familyName,
+        locale: localeOf({ locale: values.locale }),
+        zoneinfo: values.zoneinfo ?? 'UTC',
+        emailVerified: true,
       });
       if (!account) throw new UsageError('an account with this email already exists');
       const { id, emailVerified } = account;
-      out({ id, sub: id, email: account.email, email_verified: emailVerified, name: account.name, given_name: account.givenName, family_name: account.familyName });
+      out({
+        id,
+        sub: id,
+        email: account.email,
+        email_verified: emailVerified,
+        name: account.name,
+        given_name: account.givenName,
+        family_name: account.familyName,
+      });
       return 0;
     });
   },
@@ -124,26 +153,38 @@ const commands: Record<string, Command> = {
     });
   },
   async 'client create'(args, { config, out, withDeps }) {
-    const { values } = parseArgs({ args, strict: true, options: {
-      name: { type: 'string' }, type: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true }, 'post-logout-redirect-uri': { type: 'string', multiple: true },
-      'backchannel-logout-uri': { type: 'string' },
-    } });
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        name: { type: 'string' },
+        type: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        'post-logout-redirect-uri': { type: 'string', multiple: true },
+        'backchannel-logout-uri': { type: 'string' },
+      },
+    });
     return withDeps(async (deps) => {
       const parsed = deps.applications.schema.safeParse({
-        name: values.name ?? '', type: values.type,
-        redirectUris: values['redirect-uri'] ?? [], postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+        name: values.name ?? '',
+        type: values.type,
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
         backchannelLogoutUri: values['backchannel-logout-uri'] ?? null,
       });
-      if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
       const { app, clientSecret } = await deps.applications.create(null, parsed.data);
       out({
         client_id: app.clientId,
         ...(clientSecret ? { client_secret: clientSecret } : {}),
-        name: app.name, type: app.type,
-        redirect_uris: app.redirectUris, post_logout_redirect_uris: app.postLogoutRedirectUris,
+        name: app.name,
+        type: app.type,
+        redirect_uris: app.redirectUris,
+        post_logout_redirect_uris: app.postLogoutRedirectUris,
         token_endpoint_auth_method: app.type === 'spa' ? 'none' : 'client_secret_basic (client_secret_post accepted)',
-        issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration`,
+        issuer: config.issuer,
+        discovery: `${config.issuer}/.well-known/openid-configuration`,
       });
       return 0;
     });

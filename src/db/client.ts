@@ -23,8 +23,12 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     return {
       db,
       kind: 'postgres',
-      async execScript(sql) { await pool.query(sql); },
-      async close() { await pool.end(); },
+      async execScript(sql) {
+        await pool.query(sql);
+      },
+      async close() {
+        await pool.end();
+      },
     };
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -36,7 +40,11 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   return {
     db,
     kind: 'pglite',
-    async execScript(sql) { await client.exec(sql); },
-    async close() { await client.close(); },
+    async execScript(sql) {
+      await client.exec(sql);
+    },
+    async close() {
+      await client.close();
+    },
   };
 }

@@ -10,9 +10,14 @@ export const MIGRATIONS_DIR = path.join(ROOT_DIR, 'migrations');
 const LOCK_ID = 7_355_608; // arbitrary, constant: "sesame migrations"
 
 export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const files = fs.readdirSync(dir).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
+    .sort();
   const applied: string[] = [];
-  await database.execScript('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await database.execScript(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
   await database.db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_ID})`);
     const rows = await tx.execute(sql`SELECT name FROM schema_migrations`);
@@ -30,6 +35,12 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
 }
 
 export function splitStatements(script: string): string[] {
-  const withoutComments = script.split('\n').filter((l) => !l.trim().startsWith('--')).join('\n');
-  return withoutComments.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean);
+  const withoutComments = script
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

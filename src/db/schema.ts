@@ -43,20 +43,26 @@ export const applications = pgTable('applications', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const oidcPayloads = pgTable('oidc_payloads', {
-  model: text('model').notNull(),
-  id: text('id').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
-  grantId: text('grant_id'),
-  uid: text('uid'),
-  expiresAt: timestamp('expires_at', { withTimezone: true }),
-  consumedAt: timestamp('consumed_at', { withTimezone: true }),
-}, (t) => [primaryKey({ columns: [t.model, t.id] })]);
+export const oidcPayloads = pgTable(
+  'oidc_payloads',
+  {
+    model: text('model').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    grantId: text('grant_id'),
+    uid: text('uid'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.model, t.id] })],
+);
 
 export const oneTimeTokens = pgTable('one_time_tokens', {
   tokenHash: text('token_hash').primaryKey(),
   purpose: text('purpose').notNull(),
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
   data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   consumedAt: timestamp('consumed_at', { withTimezone: true }),
@@ -65,7 +71,9 @@ export const oneTimeTokens = pgTable('one_time_tokens', {
 
 export const secondFactors = pgTable('second_factors', {
   id: uuid('id').primaryKey(),
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
   type: text('type').$type<FactorType>().notNull(),
   name: text('name').notNull(),
   secret: text('secret'),
@@ -79,16 +87,24 @@ export const secondFactors = pgTable('second_factors', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const backupCodes = pgTable('backup_codes', {
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
-  codeHash: text('code_hash').notNull(),
-  usedAt: timestamp('used_at', { withTimezone: true }),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.accountId, t.codeHash] })]);
+export const backupCodes = pgTable(
+  'backup_codes',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.codeHash] })],
+);
 
 export const activity = pgTable('activity', {
   id: uuid('id').primaryKey(),
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
   at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   type: text('type').notNull(),
   ip: text('ip'),
@@ -98,17 +114,25 @@ export const activity = pgTable('activity', {
   details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
 });
 
-export const knownDevices = pgTable('known_devices', {
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
-  deviceHash: text('device_hash').notNull(),
-  network: text('network').notNull(),
-  firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
-  lastSeen: timestamp('last_seen', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [primaryKey({ columns: [t.accountId, t.deviceHash, t.network] })]);
+export const knownDevices = pgTable(
+  'known_devices',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    deviceHash: text('device_hash').notNull(),
+    network: text('network').notNull(),
+    firstSeen: timestamp('first_seen', { withTimezone: true }).notNull().defaultNow(),
+    lastSeen: timestamp('last_seen', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.deviceHash, t.network] })],
+);
 
 export const sessionInfo = pgTable('session_info', {
   sessionUid: text('session_uid').primaryKey(),
-  accountId: uuid('account_id').notNull().references(() => accounts.id, { onDelete: 'cascade' }),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
   ip: text('ip'),
   device: text('device'),
   signedInAt: timestamp('signed_in_at', { withTimezone: true }).notNull().defaultNow(),

@@ -18,14 +18,17 @@ function randomCode(): string {
 export function createBackupCodesFactor(deps: { repo: BackupCodesRepo; config: { hashKey: Buffer } }) {
   const { repo } = deps;
   const { hashKey } = deps.config;
-  const hashOf = (accountId: string, code: string) => hmac(hashKey, `backup-code:${accountId}:${code.toLowerCase().replace(/[^a-z0-9]/g, '')}`);
+  const hashOf = (accountId: string, code: string) =>
+    hmac(hashKey, `backup-code:${accountId}:${code.toLowerCase().replace(/[^a-z0-9]/g, '')}`);
 
   const factor = {
     id: 'backup_code',
     // RFC 8176 has no value for recovery codes; they are one-time passwords.
     amr: 'otp',
     async choices(accountId: string, rows: SecondFactorRow[]) {
-      return rows.length && await repo.hasSet(accountId) ? [{ method: 'backup_code' as const, isDefault: false }] : [];
+      return rows.length && (await repo.hasSet(accountId))
+        ? [{ method: 'backup_code' as const, isDefault: false }]
+        : [];
     },
     async verify(ceremony, answer) {
       const code = answer.code ?? '';
@@ -39,7 +42,10 @@ export function createBackupCodesFactor(deps: { repo: BackupCodesRepo; config: {
     /** A new set; every earlier code stops working. Returns the codes, to be shown once. */
     async regenerate(accountId: string): Promise<string[]> {
       const codes = Array.from({ length: BACKUP_CODE_COUNT }, randomCode);
-      await repo.replace(accountId, codes.map((c) => hashOf(accountId, c)));
+      await repo.replace(
+        accountId,
+        codes.map((c) => hashOf(accountId, c)),
+      );
       return codes;
     },
     remaining: (accountId: string) => repo.remaining(accountId),

@@ -7,7 +7,9 @@ import { AppError } from '../errors.ts';
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
 
-const COMMON = new Set<string>(((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()));
+const COMMON = new Set<string>(
+  ((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()),
+);
 
 export type PasswordProblem = 'weak_password' | 'common_password';
 
@@ -24,14 +26,22 @@ export function checkPasswordPolicy(password: string, context: string[] = []): P
 /** The policy for a password someone chooses (sign-up, reset, change, the CLI): an AppError naming
  *  the problem, about the password field. Their own email (or its local part) and names count as
  *  common. */
-export function assertPasswordAllowed(password: string, who: { email: string; givenName?: string | null; familyName?: string | null }): void {
+export function assertPasswordAllowed(
+  password: string,
+  who: { email: string; givenName?: string | null; familyName?: string | null },
+): void {
   const context = [who.email, who.email.split('@')[0] ?? '', who.givenName ?? '', who.familyName ?? ''];
   const problem = checkPasswordPolicy(password, context);
   if (problem) throw new AppError(problem, { fields: ['password'] });
 }
 
 export function createPasswordFactor(opts: { memoryCost: number; timeCost: number }) {
-  const params = { type: argon2.argon2id, memoryCost: opts.memoryCost, timeCost: opts.timeCost, parallelism: 1 } as const;
+  const params = {
+    type: argon2.argon2id,
+    memoryCost: opts.memoryCost,
+    timeCost: opts.timeCost,
+    parallelism: 1,
+  } as const;
   let dummyHash: Promise<string> | undefined;
   /** argon2 verifications run so far: against an account's hash, or the dummy one (no hash to
    *  check). Lets tests see that every refusal costs the same work. */
@@ -53,7 +63,12 @@ export function createPasswordFactor(opts: { memoryCost: number; timeCost: numbe
         return { ok: false };
       }
       let ok = false;
-      try { ok = await argon2.verify(hash, password); verifications.real++; } catch { ok = false; }
+      try {
+        ok = await argon2.verify(hash, password);
+        verifications.real++;
+      } catch {
+        ok = false;
+      }
       if (!ok) return { ok };
       const rehash = argon2.needsRehash(hash, params) ? await argon2.hash(password, params) : undefined;
       return { ok, rehash };

@@ -37,7 +37,8 @@ export interface MethodChoice {
 
 export type ChallengeMode = 'open' | 'resend' | 'retry';
 
-export type ChallengeResult = { ok: true; view: Record<string, unknown> } | { ok: false; reason: 'rate_limited' | 'unavailable' };
+export type ChallengeResult =
+  { ok: true; view: Record<string, unknown> } | { ok: false; reason: 'rate_limited' | 'unavailable' };
 
 export interface SecondFactor {
   readonly id: MethodId;
@@ -63,7 +64,9 @@ export type PollStatus = 'pending' | 'approved' | 'denied' | 'expired';
  *  the factor's own name when there is just one. */
 export function oneChoiceFor(rows: SecondFactorRow[], type: SecondFactorRow['type'], method: MethodId): MethodChoice[] {
   const mine = rows.filter((r) => r.type === type);
-  return mine.length ? [{ method, label: mine.length === 1 ? mine[0]?.name : undefined, isDefault: mine.some((r) => r.isDefault) }] : [];
+  return mine.length
+    ? [{ method, label: mine.length === 1 ? mine[0]?.name : undefined, isDefault: mine.some((r) => r.isDefault) }]
+    : [];
 }
 
 /** The amr values that count as a second factor: "2FA done" is derived from the amr list alone. */

@@ -21,7 +21,8 @@ export const SMS_COUNTRIES: readonly CountryCode[] = ['CH', 'FR', 'BE', 'DE'];
 const CODE_TTL = 5 * 60;
 const MAX_ATTEMPTS = 5;
 
-export type PhoneResult = { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
+export type PhoneResult =
+  { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
 
 /** Parses what a user typed: international (+41…, 0041…) or national with the chosen country. */
 export function parseMobile(input: string, country: string | undefined): PhoneResult {
@@ -54,17 +55,27 @@ export function createSmsFactor(deps: {
   store: Store;
   limiter: RateLimiter;
   transport: SmsTransport;
-  config: Pick<Config, 'encryptionKey' | 'hashKey' | 'issuer'> & { rateLimits: Pick<Config['rateLimits'], 'smsPerNumber' | 'smsPerAccount' | 'smsPerIp'> };
+  config: Pick<Config, 'encryptionKey' | 'hashKey' | 'issuer'> & {
+    rateLimits: Pick<Config['rateLimits'], 'smsPerNumber' | 'smsPerAccount' | 'smsPerIp'>;
+  };
   logger: Logger;
 }) {
   const { repo, store, limiter, transport } = deps;
   const { encryptionKey, hashKey } = deps.config;
-  const limits = { perNumber: deps.config.rateLimits.smsPerNumber, perAccount: deps.config.rateLimits.smsPerAccount, perIp: deps.config.rateLimits.smsPerIp };
+  const limits = {
+    perNumber: deps.config.rateLimits.smsPerNumber,
+    perAccount: deps.config.rateLimits.smsPerAccount,
+    perIp: deps.config.rateLimits.smsPerIp,
+  };
   const issuerHost = new URL(deps.config.issuer).host;
   const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
 
   /** Rate limits, then a fresh code stored under `key` (replacing any earlier one), then the SMS. */
-  async function sendCode(key: string, message: { to: string; kind: string; locale: Locale }, who: { accountId: string; ip: string }): Promise<SendResult> {
+  async function sendCode(
+    key: string,
+    message: { to: string; kind: string; locale: Locale },
+    who: { accountId: string; ip: string },
+  ): Promise<SendResult> {
     const { to, kind, locale } = message;
     const { accountId, ip } = who;
     const numberKey = hmac(hashKey, `sms-number:${to}`);
@@ -105,14 +116,23 @@ export function createSmsFactor(deps: {
 
   async function chosenRow(c: Ceremony): Promise<SecondFactorRow | undefined> {
     const rows = await repo.list(c.accountId, 'sms');
-    return rows.find((r) => r.id === c.factorId) ?? (c.factorId ? undefined : rows.find((r) => r.isDefault) ?? rows[0]);
+    return (
+      rows.find((r) => r.id === c.factorId) ?? (c.factorId ? undefined : (rows.find((r) => r.isDefault) ?? rows[0]))
+    );
   }
 
   const factor = {
     id: 'sms',
     amr: 'sms', // RFC 8176 §2: confirmation using SMS
     async choices(_accountId: string, rows: SecondFactorRow[]) {
-      return rows.filter((r) => r.type === 'sms').map((r) => ({ method: 'sms' as const, factorId: r.id, label: `${r.name} (${maskPhone(phoneOf(r))})`, isDefault: r.isDefault }));
+      return rows
+        .filter((r) => r.type === 'sms')
+        .map((r) => ({
+          method: 'sms' as const,
+          factorId: r.id,
+          label: `${r.name} (${maskPhone(phoneOf(r))})`,
+          isDefault: r.isDefault,
+        }));
     },
     /** Sends a code when the page first opens for this number, and again only when asked. */
     async challenge(c, opts) {
@@ -135,15 +155,28 @@ export function createSmsFactor(deps: {
   const enrolKey = (accountId: string) => `sms-enrol:${accountId}`;
   async function pendingEnrolment(accountId: string): Promise<{ e164: string; name: string } | undefined> {
     const boxed = await store.get(`${enrolKey(accountId)}:what`);
-    return boxed ? JSON.parse(decrypt(encryptionKey, boxed)) as { e164: string; name: string } : undefined;
+    return boxed ? (JSON.parse(decrypt(encryptionKey, boxed)) as { e164: string; name: string }) : undefined;
   }
   return {
     ...factor,
     /** Sends the first code to the number being enrolled (`name`: the user's name for it). */
-    async beginEnrolment(accountId: string, number: { e164: string; name: string }, from: { ip: string; locale: Locale }): Promise<SendResult> {
+    async beginEnrolment(
+      accountId: string,
+      number: { e164: string; name: string },
+      from: { ip: string; locale: Locale },
+    ): Promise<SendResult> {
       const { e164, name } = number;
-      const sent = await sendCode(enrolKey(accountId), { to: e164, kind: 'enrol_code', locale: from.locale }, { accountId, ip: from.ip });
-      if (sent.ok) await store.set(`${enrolKey(accountId)}:what`, encrypt(encryptionKey, JSON.stringify({ e164, name })), CODE_TTL);
+      const sent = await sendCode(
+        enrolKey(accountId),
+        { to: e164, kind: 'enrol_code', locale: from.locale },
+        { accountId, ip: from.ip },
+      );
+      if (sent.ok)
+        await store.set(
+          `${enrolKey(accountId)}:what`,
+          encrypt(encryptionKey, JSON.stringify({ e164, name })),
+          CODE_TTL,
+        );
       return sent;
     },
     pendingEnrolment,

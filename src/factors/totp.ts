@@ -21,11 +21,24 @@ export function normalizeCode(code: string | undefined): string {
  *  undefined. SHA-1, 6 digits, 30 s: what every authenticator app (and the kAuth app) uses. */
 export async function matchTotpStep(secret: string, code: string, nowMs: number): Promise<number | undefined> {
   if (!new RegExp(`^\\d{${DIGITS}}$`).test(code)) return undefined;
-  const result = await verifyOtp({ secret, token: code, period: PERIOD, digits: DIGITS, algorithm: 'sha1', epoch: Math.floor(nowMs / 1000), epochTolerance: PERIOD });
+  const result = await verifyOtp({
+    secret,
+    token: code,
+    period: PERIOD,
+    digits: DIGITS,
+    algorithm: 'sha1',
+    epoch: Math.floor(nowMs / 1000),
+    epochTolerance: PERIOD,
+  });
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 
-export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; config: { encryptionKey: Buffer; webauthnRpName: string }; clock: Clock }) {
+export function createTotpFactor(deps: {
+  repo: SecondFactorsRepo;
+  store: Store;
+  config: { encryptionKey: Buffer; webauthnRpName: string };
+  clock: Clock;
+}) {
   const { repo, store } = deps;
   const { encryptionKey } = deps.config;
   const now = () => deps.clock.now();
@@ -45,7 +58,7 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
         const step = await matchStep(decrypt(encryptionKey, required(row.secret, 'TOTP seed')), code);
         // A code is spent by moving last_step forward in one conditional UPDATE: a replayed code
         // (same or older step) and the loser of two parallel submissions both fail here.
-        if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;
+        if (step !== undefined && (await repo.advanceTotpStep(row.id, step))) return true;
       }
       return false;
     },
@@ -61,7 +74,14 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
         secret = generateSecret({ length: 20 }); // 160 bits, RFC 4226 §4 recommendation
         await store.set(enrolKey(accountId), encrypt(encryptionKey, secret), ENROL_TTL);
       }
-      const uri = generateURI({ issuer: deps.config.webauthnRpName, label, secret, algorithm: 'sha1', digits: DIGITS, period: PERIOD });
+      const uri = generateURI({
+        issuer: deps.config.webauthnRpName,
+        label,
+        secret,
+        algorithm: 'sha1',
+        digits: DIGITS,
+        period: PERIOD,
+      });
       const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
       return { secret, uri, qrSvg };
     },
@@ -80,6 +100,10 @@ export function createTotpFactor(deps: { repo: SecondFactorsRepo; store: Store; 
 }
 
 function safeDecrypt(key: Buffer, boxed: string): string | undefined {
-  try { return decrypt(key, boxed); } catch { return undefined; }
+  try {
+    return decrypt(key, boxed);
+  } catch {
+    return undefined;
+  }
 }
 export type TotpFactor = ReturnType<typeof createTotpFactor>;

@@ -4,8 +4,14 @@
 // signature counter moving forward only (WebAuthn §6.1.1: a counter going back means a cloned key).
 import { z } from 'zod';
 import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type RegistrationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
@@ -16,7 +22,10 @@ import { required } from '../lib/required.ts';
 const CHALLENGE_TTL = 5 * 60;
 
 // The browser's PublicKeyCredential.toJSON(): validated for shape here, for meaning by the library.
-const b64u = z.string().regex(/^[\w-]*$/).max(16_384);
+const b64u = z
+  .string()
+  .regex(/^[\w-]*$/)
+  .max(16_384);
 const CredentialJSON = z.object({
   id: b64u.min(1),
   rawId: b64u.min(1),
@@ -30,7 +39,11 @@ export function parseCredential(raw: unknown): z.infer<typeof CredentialJSON> | 
   let value = raw;
   if (typeof raw === 'string') {
     if (raw.length > 65_536) return undefined;
-    try { value = JSON.parse(raw); } catch { return undefined; }
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
   }
   const parsed = CredentialJSON.safeParse(value);
   return parsed.success ? parsed.data : undefined;
@@ -42,15 +55,21 @@ function refusedAsUndefined<T>(verification: Promise<T>): Promise<T | undefined>
   return verification.catch(() => undefined);
 }
 
-export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Store; config: { issuer: string; webauthnRpName: string; hashKey: Buffer } }) {
+export function createWebauthnFactor(deps: {
+  repo: SecondFactorsRepo;
+  store: Store;
+  config: { issuer: string; webauthnRpName: string; hashKey: Buffer };
+}) {
   const { repo, store } = deps;
   const origin = new URL(deps.config.issuer).origin;
   const rpID = new URL(deps.config.issuer).hostname;
   const loginKey = (c: Ceremony) => `webauthn-login:${c.key}:${c.accountId}`;
   const registrationKey = (accountId: string) => `webauthn-register:${accountId}`;
   // A stable, opaque user handle: no account id or email is handed to the authenticator.
-  const userHandle = (accountId: string) => new Uint8Array(Buffer.from(hmac(deps.config.hashKey, `webauthn-user:${accountId}`), 'base64url'));
-  const transportsOf = (row: SecondFactorRow) => (Array.isArray(row.data.transports) ? row.data.transports as string[] : undefined);
+  const userHandle = (accountId: string) =>
+    new Uint8Array(Buffer.from(hmac(deps.config.hashKey, `webauthn-user:${accountId}`), 'base64url'));
+  const transportsOf = (row: SecondFactorRow) =>
+    Array.isArray(row.data.transports) ? (row.data.transports as string[]) : undefined;
 
   const factor = {
     id: 'webauthn',
@@ -63,7 +82,10 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       if (!keys.length) return { ok: false, reason: 'unavailable' };
       const options: PublicKeyCredentialRequestOptionsJSON = await generateAuthenticationOptions({
         rpID,
-        allowCredentials: keys.map((k) => ({ id: required(k.credentialId, 'credential id'), transports: transportsOf(k) })),
+        allowCredentials: keys.map((k) => ({
+          id: required(k.credentialId, 'credential id'),
+          transports: transportsOf(k),
+        })),
         userVerification: 'discouraged',
         timeout: CHALLENGE_TTL * 1000,
       });
@@ -77,17 +99,21 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       if (!credential || !expectedChallenge) return false;
       const row = await repo.findByCredentialId(c.accountId, credential.id);
       if (!row) return false;
-      const result = await refusedAsUndefined(verifyAuthenticationResponse({
-        response: credential as unknown as AuthenticationResponseJSON,
-        expectedChallenge,
-        expectedOrigin: origin,
-        expectedRPID: rpID,
-        credential: {
-          id: required(row.credentialId, 'credential id'),
-          publicKey: new Uint8Array(Buffer.from(required(row.publicKey, 'public key'), 'base64url')),
-          counter: row.signCount, transports: transportsOf(row) },
-        requireUserVerification: false,
-      }));
+      const result = await refusedAsUndefined(
+        verifyAuthenticationResponse({
+          response: credential as unknown as AuthenticationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          credential: {
+            id: required(row.credentialId, 'credential id'),
+            publicKey: new Uint8Array(Buffer.from(required(row.publicKey, 'public key'), 'base64url')),
+            counter: row.signCount,
+            transports: transportsOf(row),
+          },
+          requireUserVerification: false,
+        }),
+      );
       if (!result?.verified) return false;
       return repo.advanceSignCount(row.id, row.signCount, result.authenticationInfo.newCounter);
     },
@@ -95,7 +121,11 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
 
   return {
     ...factor,
-    async beginRegistration(account: { id: string; email: string; name: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    async beginRegistration(account: {
+      id: string;
+      email: string;
+      name: string;
+    }): Promise<PublicKeyCredentialCreationOptionsJSON> {
       const existing = await repo.list(account.id, 'webauthn');
       const options = await generateRegistrationOptions({
         rpName: deps.config.webauthnRpName,
@@ -104,7 +134,10 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
         userDisplayName: account.name,
         userID: userHandle(account.id),
         attestationType: 'none',
-        excludeCredentials: existing.map((k) => ({ id: required(k.credentialId, 'credential id'), transports: transportsOf(k) })),
+        excludeCredentials: existing.map((k) => ({
+          id: required(k.credentialId, 'credential id'),
+          transports: transportsOf(k),
+        })),
         authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' },
         preferredAuthenticatorType: 'securityKey',
         timeout: CHALLENGE_TTL * 1000,
@@ -116,17 +149,21 @@ export function createWebauthnFactor(deps: { repo: SecondFactorsRepo; store: Sto
       const credential = parseCredential(raw);
       const expectedChallenge = await store.getDel(registrationKey(accountId));
       if (!credential || !expectedChallenge) return undefined;
-      const result = await refusedAsUndefined(verifyRegistrationResponse({
-        response: credential as unknown as RegistrationResponseJSON,
-        expectedChallenge,
-        expectedOrigin: origin,
-        expectedRPID: rpID,
-        requireUserVerification: false,
-      }));
+      const result = await refusedAsUndefined(
+        verifyRegistrationResponse({
+          response: credential as unknown as RegistrationResponseJSON,
+          expectedChallenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+        }),
+      );
       if (!result?.verified) return undefined;
       const info = result.registrationInfo;
       return repo.create({
-        accountId, type: 'webauthn', name,
+        accountId,
+        type: 'webauthn',
+        name,
         credentialId: info.credential.id,
         publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
         signCount: info.credential.counter,

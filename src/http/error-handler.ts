@@ -20,7 +20,14 @@ export function wantsJson(ctx: Ctx): boolean {
 
 /** Koa and body-parser client errors (malformed body, too large, …) are bad input. */
 function isClientError(err: unknown): boolean {
-  return !!err && typeof err === 'object' && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500;
+  return (
+    !!err &&
+    typeof err === 'object' &&
+    'status' in err &&
+    typeof err.status === 'number' &&
+    err.status >= 400 &&
+    err.status < 500
+  );
 }
 
 export async function renderError(ctx: Ctx, err: AppError): Promise<void> {

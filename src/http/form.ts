@@ -73,14 +73,22 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
     const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !SECRET_FIELD.test(k)));
     if (view) {
       ctx.state.rerender = (err) => {
-        const state = { values: kept, error: err.code, fields: err.details.fields ?? [], errors: err.details.fieldErrors ?? {} };
+        const state = {
+          values: kept,
+          error: err.code,
+          fields: err.details.fields ?? [],
+          errors: err.details.fieldErrors ?? {},
+        };
         return view(ctx, state, err.status);
       };
     }
     const parsed = (typeof schema === 'function' ? schema(ctx) : schema).safeParse(values);
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))];
-      throw opts.invalid?.(fields) ?? new AppError('invalid_input', { fields, fieldErrors: fieldErrorsOf(parsed.error.issues) });
+      throw (
+        opts.invalid?.(fields) ??
+        new AppError('invalid_input', { fields, fieldErrors: fieldErrorsOf(parsed.error.issues) })
+      );
     }
     await handler(ctx, parsed.data);
   };

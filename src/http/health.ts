@@ -18,13 +18,23 @@ export function createHealthRouter(deps: { database: { db: Db }; store: Store; l
   });
   router.get('/ready', async (ctx) => {
     const [database, store] = await Promise.all([
-      deps.database.db.execute(sql`SELECT 1`).then(() => true, () => false),
-      deps.store.ping().then(() => true, () => false),
+      deps.database.db.execute(sql`SELECT 1`).then(
+        () => true,
+        () => false,
+      ),
+      deps.store.ping().then(
+        () => true,
+        () => false,
+      ),
     ]);
     const ready = database && store;
     if (!ready) deps.logger.warn({ database, store }, 'not ready');
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'unavailable', database: database ? 'ok' : 'unavailable', store: store ? 'ok' : 'unavailable' };
+    ctx.body = {
+      status: ready ? 'ok' : 'unavailable',
+      database: database ? 'ok' : 'unavailable',
+      store: store ? 'ok' : 'unavailable',
+    };
   });
   return router;
 }

@@ -9,7 +9,8 @@ export type Locale = (typeof LOCALES)[number];
 
 type Catalog = Record<string, unknown>;
 const catalogs = new Map<Locale, Catalog>();
-for (const l of LOCALES) catalogs.set(l, JSON.parse(fs.readFileSync(path.join(VIEWS_DIR, 'locales', `${l}.json`), 'utf8')) as Catalog);
+for (const l of LOCALES)
+  catalogs.set(l, JSON.parse(fs.readFileSync(path.join(VIEWS_DIR, 'locales', `${l}.json`), 'utf8')) as Catalog);
 
 export function isLocale(v: unknown): v is Locale {
   return typeof v === 'string' && (LOCALES as readonly string[]).includes(v);
@@ -36,7 +37,9 @@ export function translator(locale: Locale): Translate {
   const catalog = catalogs.get(locale) ?? fallback;
   return (key, params) => {
     const template = lookup(catalog, key) ?? lookup(fallback, key) ?? key;
-    return params ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m)) : template;
+    return params
+      ? template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m))
+      : template;
   };
 }
 
@@ -50,7 +53,8 @@ function firstSupported(tags: string[]): Locale | undefined {
 
 export function parseAcceptLanguage(header: string | undefined): string[] {
   if (!header) return [];
-  return header.split(',')
+  return header
+    .split(',')
     .map((part) => {
       const [tag, ...params] = part.trim().split(';');
       const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
@@ -61,11 +65,17 @@ export function parseAcceptLanguage(header: string | undefined): string[] {
     .map((x) => x.tag);
 }
 
-export function resolveLocale(opts: { userLocale?: string | null; uiLocales?: string | null; acceptLanguage?: string }): Locale {
+export function resolveLocale(opts: {
+  userLocale?: string | null;
+  uiLocales?: string | null;
+  acceptLanguage?: string;
+}): Locale {
   if (isLocale(opts.userLocale)) return opts.userLocale;
-  return firstSupported((opts.uiLocales ?? '').split(' ').filter(Boolean))
-    ?? firstSupported(parseAcceptLanguage(opts.acceptLanguage))
-    ?? 'en';
+  return (
+    firstSupported((opts.uiLocales ?? '').split(' ').filter(Boolean)) ??
+    firstSupported(parseAcceptLanguage(opts.acceptLanguage)) ??
+    'en'
+  );
 }
 
 /** Dates in the user's language and time zone. */

@@ -6,7 +6,12 @@ import type { Ctx, SesameState } from './context.ts';
 
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: false });
 
-export function renderPage<S extends SesameState>(ctx: Ctx<S>, template: string, data: Record<string, unknown> = {}, status = 200) {
+export function renderPage<S extends SesameState>(
+  ctx: Ctx<S>,
+  template: string,
+  data: Record<string, unknown> = {},
+  status = 200,
+) {
   const { t, locale, csrfToken } = ctx.state;
   ctx.status = status;
   ctx.type = 'html';

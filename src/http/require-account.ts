@@ -29,7 +29,11 @@ export function createAccountSession(deps: {
     const session = await provider.Session.get(ctx as never);
     if (!session.accountId) return undefined;
     const account = await accounts.findById(session.accountId);
-    if (account && touch) await deps.sessions.touch(session.uid, account.id, { ip: ctx.ip, device: describeBrowser(ctx.get('User-Agent')) });
+    if (account && touch)
+      await deps.sessions.touch(session.uid, account.id, {
+        ip: ctx.ip,
+        device: describeBrowser(ctx.get('User-Agent')),
+      });
     return account;
   }
 
@@ -67,7 +71,11 @@ export function createAccountSession(deps: {
       const dot = cookie.indexOf('.');
       const state = dot > 0 ? cookie.slice(0, dot) : '';
       ctx.cookies.set(STATE_COOKIE, null, { path: '/account' });
-      const ok = state && typeof ctx.query.state === 'string' && constantTimeEqual(state, ctx.query.state) && typeof ctx.query.code === 'string';
+      const ok =
+        state &&
+        typeof ctx.query.state === 'string' &&
+        constantTimeEqual(state, ctx.query.state) &&
+        typeof ctx.query.code === 'string';
       ctx.redirect(ok ? (safeReturnPath(cookie.slice(dot + 1)) ?? '/account') : '/');
     },
   };

@@ -13,4 +13,5 @@ export async function securityHeaders(ctx: Ctx, next: Next) {
 }
 
 /** No form-action directive: Chromium applies it to the redirect back to the relying party. */
-export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -16,14 +16,20 @@ export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
 
 export function consentPage(ctx: InteractionCtx) {
   const { interaction, app } = ctx.state;
-  const scopes = String(interaction.params.scope ?? '').split(' ').filter((s) => CONSENT_SCOPES.includes(s));
+  const scopes = String(interaction.params.scope ?? '')
+    .split(' ')
+    .filter((s) => CONSENT_SCOPES.includes(s));
   renderPage(ctx, 'consent', { uid: interaction.uid, app, scopes });
 }
 
 /** The second-factor page: the chosen (or default) method, its challenge, and every other way. A
  *  challenge that cannot be prepared (SMS limits, gateway down) says so on the page. */
 export function createSecondFactorPage(secondStep: SecondStep) {
-  return async function secondFactorPage(ctx: InteractionCtx, opts: { error?: ErrorCode; mode?: ChallengeMode } = {}, status = 200) {
+  return async function secondFactorPage(
+    ctx: InteractionCtx,
+    opts: { error?: ErrorCode; mode?: ChallengeMode } = {},
+    status = 200,
+  ) {
     const { interaction, app } = ctx.state;
     const login = pendingOf(ctx);
     const choices = ctx.state.choices ?? (await secondStep.choices(login.accountId));

@@ -7,7 +7,12 @@ import type { Finisher } from '../login/finish.ts';
 import type { SecondStep } from '../login/second-step.ts';
 import type { PendingLogins } from '../login/pending-login.ts';
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
-import { createLoadInteraction, requirePrompt, createRequirePendingLogin, type InteractionState } from './load-interaction.ts';
+import {
+  createLoadInteraction,
+  requirePrompt,
+  createRequirePendingLogin,
+  type InteractionState,
+} from './load-interaction.ts';
 import { createSecondFactorPage } from './pages.ts';
 import { createShowInteraction } from './show.ts';
 import { createPasswordStep } from './password-step.ts';

@@ -22,7 +22,11 @@ type Answer = z.output<typeof SecondFactorForm>;
 /** The wrong or unknown answer is a refused code; a form that names nothing valid is bad input. */
 const invalid = () => new AppError('invalid_code', { status: 400 });
 
-export function createSecondFactorRoutes(deps: { secondStep: SecondStep; finish: Finisher; secondFactorPage: SecondFactorPage }) {
+export function createSecondFactorRoutes(deps: {
+  secondStep: SecondStep;
+  finish: Finisher;
+  secondFactorPage: SecondFactorPage;
+}) {
   const { secondStep, secondFactorPage } = deps;
   const view = (ctx: InteractionCtx, f: FormState, status: number) => secondFactorPage(ctx, { error: f.error }, status);
 
@@ -40,7 +44,12 @@ export function createSecondFactorRoutes(deps: { secondStep: SecondStep; finish:
     const { login, choice } = await choose(ctx, input);
     const info = interactionInfo(ctx);
     const given = { code: input.code, credential: input.credential };
-    const done = await secondStep.verify(ctx.state.interaction.uid, login, { choice, answer: given }, { locale: ctx.state.locale, ...info });
+    const done = await secondStep.verify(
+      ctx.state.interaction.uid,
+      login,
+      { choice, answer: given },
+      { locale: ctx.state.locale, ...info },
+    );
     // The amr now holds a second factor: this finishes (the one check lives in login/finish.ts).
     await deps.finish.login(ctx, ctx.state.interaction, done, info);
   }

@@ -9,7 +9,12 @@ import { localeOf } from '../http/i18n.ts';
 import type { InteractionCtx } from './load-interaction.ts';
 import { loginPage, consentPage, type SecondFactorPage } from './pages.ts';
 
-export function createShowInteraction(deps: { secondStep: SecondStep; pending: PendingLogins; accounts: AccountsRepo; secondFactorPage: SecondFactorPage }) {
+export function createShowInteraction(deps: {
+  secondStep: SecondStep;
+  pending: PendingLogins;
+  accounts: AccountsRepo;
+  secondFactorPage: SecondFactorPage;
+}) {
   const { secondStep } = deps;
   return async function showInteraction(ctx: InteractionCtx) {
     const { interaction } = ctx.state;

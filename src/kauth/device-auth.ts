@@ -14,8 +14,10 @@ const MAX_AGE = 60;
 /** Only a P-256 or Ed25519 public key is accepted; private members are dropped, never stored. */
 export function publicDeviceJwk(jwk: JWK | undefined): Record<string, string> | undefined {
   if (!jwk || typeof jwk !== 'object') return undefined;
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.x === 'string' && typeof jwk.y === 'string') return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string') return { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.x === 'string' && typeof jwk.y === 'string')
+    return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string')
+    return { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
   return undefined;
 }
 
@@ -24,7 +26,8 @@ export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store }
 
   async function once(scope: string, jti: unknown) {
     if (typeof jti !== 'string' || jti.length < 8 || jti.length > 128) throw new AppError('device_auth_required');
-    if (!(await store.setIfAbsent(`device-jti:${scope}:${jti}`, '1', MAX_AGE * 3))) throw new AppError('replayed_request');
+    if (!(await store.setIfAbsent(`device-jti:${scope}:${jti}`, '1', MAX_AGE * 3)))
+      throw new AppError('replayed_request');
   }
 
   return {
@@ -33,14 +36,26 @@ export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store }
       const jwt = /^Device ([\w-]+\.[\w-]+\.[\w-]+)$/.exec(authorization ?? '')?.[1];
       if (!jwt) throw new AppError('device_auth_required');
       let kid: string | undefined;
-      try { kid = decodeProtectedHeader(jwt).kid; } catch { throw new AppError('device_auth_required'); }
+      try {
+        kid = decodeProtectedHeader(jwt).kid;
+      } catch {
+        throw new AppError('device_auth_required');
+      }
       const device = kid ? await repo.findDevice(kid) : undefined;
       // Removed (or never linked): told so, and nothing else happens.
       if (!device) throw new AppError('device_not_linked');
       let payload;
       try {
-        const key = await importJWK(JSON.parse(required(device.publicKey, 'device key')) as JWK, String(device.data.alg ?? 'ES256'));
-        ({ payload } = await jwtVerify(jwt, key, { algorithms: DEVICE_ALGS, maxTokenAge: MAX_AGE, clockTolerance: 30, requiredClaims: ['iat', 'jti'] }));
+        const key = await importJWK(
+          JSON.parse(required(device.publicKey, 'device key')) as JWK,
+          String(device.data.alg ?? 'ES256'),
+        );
+        ({ payload } = await jwtVerify(jwt, key, {
+          algorithms: DEVICE_ALGS,
+          maxTokenAge: MAX_AGE,
+          clockTolerance: 30,
+          requiredClaims: ['iat', 'jti'],
+        }));
       } catch {
         throw new AppError('device_auth_required');
       }
@@ -51,7 +66,12 @@ export function createDeviceAuth(deps: { repo: SecondFactorsRepo; store: Store }
     /** The enrolment request: signed by the key it carries in its header (proof of possession). */
     async verifyEnrolment(jwt: string): Promise<{ name: string; publicJwk: Record<string, string>; alg: string }> {
       try {
-        const { payload, protectedHeader } = await jwtVerify(jwt, EmbeddedJWK, { algorithms: DEVICE_ALGS, maxTokenAge: MAX_AGE, clockTolerance: 30, requiredClaims: ['iat', 'jti'] });
+        const { payload, protectedHeader } = await jwtVerify(jwt, EmbeddedJWK, {
+          algorithms: DEVICE_ALGS,
+          maxTokenAge: MAX_AGE,
+          clockTolerance: 30,
+          requiredClaims: ['iat', 'jti'],
+        });
         const publicJwk = publicDeviceJwk(protectedHeader.jwk);
         const name = typeof payload.name === 'string' ? payload.name.trim() : '';
         if (!publicJwk || !name || name.length > 60) throw new Error('bad enrolment');

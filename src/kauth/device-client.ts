@@ -20,7 +20,10 @@ export interface DeviceState {
 }
 
 export class DeviceApiError extends Error {
-  constructor(readonly status: number, readonly body: { error?: string; message?: string }) {
+  constructor(
+    readonly status: number,
+    readonly body: { error?: string; message?: string },
+  ) {
     super(`${status} ${body.error ?? ''}: ${body.message ?? ''}`);
   }
 }
@@ -28,7 +31,11 @@ export class DeviceApiError extends Error {
 async function json(res: Response) {
   const text = await res.text();
   let body: Record<string, unknown> = {};
-  try { body = text ? JSON.parse(text) : {}; } catch { body = { error: 'not_json', message: text.slice(0, 200) }; }
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { error: 'not_json', message: text.slice(0, 200) };
+  }
   if (!res.ok) throw new DeviceApiError(res.status, body as { error?: string; message?: string });
   return body;
 }
@@ -45,11 +52,26 @@ export class DeviceClient {
     // Proof of possession: the request is signed by the very key it registers.
     const request = await new SignJWT({ name })
       .setProtectedHeader({ alg: 'ES256', jwk: publicJwk, typ: 'device-enrolment+jwt' })
-      .setIssuedAt().setJti(crypto.randomUUID()).sign(privateKey);
-    const body = await json(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ request }) }));
+      .setIssuedAt()
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+    const body = await json(
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ request }),
+      }),
+    );
     return new DeviceClient({
-      issuer: String(body.issuer), api: String(body.api), deviceId: String(body.device_id), name: String(body.name), account: String(body.account),
-      alg: 'ES256', privateJwk: await exportJWK(privateKey), publicJwk, totp: body.totp as DeviceState['totp'],
+      issuer: String(body.issuer),
+      api: String(body.api),
+      deviceId: String(body.device_id),
+      name: String(body.name),
+      account: String(body.account),
+      alg: 'ES256',
+      privateJwk: await exportJWK(privateKey),
+      publicJwk,
+      totp: body.totp as DeviceState['totp'],
     });
   }
 
@@ -67,7 +89,10 @@ export class DeviceClient {
     const key = await importJWK(this.state.privateJwk, this.state.alg);
     const jwt = await new SignJWT({ htm: method, htu: url })
       .setProtectedHeader({ alg: this.state.alg, kid: this.state.deviceId, typ: 'device-request+jwt' })
-      .setIssuedAt().setExpirationTime('60s').setJti(crypto.randomUUID()).sign(key);
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .setJti(crypto.randomUUID())
+      .sign(key);
     const headers: Record<string, string> = { authorization: `Device ${jwt}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     return { url, init: { method, headers, body: body === undefined ? undefined : JSON.stringify(body) } };
@@ -78,23 +103,41 @@ export class DeviceClient {
     return json(await fetch(url, init));
   }
 
-  me() { return this.call('GET', '/me'); }
-  async pending(): Promise<Array<{ id: string; app: string; browser: string; ip: string; place: string; expires_at: string }>> {
+  me() {
+    return this.call('GET', '/me');
+  }
+  async pending(): Promise<
+    Array<{ id: string; app: string; browser: string; ip: string; place: string; expires_at: string }>
+  > {
     return (await this.call('GET', '/challenges')).challenges as never;
   }
-  approve(id: string, number: number) { return this.call('POST', `/challenges/${encodeURIComponent(id)}`, { decision: 'approve', number }); }
-  deny(id: string, notMe = false) { return this.call('POST', `/challenges/${encodeURIComponent(id)}`, { decision: 'deny', not_me: notMe }); }
+  approve(id: string, number: number) {
+    return this.call('POST', `/challenges/${encodeURIComponent(id)}`, { decision: 'approve', number });
+  }
+  deny(id: string, notMe = false) {
+    return this.call('POST', `/challenges/${encodeURIComponent(id)}`, { decision: 'deny', not_me: notMe });
+  }
 
   /** The code the app shows offline (RFC 6238 from the seed), `steps` periods from now. */
   code(steps = 0): string {
     const { secret, period, digits } = this.state.totp;
-    return generateSync({ secret, period, digits: digits as 6, algorithm: 'sha1', epoch: Math.floor(Date.now() / 1000) + steps * period });
+    return generateSync({
+      secret,
+      period,
+      digits: digits as 6,
+      algorithm: 'sha1',
+      epoch: Math.floor(Date.now() / 1000) + steps * period,
+    });
   }
 
   /** Follows the Server-Sent Events stream until it ends or `signal` aborts; calls onEvent for each. */
   async watch(onEvent: (event: string, data: unknown) => void, signal?: AbortSignal): Promise<void> {
     const { url, init } = await this.sign('GET', '/events');
-    const res = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), accept: 'text/event-stream' }, signal });
+    const res = await fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), accept: 'text/event-stream' },
+      signal,
+    });
     if (!res.ok || !res.body) await json(res);
     const decoder = new TextDecoder();
     let buffer = '';

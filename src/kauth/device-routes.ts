@@ -44,7 +44,8 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
   });
   router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
 
-  const device = (ctx: Ctx): Promise<SecondFactorRow> => auth.authenticate(ctx.method, `${issuer}${ctx.path}`, ctx.get('Authorization'));
+  const device = (ctx: Ctx): Promise<SecondFactorRow> =>
+    auth.authenticate(ctx.method, `${issuer}${ctx.path}`, ctx.get('Authorization'));
   const parse = <S extends z.ZodType>(schema: S, body: unknown): z.output<S> => {
     const r = schema.safeParse(body);
     if (!r.success) throw new AppError('invalid_input');
@@ -85,7 +86,11 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
   router.post('/challenges/:id', async (ctx) => {
     const d = await device(ctx);
     const body = parse(DecisionBody, ctx.request.body);
-    const outcome = await push.decide(d, String(ctx.params.id), { approve: body.decision === 'approve', number: body.number, notMe: body.not_me });
+    const outcome = await push.decide(d, String(ctx.params.id), {
+      approve: body.decision === 'approve',
+      number: body.number,
+      notMe: body.not_me,
+    });
     if (outcome === 'not_found') throw new AppError('challenge_not_found');
     if (outcome === 'expired') throw new AppError('challenge_expired');
     if (outcome === 'already_decided') throw new AppError('already_decided');
@@ -105,7 +110,10 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
       if (ev.type === 'removed') stream.end();
     });
     const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const stop = () => { clearInterval(heartbeat); void unsubscribe(); };
+    const stop = () => {
+      clearInterval(heartbeat);
+      void unsubscribe();
+    };
     stream.on('close', stop);
     ctx.req.on('close', () => stream.end());
     ctx.req.socket.setTimeout(0);

@@ -11,7 +11,13 @@ export function createNotMeAlert(deps: { accounts: AccountsRepo; mailer: Mailer;
     const account = await deps.accounts.findById(accountId);
     if (!account) return;
     const { app, browser, ip } = challenge;
-    const mail = { app, browser, ip, when: new Date(challenge.created_at), link: `${deps.config.issuer}/account/security` };
+    const mail = {
+      app,
+      browser,
+      ip,
+      when: new Date(challenge.created_at),
+      link: `${deps.config.issuer}/account/security`,
+    };
     await deps.mailer.send(emails.pushDenied(localeOf(account), account.zoneinfo, account.email, mail));
   };
 }

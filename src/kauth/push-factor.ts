@@ -41,7 +41,13 @@ export function createPushFactor(deps: {
   /** A deny counts as a failed second-factor answer (lockout). */
   failures: { countFailure(kind: FailureKind, accountId: string): Promise<void> };
   transport: PushTransport;
-  config: { encryptionKey: Buffer; hashKey: Buffer; issuer: string; pushChallengeSeconds: number; rateLimits: { pushPerAccount: number } };
+  config: {
+    encryptionKey: Buffer;
+    hashKey: Buffer;
+    issuer: string;
+    pushChallengeSeconds: number;
+    rateLimits: { pushPerAccount: number };
+  };
   /** A deny marked "this wasn't me": the account's owner is told at once. */
   onNotMe(accountId: string, challenge: PublicChallenge): Promise<void>;
   clock: Clock;
@@ -56,15 +62,24 @@ export function createPushFactor(deps: {
   const pendingKey = (deviceId: string) => `push-pending:${deviceId}`;
 
   const publicView = (ch: Challenge): PublicChallenge => ({
-    id: ch.id, app: ch.app, browser: ch.browser, ip: ch.ip, place: ch.place,
-    created_at: new Date(ch.createdAt).toISOString(), expires_at: new Date(ch.expiresAt).toISOString(),
+    id: ch.id,
+    app: ch.app,
+    browser: ch.browser,
+    ip: ch.ip,
+    place: ch.place,
+    created_at: new Date(ch.createdAt).toISOString(),
+    expires_at: new Date(ch.expiresAt).toISOString(),
   });
   async function load(id: string | null): Promise<Challenge | undefined> {
     if (!id) return undefined;
     const raw = await store.get(challengeKey(id));
-    return raw ? JSON.parse(raw) as Challenge : undefined;
+    return raw ? (JSON.parse(raw) as Challenge) : undefined;
   }
-  const view = (ch: Challenge, devices: SecondFactorRow[]) => ({ number: ch.number, expiresAt: ch.expiresAt, devices: devices.map((d) => d.name) });
+  const view = (ch: Challenge, devices: SecondFactorRow[]) => ({
+    number: ch.number,
+    expiresAt: ch.expiresAt,
+    devices: devices.map((d) => d.name),
+  });
 
   async function status(ch: Challenge | undefined): Promise<PollStatus> {
     if (!ch) return 'expired';
@@ -76,7 +91,15 @@ export function createPushFactor(deps: {
 
   async function send(c: Ceremony, devices: SecondFactorRow[]) {
     // Against approval fatigue: a few requests per account per 15 minutes, whoever asks.
-    if (!(await deps.limiter.hit('push-account', c.accountId, config.rateLimits.pushPerAccount, CREDENTIAL_WINDOW_SECONDS))) return undefined;
+    if (
+      !(await deps.limiter.hit(
+        'push-account',
+        c.accountId,
+        config.rateLimits.pushPerAccount,
+        CREDENTIAL_WINDOW_SECONDS,
+      ))
+    )
+      return undefined;
     const ch: Challenge = {
       id: crypto.randomBytes(16).toString('hex'), // hex: safe as a command-line argument (never starts with '-')
       accountId: c.accountId,
@@ -98,9 +121,14 @@ export function createPushFactor(deps: {
     return ch;
   }
 
-  async function enrolmentStatus(accountId: string, enrolmentId: string): Promise<{ status: 'pending' | 'linked' | 'expired'; factorId?: string }> {
+  async function enrolmentStatus(
+    accountId: string,
+    enrolmentId: string,
+  ): Promise<{ status: 'pending' | 'linked' | 'expired'; factorId?: string }> {
     const raw = /^[\w-]{10,30}$/.test(enrolmentId) ? await store.get(`push-enrolment:${enrolmentId}`) : null;
-    const rec = raw ? JSON.parse(raw) as { accountId: string; status: 'pending' | 'linked'; factorId?: string } : undefined;
+    const rec = raw
+      ? (JSON.parse(raw) as { accountId: string; status: 'pending' | 'linked'; factorId?: string })
+      : undefined;
     if (!rec || rec.accountId !== accountId) return { status: 'expired' };
     return { status: rec.status, factorId: rec.factorId };
   }
@@ -133,8 +161,12 @@ export function createPushFactor(deps: {
       if (answer.code !== undefined && answer.code !== '') {
         const code = normalizeCode(answer.code);
         for (const row of await repo.list(c.accountId, 'push')) {
-          const step = await matchTotpStep(decrypt(config.encryptionKey, required(row.secret, 'device seed')), code, now());
-          if (step !== undefined && await repo.advanceTotpStep(row.id, step)) return true;
+          const step = await matchTotpStep(
+            decrypt(config.encryptionKey, required(row.secret, 'device seed')),
+            code,
+            now(),
+          );
+          if (step !== undefined && (await repo.advanceTotpStep(row.id, step))) return true;
         }
         return false;
       }
@@ -155,7 +187,11 @@ export function createPushFactor(deps: {
     async beginEnrolment(accountId: string): Promise<{ url: string; enrolmentId: string }> {
       const token = randomToken(32);
       const enrolmentId = randomToken(12);
-      await store.set(`push-enrol:${hmac(config.hashKey, token)}`, JSON.stringify({ accountId, enrolmentId }), ENROL_TTL);
+      await store.set(
+        `push-enrol:${hmac(config.hashKey, token)}`,
+        JSON.stringify({ accountId, enrolmentId }),
+        ENROL_TTL,
+      );
       await store.set(`push-enrolment:${enrolmentId}`, JSON.stringify({ accountId, status: 'pending' }), ENROL_TTL);
       return { url: `${config.issuer}/1/devices/enrol/${token}`, enrolmentId };
     },
@@ -167,7 +203,9 @@ export function createPushFactor(deps: {
       const { accountId, enrolmentId } = JSON.parse(raw) as { accountId: string; enrolmentId: string };
       const seed = generateSecret({ length: 20 });
       const row = await repo.create({
-        accountId, type: 'push', name: device.name,
+        accountId,
+        type: 'push',
+        name: device.name,
         secret: encrypt(config.encryptionKey, seed),
         publicKey: JSON.stringify(device.publicJwk),
         data: { alg: device.alg },
@@ -177,14 +215,23 @@ export function createPushFactor(deps: {
     },
     enrolmentStatus,
     async markLinked(accountId: string, enrolmentId: string, factorId: string, backupCodes?: string[]) {
-      await store.set(`push-enrolment:${enrolmentId}`, JSON.stringify({ accountId, status: 'linked', factorId }), ENROL_TTL);
-      if (backupCodes) await store.set(`push-enrolment-codes:${enrolmentId}`, encrypt(config.encryptionKey, JSON.stringify(backupCodes)), ENROL_TTL);
+      await store.set(
+        `push-enrolment:${enrolmentId}`,
+        JSON.stringify({ accountId, status: 'linked', factorId }),
+        ENROL_TTL,
+      );
+      if (backupCodes)
+        await store.set(
+          `push-enrolment-codes:${enrolmentId}`,
+          encrypt(config.encryptionKey, JSON.stringify(backupCodes)),
+          ENROL_TTL,
+        );
     },
     /** The backup codes made when this link turned 2FA on: handed to the user's browser once. */
     async takeEnrolmentCodes(accountId: string, enrolmentId: string): Promise<string[] | undefined> {
       if ((await enrolmentStatus(accountId, enrolmentId)).status !== 'linked') return undefined;
       const boxed = await store.getDel(`push-enrolment-codes:${enrolmentId}`);
-      return boxed ? JSON.parse(decrypt(config.encryptionKey, boxed)) as string[] : undefined;
+      return boxed ? (JSON.parse(decrypt(config.encryptionKey, boxed)) as string[]) : undefined;
     },
 
     /** What a device may answer: requests for its account, still open, without the number. */
@@ -202,12 +249,17 @@ export function createPushFactor(deps: {
     },
     /** The device's YES (with the number) or NO. Written once: the first decision stands. A wrong
      *  number is a NO (one try per request: guessing a 2-digit number is not an option). */
-    async decide(device: SecondFactorRow, id: string, answer: { approve: boolean; number?: number; notMe?: boolean }): Promise<DecideOutcome> {
+    async decide(
+      device: SecondFactorRow,
+      id: string,
+      answer: { approve: boolean; number?: number; notMe?: boolean },
+    ): Promise<DecideOutcome> {
       const ch = /^[\w-]{10,40}$/.test(id) ? await load(id) : undefined;
       if (!ch || ch.accountId !== device.accountId || !ch.deviceIds.includes(device.id)) return 'not_found';
       if (ch.expiresAt <= now()) return 'expired';
       const decision: Decision = !answer.approve ? 'denied' : answer.number === ch.number ? 'approved' : 'wrong_number';
-      if (!(await store.setIfAbsent(decisionKey(id), decision === 'approved' ? 'approved' : decision, keep))) return 'already_decided';
+      if (!(await store.setIfAbsent(decisionKey(id), decision === 'approved' ? 'approved' : decision, keep)))
+        return 'already_decided';
       for (const d of ch.deviceIds) {
         await store.sRem(pendingKey(d), id);
         if (d !== device.id) await transport.deliver(d, { type: 'decided', id });

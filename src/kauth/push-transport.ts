@@ -16,9 +16,7 @@ export interface PublicChallenge {
 }
 
 export type DeviceEvent =
-  | { type: 'challenge'; challenge: PublicChallenge }
-  | { type: 'decided'; id: string }
-  | { type: 'removed' };
+  { type: 'challenge'; challenge: PublicChallenge } | { type: 'decided'; id: string } | { type: 'removed' };
 
 export interface PushTransport {
   deliver(deviceId: string, event: DeviceEvent): Promise<void>;

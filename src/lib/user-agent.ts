@@ -22,7 +22,8 @@ export function describePlace(ip: string): Place {
   if (addr === '::1' || addr.startsWith('127.')) return 'this_computer';
   if (net.isIPv4(addr)) {
     const [a, b] = addr.split('.').map(Number) as [number, number];
-    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)) return 'local_network';
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254))
+      return 'local_network';
   } else if (/^f[cd]/i.test(addr) || /^fe80:/i.test(addr)) return 'local_network';
   return 'unknown';
 }

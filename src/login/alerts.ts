@@ -26,7 +26,10 @@ export function networkOf(ip: string): string {
   if (net.isIPv4(addr)) return `${addr.split('.').slice(0, 3).join('.')}.0/24`;
   if (net.isIPv6(addr)) {
     const full = addr.includes('::') ? expand(addr) : addr.split(':');
-    return `${full.slice(0, 3).map((h) => h.padStart(4, '0')).join(':')}::/48`;
+    return `${full
+      .slice(0, 3)
+      .map((h) => h.padStart(4, '0'))
+      .join(':')}::/48`;
   }
   return addr;
 }
@@ -37,15 +40,29 @@ function expand(addr: string): string[] {
   return [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
 }
 
-export function createAlerts(deps: { config: Config; accounts: AccountsRepo; known: KnownDevicesRepo; mailer: Mailer; limiter: RateLimiter }) {
+export function createAlerts(deps: {
+  config: Config;
+  accounts: AccountsRepo;
+  known: KnownDevicesRepo;
+  mailer: Mailer;
+  limiter: RateLimiter;
+}) {
   const { config } = deps;
 
   async function send(a: Account, kind: 'new_device' | 'sign_in' | 'failed_password', info: RequestInfo) {
-    if (!(await deps.limiter.hit('email', a.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS))) return;
-    await deps.mailer.send(emails.signInAlert(localeOf(a), a.zoneinfo, a.email, {
-      kind, when: new Date(), app: info.application ?? 'Sesame', device: info.device, ip: info.ip, place: describePlace(info.ip),
-      link: `${config.issuer}/account/compromised`,
-    }));
+    if (!(await deps.limiter.hit('email', a.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
+      return;
+    await deps.mailer.send(
+      emails.signInAlert(localeOf(a), a.zoneinfo, a.email, {
+        kind,
+        when: new Date(),
+        app: info.application ?? 'Sesame',
+        device: info.device,
+        ip: info.ip,
+        place: describePlace(info.ip),
+        link: `${config.issuer}/account/compromised`,
+      }),
+    );
   }
 
   return {
@@ -56,7 +73,13 @@ export function createAlerts(deps: { config: Config; accounts: AccountsRepo; kno
       let cookie = ctx.cookies.get(DEVICE_COOKIE);
       if (!cookie || !/^[\w-]{43}$/.test(cookie)) {
         cookie = randomToken(32);
-        ctx.cookies.set(DEVICE_COOKIE, cookie, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: TWO_YEARS_MS, path: '/' });
+        ctx.cookies.set(DEVICE_COOKIE, cookie, {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: ctx.secure,
+          maxAge: TWO_YEARS_MS,
+          path: '/',
+        });
       }
       const deviceHash = hmac(config.hashKey, `device:${cookie}`);
       const network = networkOf(info.ip);

@@ -49,7 +49,8 @@ export function createFinisher(deps: {
      *  login waits for its second step instead (303 to the same page, which now asks for it). This
      *  is the one place that decides, so no route can finish on the password alone. */
     async login(ctx: Ctx, interaction: FinishingInteraction, login: PendingLogin, info: RequestInfo): Promise<void> {
-      if (!login.accountId || !login.amr.includes('pwd')) throw new Error('finish.login: invariant violated (no password step)');
+      if (!login.accountId || !login.amr.includes('pwd'))
+        throw new Error('finish.login: invariant violated (no password step)');
       const multi = isMultiFactor(login.amr);
       if (!multi && (await deps.secondStep.required(login.accountId))) {
         await deps.pending.start(interaction.uid, login);

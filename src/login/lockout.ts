@@ -54,7 +54,8 @@ export function createLockout(deps: {
   async function unlock(accountId: string, via: 'link' | 'cli', info?: RequestInfo): Promise<boolean> {
     const was = await accounts.unlock(accountId);
     await tokens.voidAll(accountId, UNLOCK_PURPOSE);
-    if (was) await activity.record({ ip: info?.ip, device: info?.device, accountId, type: 'unlocked', details: { via } });
+    if (was)
+      await activity.record({ ip: info?.ip, device: info?.device, accountId, type: 'unlocked', details: { via } });
     return was;
   }
 

@@ -8,12 +8,11 @@ import type { Store } from '../store/store.ts';
 import type { Account } from '../db/repositories/accounts.ts';
 import { requestInfo } from '../http/request-info.ts';
 import type { Config } from '../config.ts';
-import type { Clock } from '../lib/clock.ts';
 import type { CheckPassword } from './check-password.ts';
 
 const SUDO_TTL = 5 * 60;
 
-export function createReauth(deps: { provider: Provider; store: Store; checkPassword: CheckPassword; config: Config; clock: Clock }) {
+export function createReauth(deps: { provider: Provider; store: Store; checkPassword: CheckPassword; config: Config }) {
   const { provider, store, config } = deps;
   const sessionOf = async (ctx: Ctx) => provider.Session.get(ctx as never);
   const key = (jti: string) => `sudo:${jti}`;
@@ -28,7 +27,8 @@ export function createReauth(deps: { provider: Provider; store: Store; checkPass
     async isFresh(ctx: Ctx): Promise<boolean> {
       const session = await sessionOf(ctx);
       if (!session.accountId) return false;
-      const age = Math.floor(deps.clock.now() / 1000) - (session.loginTs ?? 0);
+      // oidc-provider stamps loginTs with the system time: compare with the same clock.
+      const age = Math.floor(Date.now() / 1000) - (session.loginTs ?? 0);
       if (age < config.reauthWindowSeconds) return true;
       return (await store.get(key(session.jti))) === session.accountId;
     },

@@ -9,7 +9,8 @@ import type { Reauth } from './reauth.ts';
 export const CONFIRM_PASSWORD_PATH = '/account/security/confirm-password';
 
 export function createRequireFresh(reauth: Reauth) {
-  const confirmFirst = (ctx: AccountCtx, back: string) => seeOther(ctx, `${CONFIRM_PASSWORD_PATH}?return=${encodeURIComponent(back)}`);
+  const confirmFirst = (ctx: AccountCtx, back: string) =>
+    seeOther(ctx, `${CONFIRM_PASSWORD_PATH}?return=${encodeURIComponent(back)}`);
   return {
     /** For GET pages: they come back to themselves. */
     async page(ctx: AccountCtx, next: Next) {

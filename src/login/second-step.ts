@@ -9,7 +9,13 @@ import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { Locale } from '../http/i18n.ts';
 import type {
-  SecondFactor, MethodChoice, MethodId, FactorAnswer, ChallengeResult, ChallengeMode, PollStatus,
+  SecondFactor,
+  MethodChoice,
+  MethodId,
+  FactorAnswer,
+  ChallengeResult,
+  ChallengeMode,
+  PollStatus,
 } from '../factors/second-factor.ts';
 import { AppError } from '../errors.ts';
 import type { Lockout } from './lockout.ts';
@@ -52,7 +58,12 @@ export function createSecondStep(deps: {
       if (!method) return choices[0];
       return choices.find((c) => c.method === method && (c.factorId === undefined || c.factorId === factorId));
     },
-    async challenge(uid: string, login: PendingLogin, choice: MethodChoice, ctx: ChallengeContext): Promise<ChallengeResult> {
+    async challenge(
+      uid: string,
+      login: PendingLogin,
+      choice: MethodChoice,
+      ctx: ChallengeContext,
+    ): Promise<ChallengeResult> {
       const factor = registry.get(choice.method);
       if (!factor?.challenge) return { ok: true, view: {} };
       const ceremony = { ...ctx, accountId: login.accountId, key: uid, factorId: choice.factorId };
@@ -66,7 +77,12 @@ export function createSecondStep(deps: {
     },
     /** The completed login (amr with the factor's values), or an AppError: invalid_code,
      *  rate_limited, or session_expired when the pending login was already spent. */
-    async verify(uid: string, login: PendingLogin, given: { choice: MethodChoice; answer: FactorAnswer }, ctx: { locale: Locale } & RequestInfo): Promise<PendingLogin> {
+    async verify(
+      uid: string,
+      login: PendingLogin,
+      given: { choice: MethodChoice; answer: FactorAnswer },
+      ctx: { locale: Locale } & RequestInfo,
+    ): Promise<PendingLogin> {
       const { choice, answer } = given;
       const factor = registry.get(choice.method);
       if (!factor) throw new AppError('invalid_code');
@@ -79,7 +95,13 @@ export function createSecondStep(deps: {
       // A separate budget from the password's; reserved before the check, like the password's.
       const attempt = account ? await lockout.reserve('second_factor', account, ctx) : undefined;
       if (!attempt) throw new AppError('invalid_code');
-      const ceremony = { accountId: login.accountId, key: uid, locale: ctx.locale, ip: ctx.ip, factorId: choice.factorId };
+      const ceremony = {
+        accountId: login.accountId,
+        key: uid,
+        locale: ctx.locale,
+        ip: ctx.ip,
+        factorId: choice.factorId,
+      };
       const ok = await factor.verify(ceremony, answer);
       if (!ok) {
         const { ip, device, clientId, application } = ctx;
@@ -91,7 +113,10 @@ export function createSecondStep(deps: {
       // The waiting login is spent once: two parallel successes cannot both finish it.
       const spent = await deps.pending.spend(uid);
       if (!spent || spent.accountId !== login.accountId) throw new AppError('session_expired');
-      return { accountId: spent.accountId, amr: [...new Set([...spent.amr, ...(factor.amrFor?.(answer) ?? [factor.amr])])] };
+      return {
+        accountId: spent.accountId,
+        amr: [...new Set([...spent.amr, ...(factor.amrFor?.(answer) ?? [factor.amr])])],
+      };
     },
   };
 }

@@ -4,15 +4,38 @@ import { renderString } from '../http/render.ts';
 import type { EmailMessage } from './mailer.ts';
 
 /** One email: `kind` names it for logs and tests, `key` its texts in the catalogs (email.<key>.*). */
-function compose(what: { kind: string; key: string }, envelope: { locale: Locale; to: string }, params: Record<string, string>, link?: string): EmailMessage {
+function compose(
+  what: { kind: string; key: string },
+  envelope: { locale: Locale; to: string },
+  params: Record<string, string>,
+  link?: string,
+): EmailMessage {
   const { kind, key } = what;
   const { locale, to } = envelope;
   const t = translator(locale);
   const subject = t(`email.${key}.subject`, params);
   const paragraphs = [t(`email.${key}.body`, params)];
   const footer = t(`email.${key}.footer`, params);
-  const text = [t('email.greeting', params), '', ...paragraphs, ...(link ? ['', link] : []), '', footer, '', t('email.signature')].join('\n');
-  const html = renderString('emails/layout', { locale, subject, greeting: t('email.greeting', params), paragraphs, link, linkLabel: link ? t(`email.${key}.action`) : undefined, footer, signature: t('email.signature') });
+  const text = [
+    t('email.greeting', params),
+    '',
+    ...paragraphs,
+    ...(link ? ['', link] : []),
+    '',
+    footer,
+    '',
+    t('email.signature'),
+  ].join('\n');
+  const html = renderString('emails/layout', {
+    locale,
+    subject,
+    greeting: t('email.greeting', params),
+    paragraphs,
+    link,
+    linkLabel: link ? t(`email.${key}.action`) : undefined,
+    footer,
+    signature: t('email.signature'),
+  });
   return { kind, to, subject, text, html };
 }
 
@@ -25,28 +48,88 @@ export const emails = {
     compose({ kind: 'signup_existing', key: 'signupExisting' }, { locale, to }, { name: to }, link),
   /** Every change to the second factors: what changed, when (in the user's time zone), and where to
    *  review it. */
-  securityChange: (locale: Locale, timeZone: string, to: string, c: { change: string; method?: string; name?: string; when: Date; link: string }) => {
+  securityChange: (
+    locale: Locale,
+    timeZone: string,
+    to: string,
+    c: { change: string; method?: string; name?: string; when: Date; link: string },
+  ) => {
     const t = translator(locale);
-    const change = t(`securityChanges.${c.change}`, { method: c.method ? t(`methods.${c.method}`) : '', name: c.name ?? '' });
-    return compose({ kind: `security_${c.change}`, key: 'securityChange' }, { locale, to }, { change, when: formatDate(c.when, locale, timeZone) }, c.link);
+    const change = t(`securityChanges.${c.change}`, {
+      method: c.method ? t(`methods.${c.method}`) : '',
+      name: c.name ?? '',
+    });
+    return compose(
+      { kind: `security_${c.change}`, key: 'securityChange' },
+      { locale, to },
+      { change, when: formatDate(c.when, locale, timeZone) },
+      c.link,
+    );
   },
   confirmEmailChange: (locale: Locale, to: string, name: string, link: string) =>
     compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { name, email: to }, link),
-  accountDeleted: (locale: Locale, to: string) => compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to }, { email: to }),
-  passwordReset: (locale: Locale, to: string, link: string) => compose({ kind: 'password_reset', key: 'passwordReset' }, { locale, to }, { email: to }, link),
-  forgotLogin: (locale: Locale, to: string, login: string) => compose({ kind: 'forgot_login', key: 'forgotLogin' }, { locale, to }, { login }),
+  accountDeleted: (locale: Locale, to: string) =>
+    compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to }, { email: to }),
+  passwordReset: (locale: Locale, to: string, link: string) =>
+    compose({ kind: 'password_reset', key: 'passwordReset' }, { locale, to }, { email: to }, link),
+  forgotLogin: (locale: Locale, to: string, login: string) =>
+    compose({ kind: 'forgot_login', key: 'forgotLogin' }, { locale, to }, { login }),
   /** Sign-in alerts: a new device or network (always), every sign-in or failed password (opt-in). */
-  signInAlert: (locale: Locale, timeZone: string, to: string, c: { kind: 'new_device' | 'sign_in' | 'failed_password'; when: Date; app: string; device: string; ip: string; place: string; link: string }) => {
+  signInAlert: (
+    locale: Locale,
+    timeZone: string,
+    to: string,
+    c: {
+      kind: 'new_device' | 'sign_in' | 'failed_password';
+      when: Date;
+      app: string;
+      device: string;
+      ip: string;
+      place: string;
+      link: string;
+    },
+  ) => {
     const t = translator(locale);
-    const key = { new_device: 'alertNewDevice', sign_in: 'alertSignIn', failed_password: 'alertFailedPassword' }[c.kind];
-    return compose({ kind: `alert_${c.kind}`, key: key }, { locale, to }, {
-      when: formatDate(c.when, locale, timeZone), app: c.app, device: c.device || t('sessions.unknownDevice'), ip: c.ip, place: t(`places.${c.place}`),
-    }, c.link);
+    const key = { new_device: 'alertNewDevice', sign_in: 'alertSignIn', failed_password: 'alertFailedPassword' }[
+      c.kind
+    ];
+    return compose(
+      { kind: `alert_${c.kind}`, key: key },
+      { locale, to },
+      {
+        when: formatDate(c.when, locale, timeZone),
+        app: c.app,
+        device: c.device || t('sessions.unknownDevice'),
+        ip: c.ip,
+        place: t(`places.${c.place}`),
+      },
+      c.link,
+    );
   },
   /** Locked after too many failed attempts: the self-service unlock link (single-use, 24 hours). */
-  accountLocked: (locale: Locale, timeZone: string, to: string, c: { attempts: number; when: Date; ip: string; link: string }) =>
-    compose({ kind: 'account_locked', key: 'accountLocked' }, { locale, to }, { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip }, c.link),
+  accountLocked: (
+    locale: Locale,
+    timeZone: string,
+    to: string,
+    c: { attempts: number; when: Date; ip: string; link: string },
+  ) =>
+    compose(
+      { kind: 'account_locked', key: 'accountLocked' },
+      { locale, to },
+      { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip },
+      c.link,
+    ),
   /** The user pressed "this wasn't me" on a push approval request: someone has their password. */
-  pushDenied: (locale: Locale, timeZone: string, to: string, c: { app: string; browser: string; ip: string; when: Date; link: string }) =>
-    compose({ kind: 'push_denied', key: 'pushDenied' }, { locale, to }, { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) }, c.link),
+  pushDenied: (
+    locale: Locale,
+    timeZone: string,
+    to: string,
+    c: { app: string; browser: string; ip: string; when: Date; link: string },
+  ) =>
+    compose(
+      { kind: 'push_denied', key: 'pushDenied' },
+      { locale, to },
+      { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) },
+      c.link,
+    ),
 };

@@ -15,7 +15,9 @@ export interface EmailMessage {
   kind: string;
 }
 
-export interface Mailer { send(message: EmailMessage): Promise<void> }
+export interface Mailer {
+  send(message: EmailMessage): Promise<void>;
+}
 
 export function createOutboxMailer(opts: { dir: string; from: string; logger: Logger }): Mailer {
   const file = path.join(opts.dir, 'emails.jsonl');
@@ -36,7 +38,14 @@ export function createSmtpMailer(opts: { url: string; from: string; logger: Logg
   return {
     async send(message) {
       try {
-        await transport.sendMail({ from: opts.from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: { 'X-Sesame-Kind': message.kind } });
+        await transport.sendMail({
+          from: opts.from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          headers: { 'X-Sesame-Kind': message.kind },
+        });
         opts.logger.info({ kind: message.kind }, 'email sent');
       } catch (err) {
         opts.logger.error({ err: String(err), kind: message.kind }, 'email could not be sent');

@@ -3,5 +3,6 @@
 import { translator, type Locale } from '../http/i18n.ts';
 
 export const smsTexts = {
-  code: (locale: Locale, code: string, host: string) => `${translator(locale)('sms.code', { code })}\n\n@${host} #${code}`,
+  code: (locale: Locale, code: string, host: string) =>
+    `${translator(locale)('sms.code', { code })}\n\n@${host} #${code}`,
 };

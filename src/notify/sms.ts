@@ -13,25 +13,37 @@ export interface SmsMessage {
   kind: string;
 }
 
-export interface SmsTransport { send(message: SmsMessage): Promise<void> }
+export interface SmsTransport {
+  send(message: SmsMessage): Promise<void>;
+}
 
 export function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTransport {
   const file = path.join(opts.dir, 'sms.jsonl');
   fs.mkdirSync(opts.dir, { recursive: true });
   return {
     async send(message) {
-      await fs.promises.appendFile(file, JSON.stringify({ at: new Date().toISOString(), ...message }) + '\n', { mode: 0o600 });
+      await fs.promises.appendFile(file, JSON.stringify({ at: new Date().toISOString(), ...message }) + '\n', {
+        mode: 0o600,
+      });
       opts.logger.info({ kind: message.kind, outbox: file }, 'SMS written to outbox');
     },
   };
 }
 
-export function createHttpSmsGateway(opts: { url: string; token?: string; logger: Logger; timeoutMs?: number }): SmsTransport {
+export function createHttpSmsGateway(opts: {
+  url: string;
+  token?: string;
+  logger: Logger;
+  timeoutMs?: number;
+}): SmsTransport {
   return {
     async send(message) {
       const res = await fetch(opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        },
         body: JSON.stringify({ to: message.to, text: message.text }),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
         redirect: 'error',
@@ -47,7 +59,10 @@ export function createHttpSmsGateway(opts: { url: string; token?: string; logger
 
 /** The gateway when SMS_GATEWAY_URL is set, the outbox otherwise (production allows it only with
  *  ALLOW_OUTBOX=true, checked in config.ts). */
-export function createSmsTransport(config: { smsGateway?: { url: string; token?: string }; dataDir: string }, logger: Logger): SmsTransport {
+export function createSmsTransport(
+  config: { smsGateway?: { url: string; token?: string }; dataDir: string },
+  logger: Logger,
+): SmsTransport {
   return config.smsGateway
     ? createHttpSmsGateway({ url: config.smsGateway.url, token: config.smsGateway.token, logger })
     : createOutboxSms({ dir: path.join(config.dataDir, 'outbox'), logger });

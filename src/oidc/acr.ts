@@ -14,7 +14,9 @@ export function mfaRequested(params: Record<string, unknown>): boolean {
   if (acrValues.length && acrValues.every((v) => v === ACR_MFA)) return true;
   if (typeof params.claims !== 'string') return false;
   try {
-    const acr = (JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } })?.id_token?.acr;
+    const acr = (
+      JSON.parse(params.claims) as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } }
+    )?.id_token?.acr;
     if (!acr?.essential) return false;
     const values = acr.values ?? (acr.value ? [acr.value] : []);
     return values.length > 0 && values.every((v) => v === ACR_MFA);
@@ -28,10 +30,12 @@ export function mfaRequested(params: Record<string, unknown>): boolean {
 export function sesamePolicy() {
   const { base, Check } = interactionPolicy;
   const policy = base();
-  required(policy.get('login'), 'login prompt').checks.add(new Check('acr_mfa', 'multi-factor authentication is required', 'login_required', (ctx: KoaContextWithOIDC) => {
-    const params = ctx.oidc.params as Record<string, unknown>;
-    if (!mfaRequested(params)) return Check.NO_NEED_TO_PROMPT;
-    return ctx.oidc.acr === ACR_MFA ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-  }));
+  required(policy.get('login'), 'login prompt').checks.add(
+    new Check('acr_mfa', 'multi-factor authentication is required', 'login_required', (ctx: KoaContextWithOIDC) => {
+      const params = ctx.oidc.params as Record<string, unknown>;
+      if (!mfaRequested(params)) return Check.NO_NEED_TO_PROMPT;
+      return ctx.oidc.acr === ACR_MFA ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
   return policy;
 }

@@ -10,7 +10,13 @@ import type { Store } from '../store/store.ts';
 
 export const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
 /** Models whose records can be consumed once (RFC 6749 §4.1.2: a code is single-use). */
-const CONSUMABLE = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'RefreshToken']);
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+  'RefreshToken',
+]);
 
 export interface AdapterDeps {
   db: Db;
@@ -40,15 +46,30 @@ export function createAdapterFactory(deps: AdapterDeps) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
-      const row = { model: this.model, id, payload: payload as Record<string, unknown>, grantId: payload.grantId ?? null, uid: payload.uid ?? null, expiresAt };
-      await db.insert(oidcPayloads).values(row).onConflictDoUpdate({
-        target: [oidcPayloads.model, oidcPayloads.id],
-        set: { payload: row.payload, grantId: row.grantId, uid: row.uid, expiresAt },
-      });
+      const row = {
+        model: this.model,
+        id,
+        payload: payload as Record<string, unknown>,
+        grantId: payload.grantId ?? null,
+        uid: payload.uid ?? null,
+        expiresAt,
+      };
+      await db
+        .insert(oidcPayloads)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [oidcPayloads.model, oidcPayloads.id],
+          set: { payload: row.payload, grantId: row.grantId, uid: row.uid, expiresAt },
+        });
     }
 
     private async findWhere(where: ReturnType<typeof and>) {
-      const [row] = await db.select({ payload: oidcPayloads.payload, consumedAt: oidcPayloads.consumedAt, expiresAt: oidcPayloads.expiresAt })
+      const [row] = await db
+        .select({
+          payload: oidcPayloads.payload,
+          consumedAt: oidcPayloads.consumedAt,
+          expiresAt: oidcPayloads.expiresAt,
+        })
         .from(oidcPayloads)
         .where(and(where, sql`(${oidcPayloads.expiresAt} IS NULL OR ${oidcPayloads.expiresAt} > now())`))
         .limit(1);
@@ -58,17 +79,30 @@ export function createAdapterFactory(deps: AdapterDeps) {
       return payload;
     }
 
-    find(id: string) { return this.findWhere(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id))); }
-    findByUid(uid: string) { return this.findWhere(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.uid, uid))); }
-    async findByUserCode() { return undefined; }
+    find(id: string) {
+      return this.findWhere(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
+    }
+    findByUid(uid: string) {
+      return this.findWhere(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.uid, uid)));
+    }
+    async findByUserCode() {
+      return undefined;
+    }
 
     async consume(id: string) {
       // Atomic: only one of two parallel refreshes with the same token wins (habit 7).
-      const rows = await db.update(oidcPayloads).set({ consumedAt: new Date() })
-        .where(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id), sql`${oidcPayloads.consumedAt} IS NULL`))
+      const rows = await db
+        .update(oidcPayloads)
+        .set({ consumedAt: new Date() })
+        .where(
+          and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id), sql`${oidcPayloads.consumedAt} IS NULL`),
+        )
         .returning({ grantId: oidcPayloads.grantId });
       if (rows.length === 0) {
-        const [row] = await db.select({ grantId: oidcPayloads.grantId }).from(oidcPayloads).where(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
+        const [row] = await db
+          .select({ grantId: oidcPayloads.grantId })
+          .from(oidcPayloads)
+          .where(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
         if (row?.grantId) await revokeGrant(row.grantId);
         throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
       }
@@ -106,8 +140,12 @@ export function createAdapterFactory(deps: AdapterDeps) {
       return payload;
     }
 
-    async findByUid() { return undefined; }
-    async findByUserCode() { return undefined; }
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
 
     async consume(id: string) {
       const key = storeKey(this.model, id);
@@ -135,10 +173,18 @@ export function createAdapterFactory(deps: AdapterDeps) {
   }
 
   class ClientAdapter implements Adapter {
-    async find(id: string) { return deps.findClient(id); }
-    async upsert() { throw new Error('clients are managed through the Applications page or the CLI'); }
-    async findByUid() { return undefined; }
-    async findByUserCode() { return undefined; }
+    async find(id: string) {
+      return deps.findClient(id);
+    }
+    async upsert() {
+      throw new Error('clients are managed through the Applications page or the CLI');
+    }
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
     async consume() {}
     async destroy() {}
     async revokeByGrantId() {}
@@ -154,7 +200,9 @@ export function createAdapterFactory(deps: AdapterDeps) {
 export async function deleteExpiredPayloads(db: Db, batch = 1000): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await db.execute(sql`DELETE FROM oidc_payloads WHERE (model, id) IN (SELECT model, id FROM oidc_payloads WHERE expires_at < now() LIMIT ${batch}) RETURNING id`);
+    const rows = await db.execute(
+      sql`DELETE FROM oidc_payloads WHERE (model, id) IN (SELECT model, id FROM oidc_payloads WHERE expires_at < now() LIMIT ${batch}) RETURNING id`,
+    );
     const n = (rows as unknown as { rows: unknown[] }).rows.length;
     total += n;
     if (n < batch) return total;

@@ -5,7 +5,10 @@ import type { AdapterPayload } from 'oidc-provider';
 
 export const CLIENT_CACHE_MS = 2000;
 
-export function createClientCache(load: (clientId: string) => Promise<AdapterPayload | undefined>, ttlMs = CLIENT_CACHE_MS) {
+export function createClientCache(
+  load: (clientId: string) => Promise<AdapterPayload | undefined>,
+  ttlMs = CLIENT_CACHE_MS,
+) {
   const entries = new Map<string, { value: Promise<AdapterPayload | undefined>; until: number }>();
   return {
     find(clientId: string): Promise<AdapterPayload | undefined> {
@@ -18,6 +21,8 @@ export function createClientCache(load: (clientId: string) => Promise<AdapterPay
       if (entries.size > 10_000) for (const [k, e] of entries) if (e.until <= now) entries.delete(k);
       return value;
     },
-    invalidate(clientId: string) { entries.delete(clientId); },
+    invalidate(clientId: string) {
+      entries.delete(clientId);
+    },
   };
 }

@@ -15,7 +15,9 @@ export function applicationToClient(app: Application): AdapterPayload {
     client_id: app.clientId,
     client_name: app.name,
     post_logout_redirect_uris: app.postLogoutRedirectUris,
-    ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    ...(app.backchannelLogoutUri
+      ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
     id_token_signed_response_alg: 'RS256' as const,
   };
   switch (app.type) {
@@ -81,11 +83,17 @@ export function createClientLoader(deps: { repos: { applications: ApplicationsRe
 export function postLogoutUriAllowed(registered: readonly string[], value: string): boolean {
   if (registered.includes(value)) return true;
   let target: URL;
-  try { target = new URL(value); } catch { return false; }
+  try {
+    target = new URL(value);
+  } catch {
+    return false;
+  }
   return registered.some((r) => {
     try {
       const u = new URL(r);
       return u.origin === target.origin && u.pathname === target.pathname && !target.hash;
-    } catch { return false; }
+    } catch {
+      return false;
+    }
   });
 }

@@ -19,7 +19,10 @@ export interface StoredKey {
 /** Longest lifetime of anything signed with a key: ID tokens (1 h), plus logouts using an expired
  *  id_token_hint. A week keeps RP-initiated logout working for ID tokens a week old. */
 export const RETIRED_KEY_GRACE_SECONDS = 7 * 24 * 3600;
-const ALGS = [{ alg: 'RS256', opts: { modulusLength: 2048 } }, { alg: 'ES256', opts: {} }] as const;
+const ALGS = [
+  { alg: 'RS256', opts: { modulusLength: 2048 } },
+  { alg: 'ES256', opts: {} },
+] as const;
 
 async function newKey(alg: string, opts: object): Promise<StoredKey> {
   const { privateKey } = await generateKeyPair(alg, { ...opts, extractable: true });
@@ -30,7 +33,8 @@ async function newKey(alg: string, opts: object): Promise<StoredKey> {
 
 function readKeys(dir: string): StoredKey[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir)
+  return fs
+    .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as StoredKey)
     .filter((k) => k?.jwk?.kid && k.jwk.alg);
@@ -51,7 +55,9 @@ export function orderKeys(keys: StoredKey[], now = Date.now()): StoredKey[] {
 
 export class MissingKeysError extends Error {
   constructor(dir: string) {
-    super(`No signing keys in ${dir}. Run "sesame keys generate" once and give every node the same KEYS_DIR (a cluster must publish one key set).`);
+    super(
+      `No signing keys in ${dir}. Run "sesame keys generate" once and give every node the same KEYS_DIR (a cluster must publish one key set).`,
+    );
     this.name = 'MissingKeysError';
   }
 }
@@ -65,7 +71,10 @@ export async function loadKeys(config: { env: string; keysDir: string }, logger:
   if (complete) return existing;
   if (config.env === 'production') throw new MissingKeysError(config.keysDir);
   const { keys, created } = await loadOrCreateKeys(config.keysDir);
-  logger.warn({ created, dir: config.keysDir }, 'signing keys generated (in production, run "sesame keys generate" once instead)');
+  logger.warn(
+    { created, dir: config.keysDir },
+    'signing keys generated (in production, run "sesame keys generate" once instead)',
+  );
   return keys;
 }
 
@@ -92,7 +101,11 @@ export async function rotateKeys(dir: string, now = Date.now()) {
   for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith('.json')) : []) {
     const file = path.join(dir, f);
     const k = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredKey;
-    if (k.removeAfter && Date.parse(k.removeAfter) <= now) { fs.rmSync(file); removed.push(k.jwk.kid); continue; }
+    if (k.removeAfter && Date.parse(k.removeAfter) <= now) {
+      fs.rmSync(file);
+      removed.push(k.jwk.kid);
+      continue;
+    }
     if (!k.retiredAt) {
       k.retiredAt = new Date(now).toISOString();
       k.removeAfter = new Date(now + RETIRED_KEY_GRACE_SECONDS * 1000).toISOString();

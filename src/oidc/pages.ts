@@ -10,7 +10,8 @@ import { setLocale } from '../http/locale.ts';
 function localize(ctx: KoaContextWithOIDC): Ctx {
   const c = ctx as unknown as Ctx;
   const ui = ctx.oidc?.params?.ui_locales;
-  if (typeof ui === 'string') setLocale(c, resolveLocale({ uiLocales: ui, acceptLanguage: ctx.get('Accept-Language') }));
+  if (typeof ui === 'string')
+    setLocale(c, resolveLocale({ uiLocales: ui, acceptLanguage: ctx.get('Accept-Language') }));
   return c;
 }
 

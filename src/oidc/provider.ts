@@ -25,7 +25,11 @@ export interface ProviderDeps {
   pages: {
     logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
     postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
-    renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
+    renderError(
+      ctx: KoaContextWithOIDC,
+      out: { error: string; error_description?: string },
+      error: Error,
+    ): Promise<void>;
   };
 }
 
@@ -38,7 +42,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createAdapterFactory({ db: deps.db, store: deps.store, findClient: deps.findClient }),
     findAccount: deps.findAccount,
-    jwks: { keys: deps.keys.map((k) => k.jwk) as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
+    jwks: {
+      keys: deps.keys.map((k) => k.jwk) as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never,
+    },
     cookies: {
       keys: [...config.cookieSecrets],
       names: { session: 'sesame.session', interaction: 'sesame.interaction', resume: 'sesame.resume' },

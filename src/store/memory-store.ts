@@ -1,14 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { Store } from './store.ts';
 
-interface Entry { value: string | Set<string>; expiresAt: number }
+interface Entry {
+  value: string | Set<string>;
+  expiresAt: number;
+}
 
 /** The embedded default's store: one node, one process. JS is single-threaded, so every method is atomic. */
 export function createMemoryStore(now: () => number = Date.now): Store {
   const map = new Map<string, Entry>();
   const live = (key: string): Entry | undefined => {
     const e = map.get(key);
-    if (e && e.expiresAt <= now()) { map.delete(key); return undefined; }
+    if (e && e.expiresAt <= now()) {
+      map.delete(key);
+      return undefined;
+    }
     return e;
   };
   const bus = new EventEmitter();
@@ -20,8 +26,13 @@ export function createMemoryStore(now: () => number = Date.now): Store {
   sweep.unref();
 
   return {
-    async get(key) { const e = live(key); return typeof e?.value === 'string' ? e.value : null; },
-    async set(key, value, ttl) { map.set(key, { value, expiresAt: now() + ttl * 1000 }); },
+    async get(key) {
+      const e = live(key);
+      return typeof e?.value === 'string' ? e.value : null;
+    },
+    async set(key, value, ttl) {
+      map.set(key, { value, expiresAt: now() + ttl * 1000 });
+    },
     async setIfAbsent(key, value, ttl) {
       if (live(key)) return false;
       map.set(key, { value, expiresAt: now() + ttl * 1000 });
@@ -32,7 +43,9 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       map.delete(key);
       return typeof e?.value === 'string' ? e.value : null;
     },
-    async del(...keys) { for (const k of keys) map.delete(k); },
+    async del(...keys) {
+      for (const k of keys) map.delete(k);
+    },
     async incr(key, ttl) {
       const e = live(key);
       const n = (e ? Number(e.value) : 0) + 1;
@@ -49,14 +62,28 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       await this.set(key, value, ttl);
       await this.sAdd(indexKey, key, Math.max(ttl, 60));
     },
-    async sMembers(key) { const e = live(key); return e?.value instanceof Set ? [...e.value] : []; },
-    async sRem(key, member) { const e = live(key); if (e?.value instanceof Set) e.value.delete(member); },
-    async publish(channel, message) { bus.emit(channel, message); },
+    async sMembers(key) {
+      const e = live(key);
+      return e?.value instanceof Set ? [...e.value] : [];
+    },
+    async sRem(key, member) {
+      const e = live(key);
+      if (e?.value instanceof Set) e.value.delete(member);
+    },
+    async publish(channel, message) {
+      bus.emit(channel, message);
+    },
     async subscribe(channel, handler) {
       bus.on(channel, handler);
-      return async () => { bus.off(channel, handler); };
+      return async () => {
+        bus.off(channel, handler);
+      };
     },
     async ping() {},
-    async close() { clearInterval(sweep); map.clear(); bus.removeAllListeners(); },
+    async close() {
+      clearInterval(sweep);
+      map.clear();
+      bus.removeAllListeners();
+    },
   };
 }

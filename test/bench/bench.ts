@@ -19,24 +19,44 @@ async function measure(name: string, concurrency: number, op: () => Promise<void
   let failed = 0;
   const deadline = performance.now() + DURATION_MS;
   const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline && done + failed < MAX_OPS) {
-      try { await op(); done++; } catch { failed++; }
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline && done + failed < MAX_OPS) {
+        try {
+          await op();
+          done++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
   const rate = done / ((performance.now() - start) / 1000);
-  console.log(`  ${name.padEnd(44)} ${rate.toFixed(1).padStart(9)} /s  (${done} ok, ${failed} failed, concurrency ${concurrency})`);
+  console.log(
+    `  ${name.padEnd(44)} ${rate.toFixed(1).padStart(9)} /s  (${done} ok, ${failed} failed, concurrency ${concurrency})`,
+  );
   if (failed) throw new Error(`${name}: ${failed} operations failed`);
   return rate;
 }
 
 function form(body: Record<string, string>) {
-  return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) };
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body),
+  };
 }
 
-async function login(origin: string, authorizePath: string, params: Record<string, string>, credentials: Record<string, string>): Promise<string> {
+async function login(
+  origin: string,
+  authorizePath: string,
+  params: Record<string, string>,
+  credentials: Record<string, string>,
+): Promise<string> {
   const agent = new Agent(origin);
-  let page = await agent.go(`${authorizePath}?${new URLSearchParams({ response_type: 'code', scope: 'openid email profile', state: 'bench', ...params })}`);
+  let page = await agent.go(
+    `${authorizePath}?${new URLSearchParams({ response_type: 'code', scope: 'openid email profile', state: 'bench', ...params })}`,
+  );
   page = await agent.submit(page, credentials);
   if (page.url.startsWith(origin)) page = await agent.submit(page);
   const code = new URL(page.url).searchParams.get('code');
@@ -50,8 +70,19 @@ async function bare() {
   const issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [
-      { client_id: 'web', client_secret: 'web-secret-web-secret-web-secret', redirect_uris: ['https://rp.example/cb'], grant_types: ['authorization_code'] },
-      { client_id: 'svc', client_secret: 'svc-secret-svc-secret-svc-secret', redirect_uris: [], response_types: [], grant_types: ['client_credentials'] },
+      {
+        client_id: 'web',
+        client_secret: 'web-secret-web-secret-web-secret',
+        redirect_uris: ['https://rp.example/cb'],
+        grant_types: ['authorization_code'],
+      },
+      {
+        client_id: 'svc',
+        client_secret: 'svc-secret-svc-secret-svc-secret',
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['client_credentials'],
+      },
     ],
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: true } },
     claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
@@ -61,18 +92,43 @@ async function bare() {
   return {
     issuer,
     cc: async () => {
-      const r = await fetch(`${issuer}/token`, { ...form({ grant_type: 'client_credentials' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('svc', 'svc-secret-svc-secret-svc-secret') } });
+      const r = await fetch(`${issuer}/token`, {
+        ...form({ grant_type: 'client_credentials' }),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuth('svc', 'svc-secret-svc-secret-svc-secret'),
+        },
+      });
       if (r.status !== 200) throw new Error(`cc ${r.status}`);
       await r.arrayBuffer();
     },
     login: async () => {
-      const code = await login(issuer, '/auth', { client_id: 'web', redirect_uri: 'https://rp.example/cb' }, { login: 'bench-user', password: 'x' });
-      const tok = await (await fetch(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: 'https://rp.example/cb', client_id: 'web', client_secret: 'web-secret-web-secret-web-secret' }))).json() as { access_token: string };
+      const code = await login(
+        issuer,
+        '/auth',
+        { client_id: 'web', redirect_uri: 'https://rp.example/cb' },
+        { login: 'bench-user', password: 'x' },
+      );
+      const tok = (await (
+        await fetch(
+          `${issuer}/token`,
+          form({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: 'https://rp.example/cb',
+            client_id: 'web',
+            client_secret: 'web-secret-web-secret-web-secret',
+          }),
+        )
+      ).json()) as { access_token: string };
       const ui = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${tok.access_token}` } });
       if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
       await ui.arrayBuffer();
     },
-    close: () => { server.closeAllConnections(); server.close(); },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }
 
@@ -85,13 +141,35 @@ async function sesame(mode: 'embedded' | 'postgres') {
   return {
     issuer,
     cc: async () => {
-      const r = await fetch(`${issuer}/token`, { ...form({ grant_type: 'client_credentials' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(svc.clientId, svc.clientSecret) } });
+      const r = await fetch(`${issuer}/token`, {
+        ...form({ grant_type: 'client_credentials' }),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuth(svc.clientId, svc.clientSecret),
+        },
+      });
       if (r.status !== 200) throw new Error(`cc ${r.status}`);
       await r.arrayBuffer();
     },
     login: async () => {
-      const code = await login(issuer, '/authorize', { client_id: web.clientId, redirect_uri: web.redirectUri }, { email: user.email, password: user.password });
-      const tok = await (await fetch(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: web.redirectUri, client_id: web.clientId, client_secret: web.clientSecret }))).json() as { access_token: string };
+      const code = await login(
+        issuer,
+        '/authorize',
+        { client_id: web.clientId, redirect_uri: web.redirectUri },
+        { email: user.email, password: user.password },
+      );
+      const tok = (await (
+        await fetch(
+          `${issuer}/token`,
+          form({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: web.redirectUri,
+            client_id: web.clientId,
+            client_secret: web.clientSecret,
+          }),
+        )
+      ).json()) as { access_token: string };
       const ui = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tok.access_token}` } });
       if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
       await ui.arrayBuffer();
@@ -114,8 +192,16 @@ async function main() {
     const cc = await measure('client_credentials tokens', 16, s.cc);
     const lg = await measure('authorization-code logins (incl. userinfo)', 8, s.login);
     await s.close();
-    console.log(`  ratio vs bare: tokens ${(cc / baseCc).toFixed(2)}×, logins ${(lg / baseLogin).toFixed(2)}× (logins include one argon2id verification: m=19 MiB, t=2)`);
+    console.log(
+      `  ratio vs bare: tokens ${(cc / baseCc).toFixed(2)}×, logins ${(lg / baseLogin).toFixed(2)}× (logins include one argon2id verification: m=19 MiB, t=2)`,
+    );
   }
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -2,11 +2,19 @@
 // only HTTP to the real server.
 import crypto from 'node:crypto';
 
-export interface Page { status: number; url: string; body: string; headers: Headers }
+export interface Page {
+  status: number;
+  url: string;
+  body: string;
+  headers: Headers;
+}
 
 export class Agent {
   readonly cookies = new Map<string, string>();
-  constructor(readonly origin: string, readonly headers: Record<string, string> = {}) {}
+  constructor(
+    readonly origin: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   private store(res: Response) {
     for (const c of res.headers.getSetCookie()) {
@@ -15,7 +23,8 @@ export class Agent {
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
       const expired = attrs.some((a) => /expires=thu, 01 jan 1970/i.test(a.trim())) || value === '';
-      if (expired) this.cookies.delete(name); else this.cookies.set(name, value);
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
     }
   }
 
@@ -23,7 +32,10 @@ export class Agent {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const full = new URL(url, this.origin).href;
     const headers: Record<string, string> = { ...this.headers, ...init.headers };
     if (this.cookies.size && full.startsWith(this.origin)) headers.cookie = this.cookieHeader();
@@ -32,7 +44,12 @@ export class Agent {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const res = await fetch(full, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const res = await fetch(full, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
     this.store(res);
     return res;
   }
@@ -61,16 +78,27 @@ export class Agent {
 export function findForm(html: string, actionContains?: string): { action: string; hidden: Record<string, string> } {
   const forms = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
   // A selector ending in a quote matches the end of the action exactly ('/second-factor"').
-  const matches = (action: string) => actionContains!.endsWith('"') ? action.endsWith(actionContains!.slice(0, -1)) : action.includes(actionContains!);
+  const matches = (action: string) =>
+    actionContains!.endsWith('"') ? action.endsWith(actionContains!.slice(0, -1)) : action.includes(actionContains!);
   const match = actionContains ? forms.find((f) => matches(f[1]!)) : forms[0];
-  if (!match) throw new Error(`no form${actionContains ? ` with action containing ${actionContains}` : ''} in page:\n${html.slice(0, 2000)}`);
+  if (!match)
+    throw new Error(
+      `no form${actionContains ? ` with action containing ${actionContains}` : ''} in page:\n${html.slice(0, 2000)}`,
+    );
   const hidden: Record<string, string> = {};
-  for (const m of match[2]!.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) hidden[m[1]!] = decodeEntities(m[2]!);
+  for (const m of match[2]!.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+    hidden[m[1]!] = decodeEntities(m[2]!);
   return { action: decodeEntities(match[1]!), hidden };
 }
 
 export function decodeEntities(s: string): string {
-  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x2F;/g, '/');
+  return s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#x2F;/g, '/');
 }
 
 export function pkcePair() {
@@ -95,11 +123,22 @@ export interface LoginParams {
 }
 
 /** The whole browser side of an authorization-code login. Returns the redirect back to the RP. */
-export async function authorize(agent: Agent, p: LoginParams): Promise<{ redirect: URL; code: string | null; loginPage: Page }> {
-  const q = new URLSearchParams({ client_id: p.clientId, redirect_uri: p.redirectUri, response_type: 'code', scope: p.scope ?? 'openid email profile', state: crypto.randomBytes(8).toString('hex'), ...p.extra });
+export async function authorize(
+  agent: Agent,
+  p: LoginParams,
+): Promise<{ redirect: URL; code: string | null; loginPage: Page }> {
+  const q = new URLSearchParams({
+    client_id: p.clientId,
+    redirect_uri: p.redirectUri,
+    response_type: 'code',
+    scope: p.scope ?? 'openid email profile',
+    state: crypto.randomBytes(8).toString('hex'),
+    ...p.extra,
+  });
   let page = await agent.go(`/authorize?${q}`);
   const loginPage = page;
-  if (!page.url.startsWith(agent.origin)) return { redirect: new URL(page.url), code: new URL(page.url).searchParams.get('code'), loginPage };
+  if (!page.url.startsWith(agent.origin))
+    return { redirect: new URL(page.url), code: new URL(page.url).searchParams.get('code'), loginPage };
   if (page.body.includes('/login"')) {
     page = await agent.submit(page, { email: p.email, password: p.password }, '/login');
   }
@@ -109,7 +148,11 @@ export async function authorize(agent: Agent, p: LoginParams): Promise<{ redirec
   if (page.url.startsWith(agent.origin) && page.body.includes('/confirm"') && p.consent !== false) {
     page = await agent.submit(page, {}, '/confirm');
   }
-  if (page.url.startsWith(agent.origin)) throw Object.assign(new Error(`login did not return to the RP: ${page.status} ${page.url}\n${page.body.slice(0, 1500)}`), { page });
+  if (page.url.startsWith(agent.origin))
+    throw Object.assign(
+      new Error(`login did not return to the RP: ${page.status} ${page.url}\n${page.body.slice(0, 1500)}`),
+      { page },
+    );
   const redirect = new URL(page.url);
   return { redirect, code: redirect.searchParams.get('code'), loginPage };
 }

@@ -10,7 +10,16 @@ export const chromiumAvailable = fs.existsSync(CHROMIUM);
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -23,6 +32,16 @@ export async function startBrowserRig(opts: StartOptions = {}) {
   const client = await createClient(srv, { type: 'web', redirectUris: [rp.callback], name: 'Example Blog' });
   rp.setClient(client.clientId, client.clientSecret);
   const browser = await launchChromium();
-  return { srv, rp, browser, client, async close() { await browser.close(); rp.close(); await srv.stop(); } };
+  return {
+    srv,
+    rp,
+    browser,
+    client,
+    async close() {
+      await browser.close();
+      rp.close();
+      await srv.stop();
+    },
+  };
 }
 export type BrowserRig = Awaited<ReturnType<typeof startBrowserRig>>;

@@ -4,10 +4,18 @@ import { generateSync } from 'otplib';
 import { decodeJwt } from 'jose';
 import { expect } from 'vitest';
 import { createUser, type TestServer } from './server.ts';
+import { testClock } from './clock.ts';
 import { Agent, decodeEntities, type Page } from './agent.ts';
 
 /** Signs in through the one login flow (answering a second factor if asked) and lands on `path`. */
-export async function signInToAccount(srv: TestServer, agent: Agent, email: string, password: string, path = '/account/security', secondFactor?: (page: Page) => Promise<Page>): Promise<Page> {
+export async function signInToAccount(
+  srv: TestServer,
+  agent: Agent,
+  email: string,
+  password: string,
+  path = '/account/security',
+  secondFactor?: (page: Page) => Promise<Page>,
+): Promise<Page> {
   const page = await agent.go(path);
   expect(page.body).toContain('name="password"');
   let back = await agent.submit(page, { email, password }, '/login');
@@ -21,14 +29,20 @@ export async function signInToAccount(srv: TestServer, agent: Agent, email: stri
 
 /** The code an authenticator app shows, `steps` periods from now (RFC 6238, SHA-1, 6 digits, 30 s). */
 export function totpCode(secret: string, steps = 0): string {
-  return generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + steps * 30, period: 30, digits: 6, algorithm: 'sha1' });
+  return generateSync({
+    secret,
+    epoch: Math.floor(testClock.now() / 1000) + steps * 30,
+    period: 30,
+    digits: 6,
+    algorithm: 'sha1',
+  });
 }
 
-/** Waits until we are at least two seconds away from a 30-second boundary, so that "now", "one
- *  step ago" and "one step ahead" mean the same to the test and to the server. */
+/** Moves the servers' clock (forward) to the middle of a 30-second step, so that "now", "one step
+ *  ago" and "one step ahead" mean the same to the test and to the server for the next 15 seconds. */
 export async function awayFromStepBoundary(): Promise<void> {
-  const into = (Date.now() / 1000) % 30;
-  if (into < 2 || into > 28) await new Promise((r) => setTimeout(r, (into > 28 ? 32 - into : 2 - into) * 1000));
+  const into = (testClock.now() / 1000) % 30;
+  if (into < 5 || into > 25) testClock.advance(((45 - into) % 30) * 1000);
 }
 
 export function backupCodesIn(page: Page): string[] {
@@ -37,7 +51,10 @@ export function backupCodesIn(page: Page): string[] {
 
 /** Enrols an authenticator app on the Security page (already signed in, recently). The enrolment
  *  spends the code of one step ago, leaving "now" and "one step ahead" for sign-ins. */
-export async function enrolTotp(agent: Agent, name = 'My phone'): Promise<{ secret: string; page: Page; backupCodes: string[] }> {
+export async function enrolTotp(
+  agent: Agent,
+  name = 'My phone',
+): Promise<{ secret: string; page: Page; backupCodes: string[] }> {
   await awayFromStepBoundary();
   const form = await agent.go('/account/security/totp/new');
   expect(form.status).toBe(200);
@@ -47,19 +64,33 @@ export async function enrolTotp(agent: Agent, name = 'My phone'): Promise<{ secr
   return { secret, page, backupCodes: backupCodesIn(page) };
 }
 
-export async function redeem(srv: TestServer, client: { clientId: string; clientSecret: string; redirectUri: string }, code: string) {
+export async function redeem(
+  srv: TestServer,
+  client: { clientId: string; clientSecret: string; redirectUri: string },
+  code: string,
+) {
   const res = await fetch(`${srv.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, client_secret: client.clientSecret }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: client.redirectUri,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    }),
   });
-  const body = await res.json() as { id_token: string; access_token: string };
+  const body = (await res.json()) as { id_token: string; access_token: string };
   expect(res.status).toBe(200);
   return { ...body, claims: decodeJwt(body.id_token) as { amr?: string[]; acr?: string; sub: string } };
 }
 
 /** A user signed in to their account pages in a fresh browser (recently: changes need no password). */
-export async function signedInUser(srv: TestServer, over: Parameters<typeof createUser>[1] = {}, headers: Record<string, string> = {}) {
+export async function signedInUser(
+  srv: TestServer,
+  over: Parameters<typeof createUser>[1] = {},
+  headers: Record<string, string> = {},
+) {
   const user = await createUser(srv, over);
   const agent = new Agent(srv.url, headers);
   await signInToAccount(srv, agent, user.email, user.password);
@@ -68,9 +99,22 @@ export async function signedInUser(srv: TestServer, over: Parameters<typeof crea
 
 /** A fresh browser starts signing in to `client` and passes the password step; `page` is what
  *  comes next (the second-factor page for an account with 2FA on). */
-export async function passwordStep(srv: TestServer, client: { clientId: string; redirectUri: string }, email: string, password: string, opts: { extra?: Record<string, string>; headers?: Record<string, string> } = {}) {
+export async function passwordStep(
+  srv: TestServer,
+  client: { clientId: string; redirectUri: string },
+  email: string,
+  password: string,
+  opts: { extra?: Record<string, string>; headers?: Record<string, string> } = {},
+) {
   const agent = new Agent(srv.url, opts.headers);
-  const q = new URLSearchParams({ client_id: client.clientId, redirect_uri: client.redirectUri, response_type: 'code', scope: 'openid email', state: 's', ...opts.extra });
+  const q = new URLSearchParams({
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: 'code',
+    scope: 'openid email',
+    state: 's',
+    ...opts.extra,
+  });
   const login = await agent.go(`/authorize?${q}`);
   const page = await agent.submit(login, { email, password }, '/login');
   return { agent, page, uid: new URL(login.url).pathname.split('/')[2]! };

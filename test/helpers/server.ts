@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createDeps, type Deps } from '../../src/deps.ts';
 import { createApp } from '../../src/app.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { testClock } from './clock.ts';
 
 export type StorageMode = 'embedded' | 'postgres';
 
@@ -39,6 +40,8 @@ export interface StartOptions {
   keysDir?: string;
   storePrefix?: string;
   port?: number;
+  /** Receives every log line (JSON) instead of stdout. */
+  logTo?: { write(line: string): void };
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
@@ -72,14 +75,26 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
   const config = loadConfig(env);
   const deps = await createDeps(config, {
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, opts.logTo),
+    clock: testClock,
     storePrefix: opts.storePrefix ?? `sesame-test:${crypto.randomBytes(6).toString('hex')}:`,
   });
   const app = createApp(deps);
   server.on('request', app.callback());
-  const jsonl = (file: string) => fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const jsonl = (file: string) =>
+    fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
   return {
-    url, deps, config, dataDir, mode,
+    url,
+    deps,
+    config,
+    dataDir,
+    mode,
     outbox: () => jsonl(path.join(dataDir, 'outbox', 'emails.jsonl')),
     smsOutbox: () => jsonl(path.join(dataDir, 'outbox', 'sms.jsonl')),
     async stop() {
@@ -97,7 +112,18 @@ export function uniqueEmail(prefix = 'user'): string {
 export const STRONG_PASSWORD = 'correct horse battery staple 42';
 
 /** Creates a verified account straight through the repository (what `sesame user create` does). */
-export async function createUser(srv: TestServer, over: Partial<{ email: string; password: string; name: string; givenName: string; familyName: string; emailVerified: boolean; locale: string }> = {}) {
+export async function createUser(
+  srv: TestServer,
+  over: Partial<{
+    email: string;
+    password: string;
+    name: string;
+    givenName: string;
+    familyName: string;
+    emailVerified: boolean;
+    locale: string;
+  }> = {},
+) {
   const email = over.email ?? uniqueEmail();
   const password = over.password ?? STRONG_PASSWORD;
   const account = await srv.deps.repos.accounts.create({
@@ -112,11 +138,21 @@ export async function createUser(srv: TestServer, over: Partial<{ email: string;
   return { account: account!, email, password };
 }
 
-export async function createClient(srv: TestServer, input: { type: 'web' | 'spa' | 'service'; redirectUris?: string[]; postLogoutRedirectUris?: string[]; backchannelLogoutUri?: string; name?: string }) {
+export async function createClient(
+  srv: TestServer,
+  input: {
+    type: 'web' | 'spa' | 'service';
+    redirectUris?: string[];
+    postLogoutRedirectUris?: string[];
+    backchannelLogoutUri?: string;
+    name?: string;
+  },
+) {
   const { app, clientSecret } = await srv.deps.applications.create(null, {
     name: input.name ?? 'Test site',
     type: input.type,
-    redirectUris: input.redirectUris ?? (input.type === 'service' ? [] : ['https://rp.example/openid-connect-authorize']),
+    redirectUris:
+      input.redirectUris ?? (input.type === 'service' ? [] : ['https://rp.example/openid-connect-authorize']),
     postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
   });
@@ -124,7 +160,11 @@ export async function createClient(srv: TestServer, input: { type: 'web' | 'spa'
 }
 
 /** The failed attempts the lockout counts for an account, as stored (its accounts row). */
-export async function failureCount(srv: TestServer, kind: 'password' | 'second_factor', accountId: string): Promise<number> {
+export async function failureCount(
+  srv: TestServer,
+  kind: 'password' | 'second_factor',
+  accountId: string,
+): Promise<number> {
   const account = await srv.deps.repos.accounts.findById(accountId);
   if (!account) throw new Error(`no account ${accountId}`);
   return kind === 'password' ? account.failedPasswords : account.failedSecondFactors;

@@ -26,7 +26,9 @@ describe('mfaRequested', () => {
     expect(mfaRequested({ claims: claims({ essential: true, values: [ACR_MFA, ACR_PASSWORD] }) })).toBe(false);
     expect(mfaRequested({ claims: claims({ essential: true }) })).toBe(false);
     expect(mfaRequested({ claims: claims({ essential: true, values: [] }) })).toBe(false);
-    expect(mfaRequested({ claims: JSON.stringify({ userinfo: { acr: { essential: true, value: ACR_MFA } } }) })).toBe(false);
+    expect(mfaRequested({ claims: JSON.stringify({ userinfo: { acr: { essential: true, value: ACR_MFA } } }) })).toBe(
+      false,
+    );
   });
   it('the claims parameter wins when acr_values would accept less', () => {
     expect(mfaRequested({ acr_values: ACR_PASSWORD, claims: claims({ essential: true, value: ACR_MFA }) })).toBe(true);

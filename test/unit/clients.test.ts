@@ -9,7 +9,9 @@ describe('postLogoutUriAllowed', () => {
     expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php?loggedout=true')).toBe(true);
   });
   it('the same origin and path with another query (WordPress adds wp_lang)', () => {
-    expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php?loggedout=true&wp_lang=fr_FR')).toBe(true);
+    expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php?loggedout=true&wp_lang=fr_FR')).toBe(
+      true,
+    );
     expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php')).toBe(true);
     expect(postLogoutUriAllowed(registered, 'https://app.example')).toBe(true); // the same path, "/"
   });
@@ -23,7 +25,8 @@ describe('postLogoutUriAllowed', () => {
       'https://blog.example/WP-LOGIN.PHP',
       'https://blog.example.evil.example/wp-login.php',
       'https://app.example/logout',
-    ]) expect(postLogoutUriAllowed(registered, v), v).toBe(false);
+    ])
+      expect(postLogoutUriAllowed(registered, v), v).toBe(false);
   });
   it('a fragment is refused unless registered exactly; so is anything that is not a URL', () => {
     expect(postLogoutUriAllowed(registered, 'https://app.example/#token')).toBe(false);

@@ -5,7 +5,13 @@ import { ACR_MFA, ACR_PASSWORD } from '../../src/oidc/acr.ts';
 
 describe('isMultiFactor / acrFor', () => {
   it('the password plus any second factor Sesame has: app or backup code, security key, kAuth, SMS', () => {
-    for (const amr of [['pwd', 'otp'], ['pwd', 'hwk'], ['pwd', 'swk', 'mfa'], ['pwd', 'sms'], ['otp', 'pwd']]) {
+    for (const amr of [
+      ['pwd', 'otp'],
+      ['pwd', 'hwk'],
+      ['pwd', 'swk', 'mfa'],
+      ['pwd', 'sms'],
+      ['otp', 'pwd'],
+    ]) {
       expect(isMultiFactor(amr), amr.join('+')).toBe(true);
       expect(acrFor(amr)).toBe(ACR_MFA);
     }
@@ -20,7 +26,13 @@ describe('isMultiFactor / acrFor', () => {
     expect(isMultiFactor(['pwd', 'mfa'])).toBe(false);
   });
   it('values that are not a second factor here (user presence, PIN, knowledge) do not count', () => {
-    for (const amr of [['pwd', 'user'], ['pwd', 'pin'], ['pwd', 'kba'], ['pwd', 'OTP']]) expect(isMultiFactor(amr), amr.join('+')).toBe(false);
+    for (const amr of [
+      ['pwd', 'user'],
+      ['pwd', 'pin'],
+      ['pwd', 'kba'],
+      ['pwd', 'OTP'],
+    ])
+      expect(isMultiFactor(amr), amr.join('+')).toBe(false);
   });
   it('a second factor without the password is not multi-factor (every login carries "pwd")', () => {
     for (const amr of [['otp'], ['hwk'], ['swk', 'mfa'], ['otp', 'sms'], []]) {

@@ -17,7 +17,7 @@ describe('parseAcceptLanguage', () => {
 });
 
 describe('resolveLocale: user > ui_locales > Accept-Language > en', () => {
-  it('the user\'s own choice wins over everything the request says', () => {
+  it("the user's own choice wins over everything the request says", () => {
     expect(resolveLocale({ userLocale: 'it', uiLocales: 'fr', acceptLanguage: 'de' })).toBe('it');
   });
   it('an unsupported user choice is skipped, not trusted', () => {

@@ -5,13 +5,22 @@ import { splitStatements, MIGRATIONS_DIR } from '../../src/db/migrate.ts';
 
 describe('splitStatements', () => {
   it('one statement per ";" at a line end, trimmed, the last one with or without ";"', () => {
-    expect(splitStatements('CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x);  \n\nSELECT 1')).toEqual(['CREATE TABLE a (x int)', 'CREATE INDEX a_x ON a (x)', 'SELECT 1']);
+    expect(splitStatements('CREATE TABLE a (x int);\nCREATE INDEX a_x ON a (x);  \n\nSELECT 1')).toEqual([
+      'CREATE TABLE a (x int)',
+      'CREATE INDEX a_x ON a (x)',
+      'SELECT 1',
+    ]);
   });
   it('a statement over several lines stays whole; a ";" inside a line does not cut it', () => {
-    expect(splitStatements("CREATE TABLE a (\n  x text DEFAULT 'a;b',\n  y int\n);\nSELECT 2;")).toEqual(["CREATE TABLE a (\n  x text DEFAULT 'a;b',\n  y int\n)", 'SELECT 2']);
+    expect(splitStatements("CREATE TABLE a (\n  x text DEFAULT 'a;b',\n  y int\n);\nSELECT 2;")).toEqual([
+      "CREATE TABLE a (\n  x text DEFAULT 'a;b',\n  y int\n)",
+      'SELECT 2',
+    ]);
   });
   it('comment lines go, indented ones too; "--" inside a line is kept', () => {
-    expect(splitStatements("-- header\n  -- indented\nSELECT '--not a comment';\n-- trailer\n")).toEqual(["SELECT '--not a comment'"]);
+    expect(splitStatements("-- header\n  -- indented\nSELECT '--not a comment';\n-- trailer\n")).toEqual([
+      "SELECT '--not a comment'",
+    ]);
   });
   it('Windows line ends split the same way', () => {
     expect(splitStatements('SELECT 1;\r\nSELECT 2;\r\n')).toEqual(['SELECT 1', 'SELECT 2']);

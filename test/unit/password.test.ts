@@ -1,6 +1,11 @@
 // The password policy: length, common passwords, the user's own details, variety.
 import { describe, it, expect } from 'vitest';
-import { checkPasswordPolicy, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, createPasswordFactor } from '../../src/factors/password.ts';
+import {
+  checkPasswordPolicy,
+  MIN_PASSWORD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  createPasswordFactor,
+} from '../../src/factors/password.ts';
 
 describe('checkPasswordPolicy', () => {
   it('the minimum and maximum lengths are inclusive', () => {
@@ -16,7 +21,7 @@ describe('checkPasswordPolicy', () => {
     expect(checkPasswordPolicy('PassWord123')).toBe('common_password');
     expect(checkPasswordPolicy('qwertyuiop')).toBe('common_password');
   });
-  it('a password containing the user\'s email name or given name is as good as common', () => {
+  it("a password containing the user's email name or given name is as good as common", () => {
     expect(checkPasswordPolicy('ada.lovelace-1815', ['ada.lovelace', 'Ada', 'Lovelace'])).toBe('common_password');
     expect(checkPasswordPolicy('my LOVELACE 1815!', ['ada', 'Ada', 'Lovelace'])).toBe('common_password');
   });
@@ -42,7 +47,9 @@ describe('password factor verifications counter', () => {
     expect((await factor.verify(hash, 'correct horse battery staple 42')).ok).toBe(true);
     expect((await factor.verify(hash, 'wrong')).ok).toBe(false);
     expect((await factor.verify(undefined, 'correct horse battery staple 42')).ok).toBe(false);
-    expect({ real: factor.verifications.real - before.real, dummy: factor.verifications.dummy - before.dummy }).toEqual({ real: 2, dummy: 1 });
+    expect({ real: factor.verifications.real - before.real, dummy: factor.verifications.dummy - before.dummy }).toEqual(
+      { real: 2, dummy: 1 },
+    );
   });
   it('a hash that is not an argon2 hash fails closed (and ran no verification)', async () => {
     const before = { ...factor.verifications };

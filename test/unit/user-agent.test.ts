@@ -4,10 +4,14 @@ import { describeBrowser, describePlace } from '../../src/lib/user-agent.ts';
 
 const UA = {
   chromeLinux: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
-  chromeAndroid: 'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
-  safariMac: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
-  safariIphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
-  edgeWindows: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0',
+  chromeAndroid:
+    'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
+  safariMac:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+  safariIphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  edgeWindows:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0',
   firefoxUbuntu: 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
 };
 
@@ -32,12 +36,38 @@ describe('describeBrowser', () => {
 
 describe('describePlace', () => {
   it('this computer: IPv4 and IPv6 loopback, mapped loopback', () => {
-    for (const ip of ['127.0.0.1', '127.10.20.30', '::1', '::ffff:127.0.0.1']) expect(describePlace(ip), ip).toBe('this_computer');
+    for (const ip of ['127.0.0.1', '127.10.20.30', '::1', '::ffff:127.0.0.1'])
+      expect(describePlace(ip), ip).toBe('this_computer');
   });
   it('a local network: RFC 1918, link-local (v4 and v6), unique local IPv6 — edges of each range included', () => {
-    for (const ip of ['10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.255.254', '192.168.1.20', '169.254.10.1', '::ffff:10.1.2.3', 'fe80::1', 'FE80::abcd', 'fc00::1', 'fd12:3456::1']) expect(describePlace(ip), ip).toBe('local_network');
+    for (const ip of [
+      '10.0.0.1',
+      '10.255.255.255',
+      '172.16.0.1',
+      '172.31.255.254',
+      '192.168.1.20',
+      '169.254.10.1',
+      '::ffff:10.1.2.3',
+      'fe80::1',
+      'FE80::abcd',
+      'fc00::1',
+      'fd12:3456::1',
+    ])
+      expect(describePlace(ip), ip).toBe('local_network');
   });
   it('just outside those ranges, and public addresses: unknown (no GeoIP)', () => {
-    for (const ip of ['172.15.255.255', '172.32.0.1', '192.169.0.1', '11.0.0.1', '128.0.0.1', '100.64.0.1', '8.8.8.8', '2001:db8::1', '::ffff:8.8.8.8', 'nonsense']) expect(describePlace(ip), ip).toBe('unknown');
+    for (const ip of [
+      '172.15.255.255',
+      '172.32.0.1',
+      '192.169.0.1',
+      '11.0.0.1',
+      '128.0.0.1',
+      '100.64.0.1',
+      '8.8.8.8',
+      '2001:db8::1',
+      '::ffff:8.8.8.8',
+      'nonsense',
+    ])
+      expect(describePlace(ip), ip).toBe('unknown');
   });
 });

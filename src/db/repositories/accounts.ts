@@ -35,22 +35,30 @@ export function createAccountsRepo(db: Db) {
       return row;
     },
     async findByEmail(email: string): Promise<Account | undefined> {
-      const [row] = await db.select().from(accounts).where(sql`lower(${accounts.email}) = ${normalizeEmail(email)}`).limit(1);
+      const [row] = await db
+        .select()
+        .from(accounts)
+        .where(sql`lower(${accounts.email}) = ${normalizeEmail(email)}`)
+        .limit(1);
       return row;
     },
     /** Returns undefined when the email is already taken (unique index), never throws for that. */
     async create(input: NewAccount): Promise<Account | undefined> {
-      const rows = await db.insert(accounts).values({
-        id: crypto.randomUUID(),
-        email: normalizeEmail(input.email),
-        passwordHash: input.passwordHash,
-        name: input.name,
-        givenName: input.givenName ?? null,
-        familyName: input.familyName ?? null,
-        locale: input.locale ?? 'en',
-        zoneinfo: input.zoneinfo ?? 'UTC',
-        emailVerified: input.emailVerified ?? false,
-      }).onConflictDoNothing().returning();
+      const rows = await db
+        .insert(accounts)
+        .values({
+          id: crypto.randomUUID(),
+          email: normalizeEmail(input.email),
+          passwordHash: input.passwordHash,
+          name: input.name,
+          givenName: input.givenName ?? null,
+          familyName: input.familyName ?? null,
+          locale: input.locale ?? 'en',
+          zoneinfo: input.zoneinfo ?? 'UTC',
+          emailVerified: input.emailVerified ?? false,
+        })
+        .onConflictDoNothing()
+        .returning();
       return rows[0];
     },
     async setPasswordHash(id: string, passwordHash: string) {
@@ -60,28 +68,45 @@ export function createAccountsRepo(db: Db) {
      *  returns the count including this attempt, or undefined when locked. */
     async reserveAttempt(id: string, kind: FailureKind): Promise<number | undefined> {
       const col = FAILURE_COLUMN[kind];
-      const rows = await db.update(accounts).set({ [col]: sql`${accounts[col]} + 1` })
-        .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`).returning({ n: accounts[col] });
+      const rows = await db
+        .update(accounts)
+        .set({ [col]: sql`${accounts[col]} + 1` })
+        .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`)
+        .returning({ n: accounts[col] });
       return rows[0]?.n;
     },
     /** Gives back an attempt reserved by reserveAttempt() when the answer turned out right. */
     async releaseAttempt(id: string, kind: FailureKind): Promise<void> {
       const col = FAILURE_COLUMN[kind];
-      await db.update(accounts).set({ [col]: sql`GREATEST(${accounts[col]} - 1, 0)` }).where(eq(accounts.id, id));
+      await db
+        .update(accounts)
+        .set({ [col]: sql`GREATEST(${accounts[col]} - 1, 0)` })
+        .where(eq(accounts.id, id));
     },
     /** Counts a failure that needs no reservation (a push request denied on the phone). */
     async countFailure(id: string, kind: FailureKind): Promise<void> {
       const col = FAILURE_COLUMN[kind];
-      await db.update(accounts).set({ [col]: sql`${accounts[col]} + 1` }).where(eq(accounts.id, id));
+      await db
+        .update(accounts)
+        .set({ [col]: sql`${accounts[col]} + 1` })
+        .where(eq(accounts.id, id));
     },
     /** A completed sign-in forgives every failed attempt. */
     async resetFailures(id: string): Promise<void> {
-      await db.update(accounts).set({ failedPasswords: 0, failedSecondFactors: 0 })
-        .where(sql`${accounts.id} = ${id} AND (${accounts.failedPasswords} > 0 OR ${accounts.failedSecondFactors} > 0)`);
+      await db
+        .update(accounts)
+        .set({ failedPasswords: 0, failedSecondFactors: 0 })
+        .where(
+          sql`${accounts.id} = ${id} AND (${accounts.failedPasswords} > 0 OR ${accounts.failedSecondFactors} > 0)`,
+        );
     },
     /** Locks the account; true only for the call that locked it (one email, one log line). */
     async lock(id: string, at = new Date()): Promise<boolean> {
-      const rows = await db.update(accounts).set({ lockedAt: at }).where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`).returning({ id: accounts.id });
+      const rows = await db
+        .update(accounts)
+        .set({ lockedAt: at })
+        .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`)
+        .returning({ id: accounts.id });
       return rows.length === 1;
     },
     /** Unlocks and forgives every failed attempt in one statement; true when it was locked. */
@@ -93,13 +118,38 @@ export function createAccountsRepo(db: Db) {
         WHERE accounts.id = old.id RETURNING old.locked_at IS NOT NULL AS was_locked`);
       return (rows as unknown as { rows: { was_locked: boolean }[] }).rows[0]?.was_locked === true;
     },
-    async update(id: string, fields: Partial<Pick<Account, 'name' | 'givenName' | 'familyName' | 'locale' | 'zoneinfo' | 'lockoutThreshold' | 'alertEverySignIn' | 'alertFailedPassword' | 'recoveryEmail' | 'recoveryPhone' | 'recoveryPhoneHash'>>) {
-      await db.update(accounts).set({ ...fields, updatedAt: new Date() }).where(eq(accounts.id, id));
+    async update(
+      id: string,
+      fields: Partial<
+        Pick<
+          Account,
+          | 'name'
+          | 'givenName'
+          | 'familyName'
+          | 'locale'
+          | 'zoneinfo'
+          | 'lockoutThreshold'
+          | 'alertEverySignIn'
+          | 'alertFailedPassword'
+          | 'recoveryEmail'
+          | 'recoveryPhone'
+          | 'recoveryPhoneHash'
+        >
+      >,
+    ) {
+      await db
+        .update(accounts)
+        .set({ ...fields, updatedAt: new Date() })
+        .where(eq(accounts.id, id));
     },
     /** The new login email, verified (it was confirmed by a link); false if another account has it. */
     async setEmail(id: string, email: string): Promise<boolean> {
       try {
-        const rows = await db.update(accounts).set({ email: normalizeEmail(email), emailVerified: true, updatedAt: new Date() }).where(eq(accounts.id, id)).returning({ id: accounts.id });
+        const rows = await db
+          .update(accounts)
+          .set({ email: normalizeEmail(email), emailVerified: true, updatedAt: new Date() })
+          .where(eq(accounts.id, id))
+          .returning({ id: accounts.id });
         return rows.length === 1;
       } catch (err) {
         if ((err as { code?: string }).code === '23505' || /unique|duplicate/i.test(String(err))) return false;
@@ -113,11 +163,18 @@ export function createAccountsRepo(db: Db) {
       return db.select().from(accounts).where(eq(accounts.recoveryPhoneHash, hash)).limit(5);
     },
     async findByRecoveryEmail(email: string): Promise<Account[]> {
-      return db.select().from(accounts).where(sql`lower(${accounts.recoveryEmail}) = ${normalizeEmail(email)}`).limit(5);
+      return db
+        .select()
+        .from(accounts)
+        .where(sql`lower(${accounts.recoveryEmail}) = ${normalizeEmail(email)}`)
+        .limit(5);
     },
     async markEmailVerified(id: string, email: string): Promise<boolean> {
-      const rows = await db.update(accounts).set({ emailVerified: true, updatedAt: new Date() })
-        .where(sql`${accounts.id} = ${id} AND lower(${accounts.email}) = ${normalizeEmail(email)}`).returning({ id: accounts.id });
+      const rows = await db
+        .update(accounts)
+        .set({ emailVerified: true, updatedAt: new Date() })
+        .where(sql`${accounts.id} = ${id} AND lower(${accounts.email}) = ${normalizeEmail(email)}`)
+        .returning({ id: accounts.id });
       return rows.length === 1;
     },
   };

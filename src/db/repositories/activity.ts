@@ -26,38 +26,62 @@ export interface ActivityFilter {
 }
 
 export function createActivityRepo(db: Db) {
-  const where = (accountId: string, f: ActivityFilter) => and(
-    eq(activity.accountId, accountId),
-    f.from ? gte(activity.at, f.from) : undefined,
-    f.to ? lt(activity.at, f.to) : undefined,
-    f.types?.length ? inArray(activity.type, [...f.types]) : undefined,
-    f.clientId ? eq(activity.clientId, f.clientId) : undefined,
-  );
+  const where = (accountId: string, f: ActivityFilter) =>
+    and(
+      eq(activity.accountId, accountId),
+      f.from ? gte(activity.at, f.from) : undefined,
+      f.to ? lt(activity.at, f.to) : undefined,
+      f.types?.length ? inArray(activity.type, [...f.types]) : undefined,
+      f.clientId ? eq(activity.clientId, f.clientId) : undefined,
+    );
   return {
     async record(e: ActivityEvent): Promise<void> {
       await db.insert(activity).values({
         // Without an explicit time the database's clock stamps it (microseconds: a stable order).
-        id: crypto.randomUUID(), accountId: e.accountId, type: e.type, ...(e.at ? { at: e.at } : {}),
-        ip: e.ip ?? null, device: e.device ?? null, clientId: e.clientId ?? null, application: e.application ?? null, details: e.details ?? {},
+        id: crypto.randomUUID(),
+        accountId: e.accountId,
+        type: e.type,
+        ...(e.at ? { at: e.at } : {}),
+        ip: e.ip ?? null,
+        device: e.device ?? null,
+        clientId: e.clientId ?? null,
+        application: e.application ?? null,
+        details: e.details ?? {},
       });
     },
     async list(accountId: string, f: ActivityFilter, page: { limit: number; offset: number }): Promise<ActivityRow[]> {
-      return db.select().from(activity).where(where(accountId, f)).orderBy(desc(activity.at), desc(activity.id)).limit(page.limit).offset(page.offset);
+      return db
+        .select()
+        .from(activity)
+        .where(where(accountId, f))
+        .orderBy(desc(activity.at), desc(activity.id))
+        .limit(page.limit)
+        .offset(page.offset);
     },
     async count(accountId: string, f: ActivityFilter): Promise<number> {
-      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(activity).where(where(accountId, f));
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(activity)
+        .where(where(accountId, f));
       return row?.n ?? 0;
     },
     /** The applications this account's activity mentions (for the filter). */
     async applications(accountId: string): Promise<{ clientId: string; application: string }[]> {
-      const rows = await db.selectDistinct({ clientId: activity.clientId, application: activity.application }).from(activity)
+      const rows = await db
+        .selectDistinct({ clientId: activity.clientId, application: activity.application })
+        .from(activity)
         .where(and(eq(activity.accountId, accountId), sql`${activity.clientId} IS NOT NULL`));
       const seen = new Map<string, string>();
       for (const r of rows) if (r.clientId) seen.set(r.clientId, r.application ?? r.clientId);
-      return [...seen].map(([clientId, application]) => ({ clientId, application })).sort((a, b) => a.application.localeCompare(b.application));
+      return [...seen]
+        .map(([clientId, application]) => ({ clientId, application }))
+        .sort((a, b) => a.application.localeCompare(b.application));
     },
     async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
-      const rows = await db.delete(activity).where(sql`${activity.id} IN (SELECT id FROM activity WHERE at < ${cutoff} LIMIT ${batch})`).returning({ id: activity.id });
+      const rows = await db
+        .delete(activity)
+        .where(sql`${activity.id} IN (SELECT id FROM activity WHERE at < ${cutoff} LIMIT ${batch})`)
+        .returning({ id: activity.id });
       return rows.length;
     },
   };

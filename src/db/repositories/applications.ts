@@ -21,45 +21,71 @@ export function createApplicationsRepo(db: Db) {
       return row;
     },
     async listByOwner(ownerId: string): Promise<Application[]> {
-      return db.select().from(applications).where(eq(applications.ownerId, ownerId)).orderBy(desc(applications.createdAt));
+      return db
+        .select()
+        .from(applications)
+        .where(eq(applications.ownerId, ownerId))
+        .orderBy(desc(applications.createdAt));
     },
     async findOwned(ownerId: string, id: string): Promise<Application | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      const [row] = await db.select().from(applications).where(and(eq(applications.id, id), eq(applications.ownerId, ownerId))).limit(1);
+      const [row] = await db
+        .select()
+        .from(applications)
+        .where(and(eq(applications.id, id), eq(applications.ownerId, ownerId)))
+        .limit(1);
       return row;
     },
-    async create(ownerId: string | null, input: AppInput, clientId: string, secretHash: string | null): Promise<Application> {
-      const [row] = await db.insert(applications).values({
-        id: crypto.randomUUID(),
-        clientId,
-        ownerId,
-        name: input.name,
-        type: input.type,
-        redirectUris: input.redirectUris,
-        postLogoutRedirectUris: input.postLogoutRedirectUris,
-        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
-        secretHash,
-      }).returning();
+    async create(
+      ownerId: string | null,
+      input: AppInput,
+      clientId: string,
+      secretHash: string | null,
+    ): Promise<Application> {
+      const [row] = await db
+        .insert(applications)
+        .values({
+          id: crypto.randomUUID(),
+          clientId,
+          ownerId,
+          name: input.name,
+          type: input.type,
+          redirectUris: input.redirectUris,
+          postLogoutRedirectUris: input.postLogoutRedirectUris,
+          backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+          secretHash,
+        })
+        .returning();
       if (!row) throw new Error('applications: insert returned no row');
       return row;
     },
     async update(id: string, input: Omit<AppInput, 'type'>): Promise<string[]> {
-      const rows = await db.update(applications).set({
-        name: input.name,
-        redirectUris: input.redirectUris,
-        postLogoutRedirectUris: input.postLogoutRedirectUris,
-        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
-        updatedAt: new Date(),
-      }).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      const rows = await db
+        .update(applications)
+        .set({
+          name: input.name,
+          redirectUris: input.redirectUris,
+          postLogoutRedirectUris: input.postLogoutRedirectUris,
+          backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+          updatedAt: new Date(),
+        })
+        .where(eq(applications.id, id))
+        .returning({ clientId: applications.clientId });
       return rows.map((r) => r.clientId);
     },
     async setSecretHash(id: string, secretHash: string): Promise<string[]> {
-      const rows = await db.update(applications).set({ secretHash, updatedAt: new Date() })
-        .where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      const rows = await db
+        .update(applications)
+        .set({ secretHash, updatedAt: new Date() })
+        .where(eq(applications.id, id))
+        .returning({ clientId: applications.clientId });
       return rows.map((r) => r.clientId);
     },
     async delete(id: string): Promise<string[]> {
-      const rows = await db.delete(applications).where(eq(applications.id, id)).returning({ clientId: applications.clientId });
+      const rows = await db
+        .delete(applications)
+        .where(eq(applications.id, id))
+        .returning({ clientId: applications.clientId });
       return rows.map((r) => r.clientId);
     },
   };

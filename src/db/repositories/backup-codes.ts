@@ -14,17 +14,27 @@ export function createBackupCodesRepo(db: Db) {
       });
     },
     async consume(accountId: string, codeHash: string, at = new Date()): Promise<boolean> {
-      const rows = await db.update(backupCodes).set({ usedAt: at })
-        .where(and(eq(backupCodes.accountId, accountId), eq(backupCodes.codeHash, codeHash), isNull(backupCodes.usedAt)))
+      const rows = await db
+        .update(backupCodes)
+        .set({ usedAt: at })
+        .where(
+          and(eq(backupCodes.accountId, accountId), eq(backupCodes.codeHash, codeHash), isNull(backupCodes.usedAt)),
+        )
         .returning({ h: backupCodes.codeHash });
       return rows.length === 1;
     },
     async remaining(accountId: string): Promise<number> {
-      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(backupCodes).where(and(eq(backupCodes.accountId, accountId), isNull(backupCodes.usedAt)));
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(backupCodes)
+        .where(and(eq(backupCodes.accountId, accountId), isNull(backupCodes.usedAt)));
       return row?.n ?? 0;
     },
     async hasSet(accountId: string): Promise<boolean> {
-      const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(backupCodes).where(eq(backupCodes.accountId, accountId));
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(backupCodes)
+        .where(eq(backupCodes.accountId, accountId));
       return (row?.n ?? 0) > 0;
     },
     async deleteAll(accountId: string) {

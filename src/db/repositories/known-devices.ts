@@ -6,17 +6,29 @@ import { knownDevices } from '../schema.ts';
 export function createKnownDevicesRepo(db: Db) {
   return {
     /** What the account's history says about this device and network. */
-    async seen(accountId: string, deviceHash: string, network: string): Promise<{ any: boolean; device: boolean; network: boolean }> {
-      const [row] = await db.select({
-        any: sql<number>`count(*)::int`,
-        device: sql<number>`count(*) FILTER (WHERE ${knownDevices.deviceHash} = ${deviceHash})::int`,
-        network: sql<number>`count(*) FILTER (WHERE ${knownDevices.network} = ${network})::int`,
-      }).from(knownDevices).where(eq(knownDevices.accountId, accountId));
+    async seen(
+      accountId: string,
+      deviceHash: string,
+      network: string,
+    ): Promise<{ any: boolean; device: boolean; network: boolean }> {
+      const [row] = await db
+        .select({
+          any: sql<number>`count(*)::int`,
+          device: sql<number>`count(*) FILTER (WHERE ${knownDevices.deviceHash} = ${deviceHash})::int`,
+          network: sql<number>`count(*) FILTER (WHERE ${knownDevices.network} = ${network})::int`,
+        })
+        .from(knownDevices)
+        .where(eq(knownDevices.accountId, accountId));
       return { any: (row?.any ?? 0) > 0, device: (row?.device ?? 0) > 0, network: (row?.network ?? 0) > 0 };
     },
     async remember(accountId: string, deviceHash: string, network: string, at = new Date()) {
-      await db.insert(knownDevices).values({ accountId, deviceHash, network, firstSeen: at, lastSeen: at })
-        .onConflictDoUpdate({ target: [knownDevices.accountId, knownDevices.deviceHash, knownDevices.network], set: { lastSeen: at } });
+      await db
+        .insert(knownDevices)
+        .values({ accountId, deviceHash, network, firstSeen: at, lastSeen: at })
+        .onConflictDoUpdate({
+          target: [knownDevices.accountId, knownDevices.deviceHash, knownDevices.network],
+          set: { lastSeen: at },
+        });
     },
   };
 }

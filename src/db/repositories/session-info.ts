@@ -19,24 +19,41 @@ export function createSessionInfoRepo(db: Db) {
     /** Records a browser session's address and browser; the first call sets "signed in at". */
     async touch(uid: string, accountId: string, seen: { ip: string; device: string }, at = new Date()) {
       const { ip, device } = seen;
-      await db.insert(sessionInfo).values({ sessionUid: uid, accountId, ip, device, signedInAt: at, lastActiveAt: at })
+      await db
+        .insert(sessionInfo)
+        .values({ sessionUid: uid, accountId, ip, device, signedInAt: at, lastActiveAt: at })
         .onConflictDoUpdate({ target: sessionInfo.sessionUid, set: { ip, device, lastActiveAt: at, accountId } });
     },
     /** The account's sessions that still exist (not ended, not expired), most recently active first. */
     async live(accountId: string): Promise<LiveSession[]> {
       // Every live Session record of the account, with what Sesame noted about it when it has.
-      const rows = await db.select({
-        uid: oidcPayloads.uid, jti: oidcPayloads.id, ip: sessionInfo.ip, device: sessionInfo.device,
-        signedInAt: sessionInfo.signedInAt, lastActiveAt: sessionInfo.lastActiveAt, payload: oidcPayloads.payload,
-      }).from(oidcPayloads)
+      const rows = await db
+        .select({
+          uid: oidcPayloads.uid,
+          jti: oidcPayloads.id,
+          ip: sessionInfo.ip,
+          device: sessionInfo.device,
+          signedInAt: sessionInfo.signedInAt,
+          lastActiveAt: sessionInfo.lastActiveAt,
+          payload: oidcPayloads.payload,
+        })
+        .from(oidcPayloads)
         .leftJoin(sessionInfo, eq(sessionInfo.sessionUid, oidcPayloads.uid))
-        .where(and(eq(oidcPayloads.model, 'Session'), sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`, sql`(${oidcPayloads.expiresAt} IS NULL OR ${oidcPayloads.expiresAt} > now())`))
+        .where(
+          and(
+            eq(oidcPayloads.model, 'Session'),
+            sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`,
+            sql`(${oidcPayloads.expiresAt} IS NULL OR ${oidcPayloads.expiresAt} > now())`,
+          ),
+        )
         .orderBy(sql`${sessionInfo.lastActiveAt} DESC NULLS LAST`);
       return rows.map(({ payload, ...r }) => {
         const loginTs = typeof payload.loginTs === 'number' ? new Date(payload.loginTs * 1000) : new Date(0);
         return {
-          ...r, uid: r.uid ?? r.jti,
-          signedInAt: r.signedInAt ?? loginTs, lastActiveAt: r.lastActiveAt ?? loginTs,
+          ...r,
+          uid: r.uid ?? r.jti,
+          signedInAt: r.signedInAt ?? loginTs,
+          lastActiveAt: r.lastActiveAt ?? loginTs,
           authorizations: (payload.authorizations ?? {}) as LiveSession['authorizations'],
         };
       });
