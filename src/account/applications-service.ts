@@ -28,7 +28,7 @@ export function redirectUriProblem(
   return 'scheme';
 }
 
-export function appInputSchema(production: boolean) {
+function appInputSchema(production: boolean) {
   const uri = (allowCustomScheme: boolean) =>
     z
       .string()

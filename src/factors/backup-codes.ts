@@ -5,7 +5,7 @@ import type { SecondFactorRow } from '../db/repositories/second-factors.ts';
 import { hmac } from '../lib/crypto.ts';
 import type { SecondFactor } from './second-factor.ts';
 
-export const BACKUP_CODE_COUNT = 10;
+const BACKUP_CODE_COUNT = 10;
 // No 0/o, 1/l/i: codes are copied by hand from paper. 10 characters of 31 ≈ 49.5 bits each.
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 

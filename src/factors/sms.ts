@@ -25,7 +25,7 @@ export type PhoneResult =
   { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
 
 /** Parses what a user typed: international (+41…, 0041…) or national with the chosen country. */
-export function parseMobile(input: string, country: string | undefined): PhoneResult {
+function parseMobile(input: string, country: string | undefined): PhoneResult {
   const cleaned = input.trim().replace(/^00/, '+');
   if (!cleaned || cleaned.length > 32) return { ok: false, error: 'phone_invalid' };
   const fallback = SMS_COUNTRIES.includes(country as CountryCode) ? (country as CountryCode) : undefined;

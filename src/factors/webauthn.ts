@@ -35,7 +35,7 @@ const CredentialJSON = z.object({
   authenticatorAttachment: z.string().optional(),
 });
 
-export function parseCredential(raw: unknown): z.infer<typeof CredentialJSON> | undefined {
+function parseCredential(raw: unknown): z.infer<typeof CredentialJSON> | undefined {
   let value = raw;
   if (typeof raw === 'string') {
     if (raw.length > 65_536) return undefined;

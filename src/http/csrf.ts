@@ -6,7 +6,7 @@ import type { Next } from 'koa';
 import { hmac, randomToken, constantTimeEqual } from '../lib/crypto.ts';
 import type { Ctx } from './context.ts';
 
-export const CSRF_COOKIE = 'sesame.csrf';
+const CSRF_COOKIE = 'sesame.csrf';
 export const CSRF_FIELD = '_csrf';
 
 export function createCsrf(key: Buffer) {

@@ -14,7 +14,7 @@ const PAGE_FOR: Partial<Record<ErrorCode, string>> = {
   link_invalid: 'link-invalid',
 };
 
-export function wantsJson(ctx: Ctx): boolean {
+function wantsJson(ctx: Ctx): boolean {
   return ctx.state.api === true || ctx.accepts('html', 'json') === 'json';
 }
 
@@ -30,7 +30,7 @@ function isClientError(err: unknown): boolean {
   );
 }
 
-export async function renderError(ctx: Ctx, err: AppError): Promise<void> {
+async function renderError(ctx: Ctx, err: AppError): Promise<void> {
   if (wantsJson(ctx)) {
     ctx.status = err.status;
     ctx.set('Cache-Control', 'no-store');

@@ -27,7 +27,7 @@ export type FormHandler<S extends SesameState, T> = (ctx: Ctx<S>, input: T) => u
 const SECRET_FIELD = /password|^_csrf$|^credential$/;
 
 /** The string fields of a urlencoded body (arrays joined by newlines), for showing the form again. */
-export function formValues(body: unknown): Record<string, string> {
+function formValues(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!body || typeof body !== 'object') return out;
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {

@@ -8,11 +8,11 @@ import type { Store } from '../store/store.ts';
 import { AppError } from '../errors.ts';
 import { required } from '../lib/required.ts';
 
-export const DEVICE_ALGS = ['ES256', 'EdDSA'];
+const DEVICE_ALGS = ['ES256', 'EdDSA'];
 const MAX_AGE = 60;
 
 /** Only a P-256 or Ed25519 public key is accepted; private members are dropped, never stored. */
-export function publicDeviceJwk(jwk: JWK | undefined): Record<string, string> | undefined {
+function publicDeviceJwk(jwk: JWK | undefined): Record<string, string> | undefined {
   if (!jwk || typeof jwk !== 'object') return undefined;
   if (jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.x === 'string' && typeof jwk.y === 'string')
     return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };

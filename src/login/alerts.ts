@@ -17,7 +17,7 @@ import type { Ctx } from '../http/context.ts';
 import { describePlace } from '../lib/user-agent.ts';
 import { hmac, randomToken } from '../lib/crypto.ts';
 
-export const DEVICE_COOKIE = 'sesame.device';
+const DEVICE_COOKIE = 'sesame.device';
 const TWO_YEARS_MS = 2 * 365 * 24 * 3600 * 1000;
 
 /** The network an address belongs to, the unit of "location". */

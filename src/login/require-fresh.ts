@@ -6,7 +6,7 @@ import type { AccountCtx } from '../http/context.ts';
 import { seeOther } from '../http/render.ts';
 import type { Reauth } from './reauth.ts';
 
-export const CONFIRM_PASSWORD_PATH = '/account/security/confirm-password';
+const CONFIRM_PASSWORD_PATH = '/account/security/confirm-password';
 
 export function createRequireFresh(reauth: Reauth) {
   const confirmFirst = (ctx: AccountCtx, back: string) =>

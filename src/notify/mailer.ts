@@ -19,7 +19,7 @@ export interface Mailer {
   send(message: EmailMessage): Promise<void>;
 }
 
-export function createOutboxMailer(opts: { dir: string; from: string; logger: Logger }): Mailer {
+function createOutboxMailer(opts: { dir: string; from: string; logger: Logger }): Mailer {
   const file = path.join(opts.dir, 'emails.jsonl');
   fs.mkdirSync(opts.dir, { recursive: true });
   return {
@@ -33,7 +33,7 @@ export function createOutboxMailer(opts: { dir: string; from: string; logger: Lo
 
 /** SMTP through nodemailer (SMTP_URL, e.g. smtps://user:pass@mail.example.com:465). A message that
  *  cannot be handed over is logged, and the request that caused it goes on. */
-export function createSmtpMailer(opts: { url: string; from: string; logger: Logger }): Mailer {
+function createSmtpMailer(opts: { url: string; from: string; logger: Logger }): Mailer {
   const transport = nodemailer.createTransport(opts.url);
   return {
     async send(message) {

@@ -17,7 +17,7 @@ export interface SmsTransport {
   send(message: SmsMessage): Promise<void>;
 }
 
-export function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTransport {
+function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTransport {
   const file = path.join(opts.dir, 'sms.jsonl');
   fs.mkdirSync(opts.dir, { recursive: true });
   return {
@@ -30,12 +30,7 @@ export function createOutboxSms(opts: { dir: string; logger: Logger }): SmsTrans
   };
 }
 
-export function createHttpSmsGateway(opts: {
-  url: string;
-  token?: string;
-  logger: Logger;
-  timeoutMs?: number;
-}): SmsTransport {
+function createHttpSmsGateway(opts: { url: string; token?: string; logger: Logger; timeoutMs?: number }): SmsTransport {
   return {
     async send(message) {
       const res = await fetch(opts.url, {

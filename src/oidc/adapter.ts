@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import { oidcPayloads } from '../db/schema.ts';
 import type { Store } from '../store/store.ts';
 
-export const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
+const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
 /** Models whose records can be consumed once (RFC 6749 §4.1.2: a code is single-use). */
 const CONSUMABLE = new Set([
   'AuthorizationCode',

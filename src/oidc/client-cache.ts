@@ -3,7 +3,7 @@
 // once (invalidate), one made on another node within CLIENT_CACHE_MS.
 import type { AdapterPayload } from 'oidc-provider';
 
-export const CLIENT_CACHE_MS = 2000;
+const CLIENT_CACHE_MS = 2000;
 
 export function createClientCache(
   load: (clientId: string) => Promise<AdapterPayload | undefined>,

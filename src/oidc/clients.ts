@@ -6,11 +6,11 @@ import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 
 export const ACCOUNT_CLIENT_ID = 'sesame-account';
 
-export function isHttpUrl(u: string): boolean {
+function isHttpUrl(u: string): boolean {
   return /^https?:\/\//i.test(u);
 }
 
-export function applicationToClient(app: Application): AdapterPayload {
+function applicationToClient(app: Application): AdapterPayload {
   const base = {
     client_id: app.clientId,
     client_name: app.name,
@@ -55,7 +55,7 @@ export function applicationToClient(app: Application): AdapterPayload {
 
 /** The first-party client behind the self-service pages (/account). It never holds a secret and
  *  its consent is implied. */
-export function accountClient(issuer: string): AdapterPayload {
+function accountClient(issuer: string): AdapterPayload {
   return {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'Sesame',

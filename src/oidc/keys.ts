@@ -18,7 +18,7 @@ export interface StoredKey {
 
 /** Longest lifetime of anything signed with a key: ID tokens (1 h), plus logouts using an expired
  *  id_token_hint. A week keeps RP-initiated logout working for ID tokens a week old. */
-export const RETIRED_KEY_GRACE_SECONDS = 7 * 24 * 3600;
+const RETIRED_KEY_GRACE_SECONDS = 7 * 24 * 3600;
 const ALGS = [
   { alg: 'RS256', opts: { modulusLength: 2048 } },
   { alg: 'ES256', opts: {} },

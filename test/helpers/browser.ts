@@ -4,10 +4,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { startServer, createClient, type StartOptions } from './server.ts';
 import { startRp } from './rp.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const chromiumAvailable = fs.existsSync(CHROMIUM);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumAvailable = fs.existsSync(CHROMIUM);
 
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -45,7 +45,7 @@ export async function awayFromStepBoundary(): Promise<void> {
   if (into < 5 || into > 25) testClock.advance(((45 - into) % 30) * 1000);
 }
 
-export function backupCodesIn(page: Page): string[] {
+function backupCodesIn(page: Page): string[] {
   return [...page.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
 }
 
