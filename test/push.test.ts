@@ -12,6 +12,7 @@ import {
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
 import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/mfa.ts';
 import { testClock } from './helpers/clock.ts';
+import { runCli } from '../src/cli/main.ts';
 import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
@@ -278,14 +279,20 @@ describe('sesame device (the reference client on the command line)', () => {
   });
 
   it('links, lists, approves with the number, shows offline codes; errors are JSON with exit code 1', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const run = promisify(execFile);
     const file = path.join(srv.dataDir, 'phone.json');
-    const device = async (...args: string[]) =>
-      JSON.parse((await run('node', [path.resolve('src/bin/sesame.js'), 'device', ...args, '--file', file])).stdout);
+    // `sesame device …` in this process (runCli is what the binary runs).
+    const sesame = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['device', ...args, '--file', file], {
+        stdout: (t) => void (stdout += t),
+        stderr: (t) => void (stderr += t),
+      });
+      return { code, stdout, stderr };
+    };
+    const device = async (...args: string[]) => JSON.parse((await sesame(...args)).stdout);
 
     const web = await createClient(srv, { type: 'web' });
     const user = await createUser(srv);
@@ -318,16 +325,7 @@ describe('sesame device (the reference client on the command line)', () => {
     expect((await browser.submit(second, {}, '/second-factor"')).body).toContain('/confirm"');
     expect((await device('code')).code).toMatch(/^\d{6}$/);
 
-    const again = await run('node', [
-      path.resolve('src/bin/sesame.js'),
-      'device',
-      'approve',
-      challenges[0].id,
-      '--number',
-      '1',
-      '--file',
-      file,
-    ]).catch((e) => e);
+    const again = await sesame('approve', challenges[0].id, '--number', '1');
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stderr)).toMatchObject({ status: 409, error: 'already_decided' });
   });

@@ -17,6 +17,7 @@ export async function deviceCli(
   args: string[],
   out: (v: unknown) => void,
   usage: (msg: string) => Error,
+  stderr: (text: string) => void = (t) => process.stderr.write(t),
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -77,7 +78,7 @@ export async function deviceCli(
     throw usage(`unknown device command: ${sub ?? ''}`);
   } catch (err) {
     if (err instanceof DeviceApiError) {
-      process.stderr.write(JSON.stringify({ status: err.status, ...err.body }) + '\n');
+      stderr(JSON.stringify({ status: err.status, ...err.body }) + '\n');
       return 1;
     }
     throw err;

@@ -208,7 +208,10 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
       return -1;
     }
     // The reference device is a client of the public API: no configuration, no database.
-    if (cmd === 'device') return await deviceCli([sub ?? '', ...rest].filter(Boolean), out, (m) => new UsageError(m));
+    if (cmd === 'device') {
+      const args = [sub ?? '', ...rest].filter(Boolean);
+      return await deviceCli(args, out, (m) => new UsageError(m), stderr);
+    }
     const command = commands[`${cmd} ${sub ?? ''}`] ?? commands[cmd];
     if (!command) throw new UsageError(`unknown command: ${argv.join(' ')}`);
     const args = commands[`${cmd} ${sub ?? ''}`] ? rest : argv.slice(1);
