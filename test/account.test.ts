@@ -255,6 +255,21 @@ describe('account', () => {
     expect(await signIn(user.email, winner)).toBeTruthy();
   });
 
+  it("a refused new password keeps the reset page in the account's language, not the browser's", async () => {
+    const user = await createUser(srv, { locale: 'de' });
+    const browser = new Agent(srv.url, { 'accept-language': 'fr' });
+    await browser.submit(await browser.go('/forgot-password'), { email: user.email }, '/forgot-password"');
+    const link = mails(user.email)
+      .at(-1)!
+      .text.match(/http\S+reset-password\?token=[\w-]+/)![0];
+    const form = await browser.go(link);
+    expect(form.body).toContain('lang="de"');
+    const refused = await browser.submit(form, { password: 'short', password_again: 'short' }, '/reset-password"');
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('lang="de"');
+    expect(refused.body).toContain('Wählen Sie ein Passwort mit mindestens 10 Zeichen');
+  });
+
   it('recovery.no-enumeration: forgotten password and forgotten login answer the same for unknown accounts', async () => {
     const user = await createUser(srv, { locale: 'es' });
     await srv.deps.repos.accounts.update(user.account.id, { recoveryEmail: 'ana.recovery@example.test' });

@@ -8,7 +8,7 @@ import {
   STRONG_PASSWORD,
   type TestServer,
 } from './helpers/server.ts';
-import { Agent, findForm, type Page } from './helpers/agent.ts';
+import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 
 describe('pages', () => {
   let srv: TestServer;
@@ -280,5 +280,19 @@ describe('rate limits', () => {
     const res = await agent.submit(page, { email, password }, '/login');
     expect(res.status).toBe(429);
     expect(res.body).toContain('Too many attempts');
+  });
+
+  it('login.owner-not-throttled: right passwords do not use up the per-account limit', async () => {
+    const { email, password } = await createUser(srv);
+    const web = await createClient(srv, { type: 'web' });
+    for (let i = 0; i < 5; i++) {
+      const { code } = await authorize(new Agent(srv.url), {
+        clientId: web.clientId,
+        redirectUri: web.redirectUri,
+        email,
+        password,
+      });
+      expect(code).toBeTruthy();
+    }
   });
 });

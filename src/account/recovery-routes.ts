@@ -32,8 +32,12 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
 
   const forgotPasswordPage = (ctx: Ctx, f: FormState, status: number) =>
     renderPage(ctx, 'forgot-password', { values: f.values, error: f.error }, status);
-  const resetPage = (ctx: Ctx, f: FormState, status: number) =>
+  /** The reset form again, in the language of the account the link is for (as when it opened). */
+  async function resetPage(ctx: Ctx, f: FormState, status: number) {
+    const account = await recovery.resetAccount(f.values.token ?? '');
+    if (account) setLocale(ctx, localeOf(account));
     renderPage(ctx, 'reset-password', { token: f.values.token ?? '', error: f.error }, status);
+  }
   const forgotLoginPage = (ctx: Ctx, f?: FormState, status = 200) =>
     renderPage(
       ctx,

@@ -14,6 +14,11 @@ export function createRateLimiter(store: Store) {
       const n = await store.incr(`rl:${bucket}:${key}`, windowSeconds);
       return n <= limit;
     },
+    /** True while `key` has used up its `limit` in this window, without counting this call: for limits
+     *  that count only failures (a right password must not lock its owner out). */
+    async exhausted(bucket: string, key: string, limit: number): Promise<boolean> {
+      return Number(await store.get(`rl:${bucket}:${key}`)) >= limit;
+    },
   };
 }
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
