@@ -72,8 +72,6 @@ export interface DepsOptions {
   sms?: SmsTransport;
   clock?: Clock;
   storePrefix?: string;
-  /** Apply migrations first (default true). */
-  migrate?: boolean;
 }
 
 /** Everything that needs no signing keys and no provider: what the command line uses, and the
@@ -83,10 +81,9 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  if (opts.migrate !== false) {
-    const applied = await migrate(database);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-  }
+  // Every process applies what is missing (under an advisory lock, so nodes starting together wait).
+  const applied = await migrate(database);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
   const repos = createRepos(database.db);
   const store = await openStore(config, opts.storePrefix);
   const mailer = opts.mailer ?? createMailer(config, logger);

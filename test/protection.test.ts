@@ -237,11 +237,13 @@ describe('activity log and protection settings', () => {
     await user.agent.submit(ask, { password: user.password }, '/confirm-password"');
     const tooLow = await user.agent.submit(
       await user.agent.go('/account/security'),
-      { lockout_threshold: '2' },
+      { lockout_threshold: '2', alert_failed_password: 'yes' },
       '/protection"',
     );
     expect(tooLow.status).toBe(400);
     expect(tooLow.body).toContain('value="2"');
+    // What was ticked stays ticked (a field named like "…password" is not a password).
+    expect(tooLow.body).toMatch(/name="alert_failed_password" value="yes" checked/);
     await user.agent.submit(
       await user.agent.go('/account/security'),
       { lockout_threshold: '4', alert_every_sign_in: 'yes' },

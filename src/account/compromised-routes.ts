@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
-import { form, type FormState } from '../http/form.ts';
+import { form, newPasswordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
 import type { AccountSession } from '../http/require-account.ts';
@@ -14,13 +14,14 @@ import type { RequireFresh } from '../login/require-fresh.ts';
 import type { ProfileService } from './profile-service.ts';
 import type { Sessions } from './sessions.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
+import { sessionOf } from '../oidc/session.ts';
 
 /** Revokes one kind of long-lived credential of an account (app passwords, API tokens, …); returns how many. */
 export type CredentialRevoker = (accountId: string) => Promise<number>;
 
 const PATH = '/account/compromised';
 const CompromisedForm = z.object({
-  new_password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  new_password: newPasswordField,
   new_password_again: z.string().max(MAX_PASSWORD_LENGTH),
 });
 
@@ -46,7 +47,7 @@ export function createCompromisedRouter(deps: CompromisedDeps) {
   async function recover(ctx: AccountCtx, input: z.output<typeof CompromisedForm>) {
     if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
     const { account } = ctx.state;
-    const current = (await deps.provider.Session.get(ctx as never)).uid;
+    const current = (await sessionOf(deps.provider, ctx)).uid;
     const before = (await deps.sessions.list(account.id)).filter((s) => s.uid !== current).length;
     // 1. New password (this also ends every other session).
     await deps.profile.changePassword(account, input.new_password, requestInfo(ctx), current);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx, SesameState, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import { form, emailField, nameField, passwordField, type FormState } from '../http/form.ts';
+import { form, emailField, nameField, passwordField, newPasswordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { LOCALES } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
@@ -16,9 +16,9 @@ import type { ProfileService } from './profile-service.ts';
 import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES } from '../factors/sms.ts';
 import { decrypt } from '../lib/crypto.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
+import { sessionOf } from '../oidc/session.ts';
 
 const TIME_ZONES = Intl.supportedValuesOf('timeZone');
-const newPassword = z.string().min(1).max(MAX_PASSWORD_LENGTH);
 const ProfileForm = z.object({
   given_name: nameField,
   family_name: nameField,
@@ -33,7 +33,7 @@ const RecoveryPhoneForm = z.object({
 });
 const PasswordForm = z.object({
   current_password: passwordField,
-  new_password: newPassword,
+  new_password: newPasswordField,
   new_password_again: z.string().max(MAX_PASSWORD_LENGTH),
 });
 const EmailForm = z.object({
@@ -142,7 +142,7 @@ export function createProfileRouter(deps: ProfileDeps) {
       async (ctx: AccountCtx, input) => {
         if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
         await reauth.check(ctx, ctx.state.account, input.current_password);
-        const current = await deps.provider.Session.get(ctx as never);
+        const current = await sessionOf(deps.provider, ctx);
         await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
         seeOther(ctx, '/account/profile?done=password');
       },

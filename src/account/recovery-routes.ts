@@ -12,11 +12,12 @@ import { parseMobileOrThrow, SMS_COUNTRIES } from '../factors/sms.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { AppError } from '../errors.ts';
 import type { Recovery } from './recovery.ts';
+import { newPasswordField } from '../http/form.ts';
 
 const ForgotForm = z.object({ email: emailField });
 const ResetForm = z.object({
   token: z.string().max(200),
-  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  password: newPasswordField,
   password_again: z.string().max(MAX_PASSWORD_LENGTH),
 });
 const LoginForm = z.object({

@@ -31,7 +31,7 @@ const SmsForm = z.object({
   country: z.string().max(2).optional(),
   phone: z.string().trim().min(1).max(40),
 });
-const CodeForm = z.object({ code: z.string().trim().max(20).default('') });
+const CodeForm = z.object({ code: z.string().trim().max(200).default('') });
 const RenameForm = z.object({ name: nameOf });
 const ConfirmDisableForm = z.object({ confirm_disable: z.string().max(10).optional() });
 const ProtectionForm = z.object({

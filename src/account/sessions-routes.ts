@@ -9,12 +9,13 @@ import { requestInfo } from '../http/request-info.ts';
 import type { AccountSession } from '../http/require-account.ts';
 import type { Sessions } from './sessions.ts';
 import { describePlace } from '../lib/user-agent.ts';
+import { sessionOf } from '../oidc/session.ts';
 
 export function createSessionsRouter(deps: { accountSession: AccountSession; sessions: Sessions; provider: Provider }) {
   const { sessions } = deps;
   const router = new Router<AccountState>({ prefix: '/account/sessions' });
   router.use(deps.accountSession.requireAccount);
-  const currentUid = async (ctx: AccountCtx) => (await deps.provider.Session.get(ctx as never)).uid;
+  const currentUid = async (ctx: AccountCtx) => (await sessionOf(deps.provider, ctx)).uid;
   const opts = { limit: '8kb' };
 
   router.get('/', async (ctx) => {

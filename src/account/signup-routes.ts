@@ -5,19 +5,20 @@ import { z } from 'zod';
 import type { SesameState, Ctx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
 import { form, emailField, nameField, type FormState } from '../http/form.ts';
-import { assertPasswordAllowed, MAX_PASSWORD_LENGTH, type PasswordFactor } from '../factors/password.ts';
+import { assertPasswordAllowed, type PasswordFactor } from '../factors/password.ts';
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import type { Config } from '../config.ts';
 import type { EmailVerification } from './email-verification.ts';
 import { safeReturnPath } from '../http/return-path.ts';
 import { AppError } from '../errors.ts';
+import { newPasswordField } from '../http/form.ts';
 
 const SignupForm = z.object({
   given_name: nameField,
   family_name: nameField,
   email: emailField,
-  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  password: newPasswordField,
   return: z.string().optional(),
 });
 const VerifyForm = z.object({ token: z.string().max(200).default(''), return: z.string().optional() });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx, SesameState } from './context.ts';
 import { CSRF_FIELD, csrfTokenMatches } from './csrf.ts';
+import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 
 /** What a form view gets to show the form again. */
 export interface FormState {
@@ -24,7 +25,7 @@ export type FormView<S extends SesameState = SesameState> = (ctx: Ctx<S>, form: 
 export type FormHandler<S extends SesameState, T> = (ctx: Ctx<S>, input: T) => unknown;
 
 /** Never sent back to the page. */
-const SECRET_FIELD = /password|^_csrf$|^credential$/;
+const SECRET_FIELD = /^(_csrf|credential|(current_|new_)?password(_again)?)$/;
 
 /** The string fields of a urlencoded body (arrays joined by newlines), for showing the form again. */
 function formValues(body: unknown): Record<string, string> {
@@ -67,9 +68,9 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
 ) {
   const parse = parserFor(opts.limit ?? '64kb');
   return async function formEdge(ctx: Ctx<S>) {
-    await parse(ctx as never, async () => {});
+    await parse(ctx, async () => {});
     const values = formValues(ctx.request.body);
-    if (!csrfTokenMatches(ctx as Ctx, values[CSRF_FIELD])) throw new AppError('csrf_failed');
+    if (!csrfTokenMatches(ctx, values[CSRF_FIELD])) throw new AppError('csrf_failed');
     const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !SECRET_FIELD.test(k)));
     if (view) {
       ctx.state.rerender = (err) => {
@@ -100,4 +101,7 @@ export const NoFields = z.object({});
 /** One field for each common input, so every form trims and bounds them the same way. */
 export const emailField = z.string().trim().toLowerCase().max(254).email();
 export const nameField = z.string().trim().min(1).max(200);
+/** A password typed to prove who you are (any length an old policy allowed). */
 export const passwordField = z.string().min(1).max(1024);
+/** A password being chosen; the policy itself is factors/password.ts assertPasswordAllowed. */
+export const newPasswordField = z.string().min(1).max(MAX_PASSWORD_LENGTH);

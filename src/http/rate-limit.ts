@@ -14,10 +14,9 @@ export function createRateLimiter(store: Store) {
       const n = await store.incr(`rl:${bucket}:${key}`, windowSeconds);
       return n <= limit;
     },
-    /** True while `key` has used up its `limit` in this window, without counting this call: for limits
-     *  that count only failures (a right password must not lock its owner out). */
-    async exhausted(bucket: string, key: string, limit: number): Promise<boolean> {
-      return Number(await store.get(`rl:${bucket}:${key}`)) >= limit;
+    /** Starts the window over (a right password: its owner's own sign-ins never lock them out). */
+    async reset(bucket: string, key: string): Promise<void> {
+      await store.del(`rl:${bucket}:${key}`);
     },
   };
 }

@@ -13,6 +13,7 @@ import { localeOf } from './i18n.ts';
 import { randomToken, constantTimeEqual } from '../lib/crypto.ts';
 import { safeReturnPath } from './return-path.ts';
 import { describeBrowser } from '../lib/user-agent.ts';
+import { sessionOf } from '../oidc/session.ts';
 
 const STATE_COOKIE = 'sesame.account_login';
 
@@ -26,7 +27,7 @@ export function createAccountSession(deps: {
   const { provider, accounts, config } = deps;
 
   async function currentAccount(ctx: Ctx, touch = false): Promise<Account | undefined> {
-    const session = await provider.Session.get(ctx as never);
+    const session = await sessionOf(provider, ctx);
     if (!session.accountId) return undefined;
     const account = await accounts.findById(session.accountId);
     if (account && touch)

@@ -34,32 +34,29 @@ export function createCheckPassword(deps: {
   const { config, accounts, password, limiter, lockout } = deps;
   /** The account whose password this is, or an AppError (rate_limited or the refusal). */
   return async function checkPassword(check: PasswordCheck, info: RequestInfo): Promise<Account> {
-    // Per IP every check counts; per account only wrong ones, so its owner's own sign-ins and
-    // password confirmations never lock them out (the lockout bounds parallel guesses anyway).
-    const perAccount = config.rateLimits.loginPerAccount;
-    const [ipOk, accountSpent] = await Promise.all([
+    // Every check counts, per IP and per account, atomically (parallel guesses cannot slip past);
+    // a right password starts the account's window over, so its owner's own sign-ins and password
+    // confirmations never lock them out.
+    const [ipOk, accountOk] = await Promise.all([
       limiter.hit('login-ip', info.ip, config.rateLimits.loginPerIp, CREDENTIAL_WINDOW_SECONDS),
-      limiter.exhausted('login-account', check.email, perAccount),
+      limiter.hit('login-account', check.email, config.rateLimits.loginPerAccount, CREDENTIAL_WINDOW_SECONDS),
     ]);
-    if (!ipOk || accountSpent) throw new AppError('rate_limited');
-    const refuse = async () => {
-      await limiter.hit('login-account', check.email, perAccount, CREDENTIAL_WINDOW_SECONDS);
-      return new AppError(check.refusal);
-    };
+    if (!ipOk || !accountOk) throw new AppError('rate_limited');
     const account = check.account ?? (await accounts.findByEmail(check.email));
     // The attempt is reserved before the slow check, so parallel guesses cannot exceed the threshold.
     const attempt = account ? await lockout.reserve('password', account, info) : undefined;
     if (!account || !attempt) {
       await password.verify(undefined, check.password);
-      throw await refuse();
+      throw new AppError(check.refusal);
     }
     const result = await password.verify(account.passwordHash, check.password);
     if (!result.ok) await deps.activity.record({ ...info, accountId: account.id, type: 'sign_in_failed' });
     await attempt.settle(result.ok);
     if (!result.ok) {
       await deps.alerts.afterWrongPassword(account, info);
-      throw await refuse();
+      throw new AppError(check.refusal);
     }
+    await limiter.reset('login-account', check.email);
     if (result.rehash) await accounts.setPasswordHash(account.id, result.rehash);
     return account;
   };

@@ -9,12 +9,12 @@ import type { Account } from '../db/repositories/accounts.ts';
 import { requestInfo } from '../http/request-info.ts';
 import type { Config } from '../config.ts';
 import type { CheckPassword } from './check-password.ts';
+import { sessionOf } from '../oidc/session.ts';
 
 const SUDO_TTL = 5 * 60;
 
 export function createReauth(deps: { provider: Provider; store: Store; checkPassword: CheckPassword; config: Config }) {
   const { provider, store, config } = deps;
-  const sessionOf = async (ctx: Ctx) => provider.Session.get(ctx as never);
   const key = (jti: string) => `sudo:${jti}`;
 
   /** The current password, for changes that ask for it in their own form; AppError when wrong. */
@@ -25,7 +25,7 @@ export function createReauth(deps: { provider: Provider; store: Store; checkPass
   return {
     check,
     async isFresh(ctx: Ctx): Promise<boolean> {
-      const session = await sessionOf(ctx);
+      const session = await sessionOf(provider, ctx);
       if (!session.accountId) return false;
       // oidc-provider stamps loginTs with the system time: compare with the same clock.
       const age = Math.floor(Date.now() / 1000) - (session.loginTs ?? 0);
@@ -35,7 +35,7 @@ export function createReauth(deps: { provider: Provider; store: Store; checkPass
     /** Checks the password and opens sudo mode for this session. */
     async confirm(ctx: Ctx, account: Account, password: string): Promise<void> {
       await check(ctx, account, password);
-      const session = await sessionOf(ctx);
+      const session = await sessionOf(provider, ctx);
       await store.set(key(session.jti), account.id, SUDO_TTL);
     },
   };
