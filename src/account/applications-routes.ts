@@ -91,18 +91,13 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     renderPage(ctx, 'applications', { apps: await repo.listByOwner(ctx.state.account.id), issuer });
   });
   router.get('/new', (ctx) => formPage(ctx, { mode: 'new', values: { type: 'web' } }));
-  router.post(
-    '/',
-    form(
-      appForm(service.schema),
-      async (ctx: AccountCtx, input) => {
-        const { app, clientSecret } = await service.create(ctx.state.account.id, input);
-        await log(ctx, 'app_created', app);
-        renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
-      },
-      newView,
-    ),
-  );
+  const newAppForm = appForm(service.schema);
+  async function createApp(ctx: AccountCtx, input: z.output<typeof newAppForm>) {
+    const { app, clientSecret } = await service.create(ctx.state.account.id, input);
+    await log(ctx, 'app_created', app);
+    renderPage(ctx, 'application-credentials', { app, clientSecret, issuer, created: true });
+  }
+  router.post('/', form(newAppForm, createApp, newView));
 
   router.get('/:id', owned, (ctx) => {
     const { app } = ctx.state;
@@ -116,36 +111,23 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     formPage(ctx, { mode: 'edit', app, values });
   });
   const editForm = (ctx: AppCtx) => appForm(service.schema, ctx.state.app.type);
-  router.post(
-    '/:id',
-    owned,
-    form(
-      editForm,
-      async (ctx: AppCtx, input) => {
-        await service.update(ctx.state.app, input);
-        await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
-        seeOther(ctx, '/account/applications?saved=1');
-      },
-      editView,
-    ),
-  );
-  router.post(
-    '/:id/secret',
-    owned,
-    form(NoFields, async (ctx: AppCtx) => {
-      const clientSecret = await service.rotateSecret(ctx.state.app);
-      await log(ctx, 'app_secret_rotated', ctx.state.app);
-      renderPage(ctx, 'application-credentials', { app: ctx.state.app, clientSecret, issuer, created: false });
-    }),
-  );
-  router.post(
-    '/:id/delete',
-    owned,
-    form(NoFields, async (ctx: AppCtx) => {
-      await service.delete(ctx.state.app);
-      await log(ctx, 'app_deleted', ctx.state.app);
-      seeOther(ctx, '/account/applications?deleted=1');
-    }),
-  );
+  async function updateApp(ctx: AppCtx, input: z.output<ReturnType<typeof editForm>>) {
+    await service.update(ctx.state.app, input);
+    await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
+    seeOther(ctx, '/account/applications?saved=1');
+  }
+  router.post('/:id', owned, form(editForm, updateApp, editView));
+  async function rotateSecret(ctx: AppCtx) {
+    const clientSecret = await service.rotateSecret(ctx.state.app);
+    await log(ctx, 'app_secret_rotated', ctx.state.app);
+    renderPage(ctx, 'application-credentials', { app: ctx.state.app, clientSecret, issuer, created: false });
+  }
+  router.post('/:id/secret', owned, form(NoFields, rotateSecret));
+  async function deleteApp(ctx: AppCtx) {
+    await service.delete(ctx.state.app);
+    await log(ctx, 'app_deleted', ctx.state.app);
+    seeOther(ctx, '/account/applications?deleted=1');
+  }
+  router.post('/:id/delete', owned, form(NoFields, deleteApp));
   return router;
 }

@@ -91,96 +91,55 @@ export function createProfileRouter(deps: ProfileDeps) {
     renderPage(ctx, template, { values: f.values, error: f.error }, status);
 
   router.get('/', (ctx) => profilePage(ctx));
-  router.post(
-    '/',
-    form(
-      ProfileForm,
-      async (ctx: AccountCtx, input) => {
-        const { given_name: givenName, family_name: familyName, locale, zoneinfo } = input;
-        await profile.update(ctx.state.account, { givenName, familyName, locale, zoneinfo }, requestInfo(ctx));
-        seeOther(ctx, '/account/profile?done=profile');
-      },
-      section('profile'),
-      opts,
-    ),
-  );
+  async function saveProfile(ctx: AccountCtx, input: z.output<typeof ProfileForm>) {
+    const { given_name: givenName, family_name: familyName, locale, zoneinfo } = input;
+    await profile.update(ctx.state.account, { givenName, familyName, locale, zoneinfo }, requestInfo(ctx));
+    seeOther(ctx, '/account/profile?done=profile');
+  }
+  router.post('/', form(ProfileForm, saveProfile, section('profile'), opts));
 
-  router.post(
-    '/recovery-email',
-    form(
-      RecoveryEmailForm,
-      async (ctx: AccountCtx, input) => {
-        await reauth.check(ctx, ctx.state.account, input.password);
-        await profile.setRecoveryEmail(ctx.state.account, input.recovery_email || null, requestInfo(ctx));
-        seeOther(ctx, '/account/profile?done=recovery');
-      },
-      section('recovery_email'),
-      opts,
-    ),
-  );
+  async function setRecoveryEmail(ctx: AccountCtx, input: z.output<typeof RecoveryEmailForm>) {
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.setRecoveryEmail(ctx.state.account, input.recovery_email || null, requestInfo(ctx));
+    seeOther(ctx, '/account/profile?done=recovery');
+  }
+  router.post('/recovery-email', form(RecoveryEmailForm, setRecoveryEmail, section('recovery_email'), opts));
 
-  router.post(
-    '/recovery-phone',
-    form(
-      RecoveryPhoneForm,
-      async (ctx: AccountCtx, input) => {
-        const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
-        await reauth.check(ctx, ctx.state.account, input.password);
-        await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
-        seeOther(ctx, '/account/profile?done=recovery');
-      },
-      section('recovery_phone'),
-      opts,
-    ),
-  );
+  async function setRecoveryPhone(ctx: AccountCtx, input: z.output<typeof RecoveryPhoneForm>) {
+    const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
+    seeOther(ctx, '/account/profile?done=recovery');
+  }
+  router.post('/recovery-phone', form(RecoveryPhoneForm, setRecoveryPhone, section('recovery_phone'), opts));
 
   router.get('/password', (ctx) => renderPage(ctx, 'change-password', {}));
-  router.post(
-    '/password',
-    form(
-      PasswordForm,
-      async (ctx: AccountCtx, input) => {
-        if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
-        await reauth.check(ctx, ctx.state.account, input.current_password);
-        const current = await sessionOf(deps.provider, ctx);
-        await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
-        seeOther(ctx, '/account/profile?done=password');
-      },
-      pageView('change-password'),
-      opts,
-    ),
-  );
+  async function changePassword(ctx: AccountCtx, input: z.output<typeof PasswordForm>) {
+    if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');
+    await reauth.check(ctx, ctx.state.account, input.current_password);
+    const current = await sessionOf(deps.provider, ctx);
+    await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
+    seeOther(ctx, '/account/profile?done=password');
+  }
+  router.post('/password', form(PasswordForm, changePassword, pageView('change-password'), opts));
 
   router.get('/email', (ctx) => renderPage(ctx, 'change-email', { values: {} }));
-  router.post(
-    '/email',
-    form(
-      EmailForm,
-      async (ctx: AccountCtx, input) => {
-        if (input.email !== input.email_again) throw new AppError('emails_differ');
-        await reauth.check(ctx, ctx.state.account, input.password);
-        await profile.requestEmailChange(ctx.state.account, input.email, requestInfo(ctx));
-        renderPage(ctx, 'change-email-sent', { email: input.email });
-      },
-      pageView('change-email'),
-      opts,
-    ),
-  );
+  async function changeEmail(ctx: AccountCtx, input: z.output<typeof EmailForm>) {
+    if (input.email !== input.email_again) throw new AppError('emails_differ');
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.requestEmailChange(ctx.state.account, input.email, requestInfo(ctx));
+    renderPage(ctx, 'change-email-sent', { email: input.email });
+  }
+  router.post('/email', form(EmailForm, changeEmail, pageView('change-email'), opts));
 
   router.get('/delete', (ctx) => renderPage(ctx, 'delete-account', {}));
-  router.post(
-    '/delete',
-    form(
-      DeleteForm,
-      async (ctx: AccountCtx, input) => {
-        await reauth.check(ctx, ctx.state.account, input.password);
-        await profile.deleteAccount(ctx.state.account);
-        seeOther(ctx, '/?deleted=1');
-      },
-      pageView('delete-account'),
-      { ...opts, invalid: () => new AppError('confirm_delete') },
-    ),
-  );
+  async function deleteAccount(ctx: AccountCtx, input: z.output<typeof DeleteForm>) {
+    await reauth.check(ctx, ctx.state.account, input.password);
+    await profile.deleteAccount(ctx.state.account);
+    seeOther(ctx, '/?deleted=1');
+  }
+  const deleteOpts = { ...opts, invalid: () => new AppError('confirm_delete') };
+  router.post('/delete', form(DeleteForm, deleteAccount, pageView('delete-account'), deleteOpts));
   return router;
 }
 
@@ -192,17 +151,10 @@ export function createConfirmEmailRouter(deps: { profile: ProfileService }) {
   router.get('/confirm-email-change', (ctx) => {
     renderPage(ctx, 'confirm-email-change', { token: typeof ctx.query.token === 'string' ? ctx.query.token : '' });
   });
-  router.post(
-    '/confirm-email-change',
-    form(
-      ConfirmForm,
-      async (ctx: Ctx, input) => {
-        if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
-        renderPage(ctx, 'email-changed', {});
-      },
-      undefined,
-      { limit: '4kb' },
-    ),
-  );
+  async function confirmEmailChange(ctx: Ctx, input: z.output<typeof ConfirmForm>) {
+    if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
+    renderPage(ctx, 'email-changed', {});
+  }
+  router.post('/confirm-email-change', form(ConfirmForm, confirmEmailChange, undefined, { limit: '4kb' }));
   return router;
 }

@@ -133,39 +133,27 @@ export function createSecurityRouter(deps: SecurityDeps) {
     };
     return overviewPage(ctx, { error: f.error, protection }, status);
   };
-  router.post(
-    '/protection',
-    form(
-      ProtectionForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        const settings = {
-          lockoutThreshold: input.lockout_threshold,
-          alertEverySignIn: input.alert_every_sign_in === 'yes',
-          alertFailedPassword: input.alert_failed_password === 'yes',
-        };
-        await security.setProtection(ctx.state.account, settings, requestInfo(ctx));
-        seeOther(ctx, `${BASE}?done=protection`);
-      }),
-      protectionView,
-      opts,
-    ),
-  );
+  async function saveProtection(ctx: AccountCtx, input: z.output<typeof ProtectionForm>) {
+    const settings = {
+      lockoutThreshold: input.lockout_threshold,
+      alertEverySignIn: input.alert_every_sign_in === 'yes',
+      alertFailedPassword: input.alert_failed_password === 'yes',
+    };
+    await security.setProtection(ctx.state.account, settings, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=protection`);
+  }
+  router.post('/protection', form(ProtectionForm, whenFresh(saveProtection), protectionView, opts));
 
   const confirmPage = (ctx: AccountCtx, back: string, error?: string, status = 200) =>
     renderPage(ctx, 'security-confirm-password', { values: { return: back }, error }, status);
   router.get('/confirm-password', (ctx) => confirmPage(ctx, safeReturnPath(ctx.query.return) ?? BASE));
-  router.post(
-    '/confirm-password',
-    form(
-      PasswordForm,
-      async (ctx: AccountCtx, input) => {
-        await reauth.confirm(ctx, ctx.state.account, input.password);
-        seeOther(ctx, safeReturnPath(input.return) ?? BASE);
-      },
-      (ctx, f, status) => confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.error, status),
-      opts,
-    ),
-  );
+  async function confirmPassword(ctx: AccountCtx, input: z.output<typeof PasswordForm>) {
+    await reauth.confirm(ctx, ctx.state.account, input.password);
+    seeOther(ctx, safeReturnPath(input.return) ?? BASE);
+  }
+  const confirmPasswordView = (ctx: AccountCtx, f: FormState, status: number) =>
+    confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.error, status);
+  router.post('/confirm-password', form(PasswordForm, confirmPassword, confirmPasswordView, opts));
 
   // Authenticator app: QR code (SVG) and the key as text; confirmed by a first valid code.
   async function totpPage(ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) {
@@ -174,19 +162,14 @@ export function createSecurityRouter(deps: SecurityDeps) {
     renderPage(ctx, 'security-totp', { qrSvg, secret: secret.replace(/(.{4})/g, '$1 ').trim(), values, error }, status);
   }
   router.get('/totp/new', fresh, (ctx) => totpPage(ctx, { name: ctx.state.t('methods.totp') }));
-  router.post(
-    '/totp',
-    form(
-      TotpForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        const row = await totp.confirmEnrolment(ctx.state.account.id, input.name, input.code);
-        if (!row) throw enrolmentRefused('invalid_code');
-        await enrolled(ctx, row);
-      }),
-      (ctx, f, status) => totpPage(ctx, f.values, f.error, status),
-      { ...opts, invalid: enrolInvalid('invalid_code') },
-    ),
-  );
+  async function enrolTotp(ctx: AccountCtx, input: z.output<typeof TotpForm>) {
+    const row = await totp.confirmEnrolment(ctx.state.account.id, input.name, input.code);
+    if (!row) throw enrolmentRefused('invalid_code');
+    await enrolled(ctx, row);
+  }
+  const enrolTotpView = (ctx: AccountCtx, f: FormState, status: number) => totpPage(ctx, f.values, f.error, status);
+  const totpOpts = { ...opts, invalid: enrolInvalid('invalid_code') };
+  router.post('/totp', form(TotpForm, whenFresh(enrolTotp), enrolTotpView, totpOpts));
 
   // Security key: the browser creates the credential (views/static/webauthn.js) and posts it.
   async function webauthnPage(ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) {
@@ -194,19 +177,15 @@ export function createSecurityRouter(deps: SecurityDeps) {
     renderPage(ctx, 'security-webauthn', { options: JSON.stringify(options), values, error }, status);
   }
   router.get('/webauthn/new', fresh, (ctx) => webauthnPage(ctx, { name: ctx.state.t('methods.webauthn') }));
-  router.post(
-    '/webauthn',
-    form(
-      WebauthnForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        const row = await webauthn.finishRegistration(ctx.state.account.id, input.name, input.credential);
-        if (!row) throw enrolmentRefused('webauthn_failed');
-        await enrolled(ctx, row);
-      }),
-      (ctx, f, status) => webauthnPage(ctx, { name: f.values.name ?? '' }, f.error, status),
-      { ...opts, invalid: enrolInvalid('webauthn_failed') },
-    ),
-  );
+  async function enrolWebauthn(ctx: AccountCtx, input: z.output<typeof WebauthnForm>) {
+    const row = await webauthn.finishRegistration(ctx.state.account.id, input.name, input.credential);
+    if (!row) throw enrolmentRefused('webauthn_failed');
+    await enrolled(ctx, row);
+  }
+  const enrolWebauthnView = (ctx: AccountCtx, f: FormState, status: number) =>
+    webauthnPage(ctx, { name: f.values.name ?? '' }, f.error, status);
+  const webauthnOpts = { ...opts, invalid: enrolInvalid('webauthn_failed') };
+  router.post('/webauthn', form(WebauthnForm, whenFresh(enrolWebauthn), enrolWebauthnView, webauthnOpts));
 
   // SMS: the number (CH, FR, BE, DE mobiles only), then the code sent to it.
   const smsForm = (ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) =>
@@ -218,43 +197,31 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.get('/sms/new', fresh, (ctx) => {
     smsForm(ctx, { name: ctx.state.t('methods.sms'), country: COUNTRY_FOR_LOCALE[ctx.state.locale] ?? 'CH' });
   });
-  router.post(
-    '/sms',
-    form(
-      SmsForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        const e164 = parseMobileOrThrow(input.phone, input.country);
-        const sent = await sms.beginEnrolment(
-          ctx.state.account.id,
-          { e164, name: input.name },
-          { ip: ctx.ip, locale: ctx.state.locale },
-        );
-        if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
-        const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
-        renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });
-      }),
-      (ctx, f, status) => smsForm(ctx, f.values, f.error, status),
-      { ...opts, invalid: enrolInvalid('phone_invalid') },
-    ),
-  );
-  router.post(
-    '/sms/confirm',
-    form(
-      CodeForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        const { id } = ctx.state.account;
-        const pending = await sms.pendingEnrolment(id);
-        if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
-        const row = input.code ? await sms.confirmEnrolment(id, input.code) : undefined;
-        if (row) return enrolled(ctx, row);
-        // Five wrong codes spend the code: start again with the number.
-        if (!(await sms.pendingEnrolment(id))) return smsForm(ctx, { name: pending.name }, 'code_expired', 400);
-        codePage(ctx, pending, 'invalid_code', 400);
-      }),
-      undefined,
-      opts,
-    ),
-  );
+  async function enrolSms(ctx: AccountCtx, input: z.output<typeof SmsForm>) {
+    const e164 = parseMobileOrThrow(input.phone, input.country);
+    const sent = await sms.beginEnrolment(
+      ctx.state.account.id,
+      { e164, name: input.name },
+      { ip: ctx.ip, locale: ctx.state.locale },
+    );
+    if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
+    const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
+    renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });
+  }
+  const enrolSmsView = (ctx: AccountCtx, f: FormState, status: number) => smsForm(ctx, f.values, f.error, status);
+  const smsOpts = { ...opts, invalid: enrolInvalid('phone_invalid') };
+  router.post('/sms', form(SmsForm, whenFresh(enrolSms), enrolSmsView, smsOpts));
+  async function confirmSms(ctx: AccountCtx, input: z.output<typeof CodeForm>) {
+    const { id } = ctx.state.account;
+    const pending = await sms.pendingEnrolment(id);
+    if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
+    const row = input.code ? await sms.confirmEnrolment(id, input.code) : undefined;
+    if (row) return enrolled(ctx, row);
+    // Five wrong codes spend the code: start again with the number.
+    if (!(await sms.pendingEnrolment(id))) return smsForm(ctx, { name: pending.name }, 'code_expired', 400);
+    codePage(ctx, pending, 'invalid_code', 400);
+  }
+  router.post('/sms/confirm', form(CodeForm, whenFresh(confirmSms), undefined, opts));
 
   // kAuth app: a QR code with a single-use enrolment link; the page watches for the device to link.
   router.get('/push/new', fresh, async (ctx) => {
@@ -275,40 +242,20 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.get('/factors/:id/rename', fresh, ownFactor, (ctx) => {
     renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: { name: ctx.state.factor.name } });
   });
-  router.post(
-    '/factors/:id/rename',
-    ownFactor,
-    form(
-      RenameForm,
-      whenFresh(async (ctx: FactorCtx, input) => {
-        await security.rename(ctx.state.account, ctx.state.factor, input.name, requestInfo(ctx));
-        seeOther(ctx, `${BASE}?done=renamed`);
-      }),
-      (ctx, f, status) => {
-        renderPage(
-          ctx,
-          'security-rename',
-          { factor: ctx.state.factor, values: f.values, error: 'name_required' },
-          status,
-        );
-      },
-      opts,
-    ),
-  );
+  async function renameFactor(ctx: FactorCtx, input: z.output<typeof RenameForm>) {
+    await security.rename(ctx.state.account, ctx.state.factor, input.name, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=renamed`);
+  }
+  const renameFactorView = (ctx: FactorCtx, f: FormState, status: number) => {
+    renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: f.values, error: 'name_required' }, status);
+  };
+  router.post('/factors/:id/rename', ownFactor, form(RenameForm, whenFresh(renameFactor), renameFactorView, opts));
 
-  router.post(
-    '/factors/:id/default',
-    ownFactor,
-    form(
-      NoFields,
-      async (ctx: FactorCtx) => {
-        await security.setDefault(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-        seeOther(ctx, `${BASE}?done=default`);
-      },
-      undefined,
-      opts,
-    ),
-  );
+  async function makeDefault(ctx: FactorCtx) {
+    await security.setDefault(ctx.state.account, ctx.state.factor, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=default`);
+  }
+  router.post('/factors/:id/default', ownFactor, form(NoFields, makeDefault, undefined, opts));
 
   const removePage = (ctx: FactorCtx, last: boolean, error?: string, status = 200) =>
     renderPage(ctx, 'security-remove', { factor: ctx.state.factor, last, error }, status);
@@ -316,53 +263,34 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const { factors } = await security.overview(ctx.state.account.id);
     removePage(ctx, factors.length === 1);
   });
-  router.post(
-    '/factors/:id/remove',
-    ownFactor,
-    form(
-      ConfirmDisableForm,
-      whenFresh(async (ctx: FactorCtx, input) => {
-        const { factors } = await security.overview(ctx.state.account.id);
-        // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
-        if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-        const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-        seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
-      }),
-      (ctx, f, status) => removePage(ctx, true, f.error, status),
-      opts,
-    ),
-  );
+  async function removeFactor(ctx: FactorCtx, input: z.output<typeof ConfirmDisableForm>) {
+    const { factors } = await security.overview(ctx.state.account.id);
+    // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
+    if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
+    const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
+  }
+  const removeFactorView = (ctx: FactorCtx, f: FormState, status: number) => removePage(ctx, true, f.error, status);
+  const remove = form(ConfirmDisableForm, whenFresh(removeFactor), removeFactorView, opts);
+  router.post('/factors/:id/remove', ownFactor, remove);
 
   const disablePage = (ctx: AccountCtx, error?: string, status = 200) =>
     renderPage(ctx, 'security-remove', { factor: undefined, last: true, error }, status);
   router.get('/disable', fresh, (ctx) => disablePage(ctx));
-  router.post(
-    '/disable',
-    form(
-      ConfirmDisableForm,
-      whenFresh(async (ctx: AccountCtx, input) => {
-        if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-        await security.disable(ctx.state.account, requestInfo(ctx));
-        seeOther(ctx, `${BASE}?done=disabled`);
-      }),
-      (ctx, f, status) => disablePage(ctx, f.error, status),
-      opts,
-    ),
-  );
+  async function disable2fa(ctx: AccountCtx, input: z.output<typeof ConfirmDisableForm>) {
+    if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
+    await security.disable(ctx.state.account, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=disabled`);
+  }
+  const disable2faView = (ctx: AccountCtx, f: FormState, status: number) => disablePage(ctx, f.error, status);
+  router.post('/disable', form(ConfirmDisableForm, whenFresh(disable2fa), disable2faView, opts));
 
-  router.post(
-    '/backup-codes',
-    form(
-      NoFields,
-      whenFresh(async (ctx: AccountCtx) => {
-        const codes = await security.regenerateBackupCodes(ctx.state.account, requestInfo(ctx));
-        if (!codes) return seeOther(ctx, BASE);
-        showBackupCodes(ctx, codes, false);
-      }),
-      undefined,
-      opts,
-    ),
-  );
+  async function newBackupCodes(ctx: AccountCtx) {
+    const codes = await security.regenerateBackupCodes(ctx.state.account, requestInfo(ctx));
+    if (!codes) return seeOther(ctx, BASE);
+    showBackupCodes(ctx, codes, false);
+  }
+  router.post('/backup-codes', form(NoFields, whenFresh(newBackupCodes), undefined, opts));
 
   return router;
 }

@@ -30,32 +30,18 @@ export function createSessionsRouter(deps: { accountSession: AccountSession; ses
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
     renderPage(ctx, 'sessions', { sessions: list, zone: account.zoneinfo, done });
   });
-  router.post(
-    '/end-others',
-    form(
-      NoFields,
-      async (ctx: AccountCtx) => {
-        const n = await sessions.endAll(ctx.state.account.id, await currentUid(ctx), requestInfo(ctx));
-        seeOther(ctx, `/account/sessions?done=${n ? 'ended' : 'none'}`);
-      },
-      undefined,
-      opts,
-    ),
-  );
-  router.post(
-    '/:uid/end',
-    form(
-      NoFields,
-      async (ctx: AccountCtx) => {
-        const uid = String(ctx.params.uid);
-        const mine = uid === (await currentUid(ctx));
-        await sessions.end(ctx.state.account.id, uid, requestInfo(ctx));
-        // Ending this very session signs this browser out.
-        seeOther(ctx, mine ? '/' : '/account/sessions?done=ended');
-      },
-      undefined,
-      opts,
-    ),
-  );
+  async function endOthers(ctx: AccountCtx) {
+    const n = await sessions.endAll(ctx.state.account.id, await currentUid(ctx), requestInfo(ctx));
+    seeOther(ctx, `/account/sessions?done=${n ? 'ended' : 'none'}`);
+  }
+  router.post('/end-others', form(NoFields, endOthers, undefined, opts));
+  async function endOne(ctx: AccountCtx) {
+    const uid = String(ctx.params.uid);
+    const mine = uid === (await currentUid(ctx));
+    await sessions.end(ctx.state.account.id, uid, requestInfo(ctx));
+    // Ending this very session signs this browser out.
+    seeOther(ctx, mine ? '/' : '/account/sessions?done=ended');
+  }
+  router.post('/:uid/end', form(NoFields, endOne, undefined, opts));
   return router;
 }
