@@ -3,3 +3,5 @@
 -- store restart does not forgive anyone's failed attempts.
 ALTER TABLE accounts ADD COLUMN failed_passwords integer NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN failed_second_factors integer NOT NULL DEFAULT 0;
+-- When the last failure was counted: counts older than 90 days start over.
+ALTER TABLE accounts ADD COLUMN failed_at timestamptz;

@@ -1,5 +1,6 @@
 // Lockout, unlock and the activity log through HTTP, on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { sql } from 'drizzle-orm';
 import {
   startServer,
   storageModes,
@@ -117,6 +118,23 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     });
     expect(silent.code).toBeTruthy(); // the existing session, no password asked
     expect(await failureCount(srv, 'password', user.account.id)).toBe(2);
+    await wrong(user.email);
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
+  });
+
+  it('failures older than 90 days are forgiven; recent ones add up', async () => {
+    const user = await userWithThreshold(3);
+    await wrong(user.email);
+    await wrong(user.email);
+    expect(await failureCount(srv, 'password', user.account.id)).toBe(2);
+    // The same two failures, 91 days ago: the next one starts the count over instead of locking.
+    await srv.deps.database.db.execute(
+      sql`UPDATE accounts SET failed_at = now() - interval '91 days' WHERE id = ${user.account.id}`,
+    );
+    await wrong(user.email);
+    expect(await failureCount(srv, 'password', user.account.id)).toBe(1);
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeNull();
+    await wrong(user.email);
     await wrong(user.email);
     expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockedAt).toBeTruthy();
   });

@@ -15,6 +15,7 @@ export const accounts = pgTable('accounts', {
   lockedAt: timestamp('locked_at', { withTimezone: true }),
   failedPasswords: integer('failed_passwords').notNull().default(0),
   failedSecondFactors: integer('failed_second_factors').notNull().default(0),
+  failedAt: timestamp('failed_at', { withTimezone: true }),
   alertEverySignIn: boolean('alert_every_sign_in').notNull().default(false),
   alertFailedPassword: boolean('alert_failed_password').notNull().default(false),
   recoveryEmail: text('recovery_email'),

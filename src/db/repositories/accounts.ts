@@ -9,6 +9,20 @@ export type { Account };
  *  budget, and the other way round. */
 export type FailureKind = 'password' | 'second_factor';
 const FAILURE_COLUMN = { password: 'failedPasswords', second_factor: 'failedSecondFactors' } as const;
+/** Failures older than this are forgiven: a mistyped password in March does not add up with one in
+ *  December. Only a completed sign-in or an unlock forgives sooner. */
+const FAILURES_FORGOTTEN_AFTER = sql.raw(`interval '90 days'`);
+
+/** One more failure of `kind` (both counts start over when the last failure is too old). */
+function countedFailure(kind: FailureKind) {
+  const stale = sql`(${accounts.failedAt} IS NULL OR ${accounts.failedAt} < now() - ${FAILURES_FORGOTTEN_AFTER})`;
+  const other = kind === 'password' ? 'failedSecondFactors' : 'failedPasswords';
+  return {
+    [FAILURE_COLUMN[kind]]: sql`CASE WHEN ${stale} THEN 1 ELSE ${accounts[FAILURE_COLUMN[kind]]} + 1 END`,
+    [other]: sql`CASE WHEN ${stale} THEN 0 ELSE ${accounts[other]} END`,
+    failedAt: sql`now()`,
+  };
+}
 
 export interface NewAccount {
   email: string;
@@ -70,7 +84,7 @@ export function createAccountsRepo(db: Db) {
       const col = FAILURE_COLUMN[kind];
       const rows = await db
         .update(accounts)
-        .set({ [col]: sql`${accounts[col]} + 1` })
+        .set(countedFailure(kind))
         .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`)
         .returning({ n: accounts[col] });
       return rows[0]?.n;
@@ -85,11 +99,7 @@ export function createAccountsRepo(db: Db) {
     },
     /** Counts a failure that needs no reservation (a push request denied on the phone). */
     async countFailure(id: string, kind: FailureKind): Promise<void> {
-      const col = FAILURE_COLUMN[kind];
-      await db
-        .update(accounts)
-        .set({ [col]: sql`${accounts[col]} + 1` })
-        .where(eq(accounts.id, id));
+      await db.update(accounts).set(countedFailure(kind)).where(eq(accounts.id, id));
     },
     /** A completed sign-in forgives every failed attempt. */
     async resetFailures(id: string): Promise<void> {
