@@ -161,7 +161,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     activity: repos.activity,
     pending,
     factors: [factors.push, factors.totp, factors.webauthn, factors.sms, factors.backupCodes],
-    limits: { perAccount: config.rateLimits.secondFactorPerAccount, perIp: config.rateLimits.loginPerIp },
+    config,
   });
   const finish = createFinisher({ provider, secondStep, pending, lockout, activity: repos.activity, alerts });
   const reauth = createReauth({ provider, store, checkPassword, config });

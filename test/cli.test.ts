@@ -3,7 +3,15 @@ import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, createUser, createClient, uniqueEmail, failureCount, STRONG_PASSWORD } from './helpers/server.ts';
+import {
+  startServer,
+  createUser,
+  createClient,
+  uniqueEmail,
+  failureCount,
+  STRONG_PASSWORD,
+  type TestServer,
+} from './helpers/server.ts';
 import { Agent, authorize } from './helpers/agent.ts';
 import { MIGRATIONS_DIR } from '../src/db/migrate.ts';
 import { runCli } from '../src/cli/main.ts';
@@ -171,6 +179,14 @@ describe('cli', () => {
   }, 120_000);
 });
 
+/** Three wrong passwords: enough to lock an account whose threshold is 3. */
+async function lockWithWrongPasswords(srv: TestServer, web: { clientId: string; redirectUri: string }, email: string) {
+  for (let i = 0; i < 3; i++) {
+    const attempt = { clientId: web.clientId, redirectUri: web.redirectUri, email, password: `wrong password ${i}` };
+    await authorize(new Agent(srv.url), attempt).catch(() => undefined);
+  }
+}
+
 // The server keeps running while an administrator unlocks from the command line: the account signs
 // in at once, with no second lock and no second email. PostgreSQL only: the embedded database
 // belongs to one process (its own test below runs the CLI with the server stopped).
@@ -188,14 +204,7 @@ describe.each(sharedStorage)('cli.unlock-with-server-running (%s)', (_name, with
       const { account, email, password } = await createUser(srv);
       await srv.deps.repos.accounts.update(account.id, { lockoutThreshold: 3 });
       const web = await createClient(srv, { type: 'web' });
-      for (let i = 0; i < 3; i++) {
-        await authorize(new Agent(srv.url), {
-          clientId: web.clientId,
-          redirectUri: web.redirectUri,
-          email,
-          password: `wrong password ${i}`,
-        }).catch(() => undefined);
-      }
+      await lockWithWrongPasswords(srv, web, email);
       expect((await srv.deps.repos.accounts.findById(account.id))?.lockedAt).toBeTruthy();
       const locks = () => srv.outbox().filter((m) => m.to === email && m.kind === 'account_locked').length;
       expect(locks()).toBe(1);
@@ -232,14 +241,7 @@ describe('cli.unlock (embedded storage, server stopped)', () => {
     await srv.deps.repos.accounts.update(account.id, { lockoutThreshold: 3 });
     const web = await createClient(srv, { type: 'web' });
     const port = Number(new URL(srv.url).port);
-    for (let i = 0; i < 3; i++) {
-      await authorize(new Agent(srv.url), {
-        clientId: web.clientId,
-        redirectUri: web.redirectUri,
-        email,
-        password: `wrong password ${i}`,
-      }).catch(() => undefined);
-    }
+    await lockWithWrongPasswords(srv, web, email);
     expect((await srv.deps.repos.accounts.findById(account.id))?.lockedAt).toBeTruthy();
     await srv.stop();
     const unlocked = await sesame(['user', 'unlock', '--email', email], embeddedEnv(dataDir));

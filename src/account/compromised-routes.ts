@@ -39,8 +39,7 @@ export function createCompromisedRouter(deps: CompromisedDeps) {
   const router = new Router<AccountState>({ prefix: PATH });
   router.use(deps.accountSession.requireAccount);
   const fresh = deps.requireFresh.page;
-  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) =>
-    deps.requireFresh.action(PATH, handler);
+  const whenFresh = deps.requireFresh.action(PATH);
   const page = (ctx: AccountCtx, f: FormState, status: number) =>
     renderPage(ctx, 'compromised', { error: f.error }, status);
 

@@ -69,8 +69,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
   const router = new Router<FactorState>({ prefix: BASE });
   router.use(deps.accountSession.requireAccount);
   const fresh = deps.requireFresh.page;
-  const whenFresh = <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) =>
-    deps.requireFresh.action(BASE, handler);
+  const whenFresh = deps.requireFresh.action(BASE);
   const opts = { limit: '128kb' };
 
   /** The factor named in the URL, if it is this account's (`factor` is set on those routes only). */

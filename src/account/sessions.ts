@@ -43,6 +43,9 @@ export function createSessions(deps: {
     await repo.forget(s.uid);
   }
 
+  const logEnded = (accountId: string, info: RequestInfo, details: Record<string, unknown>) =>
+    deps.activity.record({ accountId, type: 'session_ended', ip: info.ip, device: info.device, details });
+
   return {
     touch: repo.touch,
     list: (accountId: string) => repo.live(accountId),
@@ -51,27 +54,14 @@ export function createSessions(deps: {
       const s = (await repo.live(accountId)).find((x) => x.uid === uid);
       if (!s) return false;
       await endOne(accountId, s);
-      await deps.activity.record({
-        accountId,
-        type: 'session_ended',
-        ip: info.ip,
-        device: info.device,
-        details: { ended: s.device },
-      });
+      await logEnded(accountId, info, { ended: s.device });
       return true;
     },
     /** Ends every session but `keepUid` (all of them when it is undefined). Returns how many. */
     async endAll(accountId: string, keepUid: string | undefined, info?: RequestInfo): Promise<number> {
       const others = (await repo.live(accountId)).filter((s) => s.uid !== keepUid);
       for (const s of others) await endOne(accountId, s);
-      if (others.length && info)
-        await deps.activity.record({
-          accountId,
-          type: 'session_ended',
-          ip: info.ip,
-          device: info.device,
-          details: { count: others.length },
-        });
+      if (others.length && info) await logEnded(accountId, info, { count: others.length });
       return others.length;
     },
   };

@@ -56,19 +56,28 @@ export function requirePrompt(name: 'login' | 'consent') {
   };
 }
 
-/** The login waiting for its second factor; without a password step behind this interaction there
- *  is nothing to continue. */
-export function createRequirePendingLogin(deps: { pending: PendingLogins; accounts: AccountsRepo }) {
-  return async function requirePendingLogin(ctx: InteractionCtx, next: Next) {
+/** The login waiting for its second factor, put on the context with the page in the account's own
+ *  language: `attach` for the page (no pending login: the password step), `require` for the
+ *  second-step forms (no pending login: nothing to continue). */
+export function createPendingLoginOf(deps: { pending: PendingLogins; accounts: AccountsRepo }) {
+  async function attach(ctx: InteractionCtx): Promise<PendingLogin | undefined> {
     const login = await deps.pending.get(ctx.state.interaction.uid);
-    if (!login) throw new AppError('session_expired');
+    if (!login) return undefined;
     ctx.state.login = login;
     setLocale(ctx, localeOf(await deps.accounts.findById(login.accountId)));
-    await next();
+    return login;
+  }
+  return {
+    attach,
+    async require(ctx: InteractionCtx, next: Next) {
+      if (!(await attach(ctx))) throw new AppError('session_expired');
+      await next();
+    },
   };
 }
+export type PendingLoginOf = ReturnType<typeof createPendingLoginOf>;
 
-/** The pending login requirePendingLogin (or the page) put on the context. */
+/** The pending login createPendingLoginOf put on the context. */
 export function pendingOf(ctx: InteractionCtx): PendingLogin {
   if (!ctx.state.login) throw new AppError('session_expired');
   return ctx.state.login;

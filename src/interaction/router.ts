@@ -10,7 +10,7 @@ import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import {
   createLoadInteraction,
   requirePrompt,
-  createRequirePendingLogin,
+  createPendingLoginOf,
   type InteractionState,
 } from './load-interaction.ts';
 import { createSecondFactorPage } from './pages.ts';
@@ -31,18 +31,17 @@ export interface InteractionDeps {
 
 export function createInteractionRouter(deps: InteractionDeps) {
   const { provider, secondStep, pending, finish } = deps;
-  const accounts = deps.repos.accounts;
   const router = new Router<InteractionState>({ prefix: '/interaction/:uid' });
   const load = createLoadInteraction(provider);
-  const pendingLogin = createRequirePendingLogin({ pending, accounts });
+  const pendingLogin = createPendingLoginOf({ pending, accounts: deps.repos.accounts });
   const secondFactorPage = createSecondFactorPage(secondStep);
   const second = createSecondFactorRoutes({ secondStep, finish, secondFactorPage });
   const consent = createConsent({ provider, finish });
 
-  router.get('/', load, createShowInteraction({ secondStep, pending, accounts, secondFactorPage }));
+  router.get('/', load, createShowInteraction({ secondStep, pendingLogin, secondFactorPage }));
   router.post('/login', load, requirePrompt('login'), createPasswordStep(deps));
-  router.post('/second-factor', load, requirePrompt('login'), pendingLogin, second.answer);
-  router.post('/second-factor/resend', load, requirePrompt('login'), pendingLogin, second.resend);
+  router.post('/second-factor', load, requirePrompt('login'), pendingLogin.require, second.answer);
+  router.post('/second-factor/resend', load, requirePrompt('login'), pendingLogin.require, second.resend);
   router.get('/second-factor/status', createSecondFactorStatus({ provider, secondStep, pending }));
   router.post('/confirm', load, requirePrompt('consent'), consent.confirm);
   router.post('/abort', load, consent.abort);

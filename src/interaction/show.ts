@@ -2,17 +2,12 @@
 // whose password is done, or consent.
 import { AppError } from '../errors.ts';
 import type { SecondStep } from '../login/second-step.ts';
-import type { PendingLogins } from '../login/pending-login.ts';
-import type { AccountsRepo } from '../db/repositories/accounts.ts';
-import { setLocale } from '../http/locale.ts';
-import { localeOf } from '../http/i18n.ts';
-import type { InteractionCtx } from './load-interaction.ts';
+import type { InteractionCtx, PendingLoginOf } from './load-interaction.ts';
 import { loginPage, consentPage, type SecondFactorPage } from './pages.ts';
 
 export function createShowInteraction(deps: {
   secondStep: SecondStep;
-  pending: PendingLogins;
-  accounts: AccountsRepo;
+  pendingLogin: PendingLoginOf;
   secondFactorPage: SecondFactorPage;
 }) {
   const { secondStep } = deps;
@@ -20,10 +15,8 @@ export function createShowInteraction(deps: {
     const { interaction } = ctx.state;
     if (interaction.prompt.name === 'consent') return consentPage(ctx);
     if (interaction.prompt.name !== 'login') throw new AppError('session_expired');
-    const login = await deps.pending.get(interaction.uid);
+    const login = await deps.pendingLogin.attach(ctx);
     if (!login) return loginPage(ctx);
-    ctx.state.login = login;
-    setLocale(ctx, localeOf(await deps.accounts.findById(login.accountId)));
     const choices = await secondStep.choices(login.accountId);
     const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;
     const factor = typeof ctx.query.factor === 'string' ? ctx.query.factor : undefined;

@@ -17,12 +17,13 @@ export function createRequireFresh(reauth: Reauth) {
       if (await reauth.isFresh(ctx)) return next();
       confirmFirst(ctx, ctx.path);
     },
-    /** For a form's handler: after confirming, back to `back` (the page the form was on). */
-    action<C extends AccountCtx, T>(back: string, handler: (ctx: C, input: T) => unknown) {
-      return async (ctx: C, input: T) => {
-        if (await reauth.isFresh(ctx)) return handler(ctx, input);
-        confirmFirst(ctx, back);
-      };
+    /** For form handlers: after confirming, back to `back` (the page the forms are on). */
+    action(back: string) {
+      return <C extends AccountCtx, T>(handler: (ctx: C, input: T) => unknown) =>
+        async (ctx: C, input: T) => {
+          if (await reauth.isFresh(ctx)) return handler(ctx, input);
+          confirmFirst(ctx, back);
+        };
     },
   };
 }

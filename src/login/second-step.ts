@@ -37,9 +37,14 @@ export function createSecondStep(deps: {
   activity: ActivityRepo;
   pending: PendingLogins;
   factors: SecondFactor[];
-  limits: { perAccount: number; perIp: number };
+  config: { rateLimits: { secondFactorPerAccount: number; loginPerIp: number } };
 }) {
-  const { repo, limiter, lockout, limits } = deps;
+  const { repo, limiter, lockout } = deps;
+  // Per account its own budget; per IP the same budget as passwords (one attacker, one address).
+  const limits = {
+    perAccount: deps.config.rateLimits.secondFactorPerAccount,
+    perIp: deps.config.rateLimits.loginPerIp,
+  };
   const registry = new Map<MethodId, SecondFactor>(deps.factors.map((f) => [f.id, f]));
 
   return {
