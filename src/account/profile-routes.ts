@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx, SesameState, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import { form, emailField, nameField, passwordField, newPasswordField, type FormState } from '../http/form.ts';
+import { form, formData, emailField, nameField, passwordField, newPasswordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { LOCALES } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
@@ -59,7 +59,7 @@ export function createProfileRouter(deps: ProfileDeps) {
 
   function profilePage(
     ctx: AccountCtx,
-    extra: { section?: string; error?: string; values?: Record<string, string> } = {},
+    extra: { section?: string; error?: string; values?: Record<string, string>; fields?: string[]; errors?: Record<string, string> } = {},
     status = 200,
   ) {
     const a = ctx.state.account;
@@ -86,9 +86,9 @@ export function createProfileRouter(deps: ProfileDeps) {
   }
   /** The profile page again, the error shown at the section whose form was sent. */
   const section = (name: string) => (ctx: AccountCtx, f: FormState, status: number) =>
-    profilePage(ctx, { section: name, error: f.error, values: f.values }, status);
+    profilePage(ctx, { section: name, ...formData(f) }, status);
   const pageView = (template: string) => (ctx: AccountCtx, f: FormState, status: number) =>
-    renderPage(ctx, template, { values: f.values, error: f.error }, status);
+    renderPage(ctx, template, formData(f), status);
 
   router.get('/', (ctx) => profilePage(ctx));
   async function saveProfile(ctx: AccountCtx, input: z.output<typeof ProfileForm>) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import QRCode from 'qrcode';
 import type { AccountState, AccountCtx, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import { form, NoFields, passwordField, type FormState } from '../http/form.ts';
+import { form, formData, NoFields, passwordField, type FormState } from '../http/form.ts';
 import { safeReturnPath } from '../http/return-path.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
@@ -130,7 +130,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
       alert_every_sign_in: v.alert_every_sign_in === 'yes',
       alert_failed_password: v.alert_failed_password === 'yes',
     };
-    return overviewPage(ctx, { error: f.error, protection }, status);
+    return overviewPage(ctx, { ...formData(f), protection }, status);
   };
   async function saveProtection(ctx: AccountCtx, input: z.output<typeof ProtectionForm>) {
     const settings = {
@@ -246,7 +246,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
     seeOther(ctx, `${BASE}?done=renamed`);
   }
   const renameFactorView = (ctx: FactorCtx, f: FormState, status: number) => {
-    renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: f.values, error: 'name_required' }, status);
+    renderPage(ctx, 'security-rename', { factor: ctx.state.factor, ...formData(f) }, status);
   };
   router.post('/factors/:id/rename', ownFactor, form(RenameForm, whenFresh(renameFactor), renameFactorView, opts));
 

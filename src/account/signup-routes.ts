@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { SesameState, Ctx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
-import { form, emailField, nameField, type FormState } from '../http/form.ts';
+import { form, formData, emailField, nameField, type FormState } from '../http/form.ts';
 import { assertPasswordAllowed, type PasswordFactor } from '../factors/password.ts';
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
@@ -38,7 +38,7 @@ export function createSignupRouter(deps: SignupDeps) {
 
   const signupPage = (ctx: Ctx, f?: FormState, status = 200) => {
     const returnTo = safeReturnPath(f ? f.values.return : ctx.query.return);
-    renderPage(ctx, 'signup', { returnTo, values: f?.values ?? {}, error: f?.error, fields: f?.fields }, status);
+    renderPage(ctx, 'signup', { returnTo, ...formData(f) }, status);
   };
 
   async function signup(ctx: Ctx, input: z.output<typeof SignupForm>) {

@@ -55,9 +55,38 @@ function parserFor(limit: string) {
   return p;
 }
 
-/** Per-field problem codes: a custom refinement's message (e.g. `https_required`), else zod's code. */
-function fieldErrorsOf(issues: z.core.$ZodIssue[]): Record<string, string> {
-  return Object.fromEntries(issues.map((i) => [String(i.path[0] ?? 'form'), i.code === 'custom' ? i.message : i.code]));
+/** The message code of one failed field (views/locales `fieldErrors.*`): a custom refinement's own
+ *  message (e.g. `https_required`), else what went wrong in words a form can say. */
+function fieldErrorOf(issue: z.core.$ZodIssue, values: Record<string, string>): string {
+  const present = (values[String(issue.path[0] ?? '')] ?? '').trim() !== '';
+  if (!present && issue.code !== 'custom') return 'required';
+  switch (issue.code) {
+    case 'custom':
+      return issue.message;
+    case 'too_small':
+      if (issue.origin === 'number' && present) return 'out_of_range';
+      return present ? 'too_short' : 'required';
+    case 'too_big':
+      return issue.origin === 'number' ? 'out_of_range' : 'too_long';
+    case 'invalid_format':
+      return issue.format === 'email' ? 'invalid_email' : 'invalid_format';
+    case 'invalid_value':
+      return 'invalid_choice';
+    case 'invalid_type':
+      return present ? 'invalid_format' : 'required';
+    default:
+      return 'invalid_format';
+  }
+}
+
+/** Per-field problem codes, the first problem of each field. */
+export function fieldErrorsOf(issues: z.core.$ZodIssue[], values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const i of issues) {
+    const field = String(i.path[0] ?? 'form');
+    if (!Object.hasOwn(out, field)) out[field] = fieldErrorOf(i, values);
+  }
+  return out;
 }
 
 export function form<S extends SesameState, Schema extends z.ZodType>(
@@ -88,11 +117,16 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
       const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))];
       throw (
         opts.invalid?.(fields) ??
-        new AppError('invalid_input', { fields, fieldErrors: fieldErrorsOf(parsed.error.issues) })
+        new AppError('invalid_input', { fields, fieldErrors: fieldErrorsOf(parsed.error.issues, values) })
       );
     }
     await handler(ctx, parsed.data);
   };
+}
+
+/** What a page passes its view to show a form again (empty on a first GET). */
+export function formData(f?: FormState) {
+  return { values: f?.values ?? {}, error: f?.error, fields: f?.fields ?? [], errors: f?.errors ?? {} };
 }
 
 /** For forms with nothing to validate (a button): the CSRF check alone. */

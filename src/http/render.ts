@@ -20,6 +20,8 @@ export function renderPage<S extends SesameState>(
   ctx.body = eta.render(template, {
     values: {},
     error: undefined,
+    fields: [],
+    errors: {},
     ...data,
     t,
     locale,

@@ -1,6 +1,6 @@
 // The interaction's pages, each also the form view that shows it again after an error.
 import { renderPage } from '../http/render.ts';
-import type { FormState } from '../http/form.ts';
+import { formData, type FormState } from '../http/form.ts';
 import type { ChallengeMode } from '../factors/second-factor.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { SecondStep } from '../login/second-step.ts';
@@ -11,7 +11,7 @@ const CONSENT_SCOPES = ['email', 'profile'];
 export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
   const { interaction, app } = ctx.state;
   const values = { email: String(form?.values.email ?? interaction.params.login_hint ?? '') };
-  renderPage(ctx, 'login', { uid: interaction.uid, app, values, error: form?.error }, status);
+  renderPage(ctx, 'login', { uid: interaction.uid, app, ...formData(form), values }, status);
 }
 
 export function consentPage(ctx: InteractionCtx) {

@@ -2,7 +2,6 @@
 // email kept and a message that never says which part was wrong.
 import { z } from 'zod';
 import { form, emailField, passwordField } from '../http/form.ts';
-import { AppError } from '../errors.ts';
 import type { CheckPassword } from '../login/check-password.ts';
 import type { Finisher } from '../login/finish.ts';
 import { interactionInfo, type InteractionCtx } from './load-interaction.ts';
@@ -17,7 +16,7 @@ export function createPasswordStep(deps: { checkPassword: CheckPassword; finish:
     const account = await deps.checkPassword(check, info);
     await deps.finish.login(ctx, ctx.state.interaction, { accountId: account.id, amr: ['pwd'] }, info);
   }
-  // Malformed input gets the same vague answer as a wrong password (but as bad input, 400).
-  const invalid = () => new AppError('invalid_credentials', { status: 400 });
-  return form(LoginForm, passwordStep, loginPage, { invalid });
+  // An empty or malformed field is named next to it (that says nothing about any account); only a
+  // well-formed email and password get the vague refusal.
+  return form(LoginForm, passwordStep, loginPage);
 }
