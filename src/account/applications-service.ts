@@ -50,7 +50,8 @@ function appInputSchema(production: boolean) {
       const custom = v.type === 'spa';
       if (v.type === 'service') {
         if (v.redirectUris.length) ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'not_for_service' });
-      } else if (!v.redirectUris.length) ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'redirect_required' });
+      } else if (!v.redirectUris.length)
+        ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'redirect_required' });
       for (const [field, list] of [
         ['redirectUris', v.redirectUris],
         ['postLogoutRedirectUris', v.postLogoutRedirectUris],

@@ -5,7 +5,15 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx, SesameState, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import { form, formData, emailField, nameField, passwordField, newPasswordField, type FormState } from '../http/form.ts';
+import {
+  form,
+  formData,
+  emailField,
+  nameField,
+  passwordField,
+  newPasswordField,
+  type FormState,
+} from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { LOCALES } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
@@ -59,7 +67,13 @@ export function createProfileRouter(deps: ProfileDeps) {
 
   function profilePage(
     ctx: AccountCtx,
-    extra: { section?: string; error?: string; values?: Record<string, string>; fields?: string[]; errors?: Record<string, string> } = {},
+    extra: {
+      section?: string;
+      error?: string;
+      values?: Record<string, string>;
+      fields?: string[];
+      errors?: Record<string, string>;
+    } = {},
     status = 200,
   ) {
     const a = ctx.state.account;
