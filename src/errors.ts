@@ -8,6 +8,7 @@ const CODES = {
   invalid_input: 400,
   csrf_failed: 403,
   not_found: 404,
+  method_not_allowed: 405,
   rate_limited: 429,
   // Signing in and confirming it is you
   invalid_credentials: 401,

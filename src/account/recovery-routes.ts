@@ -6,8 +6,7 @@ import type { SesameState, Ctx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
 import { form, emailField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
-import { setLocale } from '../http/locale.ts';
-import { localeOf } from '../http/i18n.ts';
+import { setAccountLocale } from '../http/locale.ts';
 import { parseMobileOrThrow, SMS_COUNTRIES } from '../factors/sms.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { AppError } from '../errors.ts';
@@ -36,7 +35,7 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
   /** The reset form again, in the language of the account the link is for (as when it opened). */
   async function resetPage(ctx: Ctx, f: FormState, status: number) {
     const account = await recovery.resetAccount(f.values.token ?? '');
-    if (account) setLocale(ctx, localeOf(account));
+    if (account) setAccountLocale(ctx, account);
     renderPage(ctx, 'reset-password', { token: f.values.token ?? '', error: f.error }, status);
   }
   const forgotLoginPage = (ctx: Ctx, f?: FormState, status = 200) =>
@@ -72,7 +71,7 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const account = await recovery.resetAccount(token);
     if (!account) throw new AppError('link_invalid');
-    setLocale(ctx, localeOf(account));
+    setAccountLocale(ctx, account);
     renderPage(ctx, 'reset-password', { token });
   });
   router.post('/reset-password', form(ResetForm, reset, resetPage, opts));

@@ -8,8 +8,7 @@ import { renderPage } from '../http/render.ts';
 import { form, type FormState } from '../http/form.ts';
 import { CREDENTIAL_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import { requestInfo } from '../http/request-info.ts';
-import { setLocale } from '../http/locale.ts';
-import { localeOf } from '../http/i18n.ts';
+import { setAccountLocale } from '../http/locale.ts';
 import { AppError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { Lockout } from '../login/lockout.ts';
@@ -48,7 +47,7 @@ export function createUnlockRouter(deps: UnlockDeps) {
     if (!(await limiter.hit('unlock-ip', ctx.ip, perIp, CREDENTIAL_WINDOW_SECONDS))) throw new AppError('rate_limited');
     const account = await lockout.linkAccount(input.token);
     if (!account) throw new AppError('link_invalid');
-    setLocale(ctx, localeOf(account));
+    setAccountLocale(ctx, account);
     if (await deps.secondStep.required(account.id)) {
       // The code is a credential check: limited per account as well as per IP.
       if (!(await limiter.hit('unlock-account', account.id, perIp, CREDENTIAL_WINDOW_SECONDS)))
@@ -63,7 +62,7 @@ export function createUnlockRouter(deps: UnlockDeps) {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const account = await lockout.linkAccount(token);
     if (!account) throw new AppError('link_invalid');
-    setLocale(ctx, localeOf(account));
+    setAccountLocale(ctx, account);
     renderPage(ctx, 'unlock', { token, needsCode: await deps.secondStep.required(account.id) });
   });
   router.post('/unlock', form(UnlockForm, unlock, unlockPage, { limit: '8kb' }));

@@ -6,6 +6,8 @@ import type { Account } from '../db/repositories/accounts.ts';
 export interface SesameState extends DefaultState {
   locale: Locale;
   t: Translate;
+  /** The language is the account's own setting (no language switcher on such a page). */
+  accountLocale?: boolean;
   /** The form token expected back from this browser (http/csrf.ts). */
   csrfToken: string;
   /** Set by form(): shows the form again with the user's input and the error (http/form.ts). */

@@ -14,6 +14,20 @@ const PAGE_FOR: Partial<Record<ErrorCode, string>> = {
   link_invalid: 'link-invalid',
 };
 
+const STATUS_CODE: Partial<Record<number, ErrorCode>> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  501: 'method_not_allowed',
+};
+
+/** Where the error page's "back" link goes: the page a form's address belongs to (the address
+ *  without its last part: /account/security/totp → /account/security), else home. */
+function backFor(ctx: Ctx, code: ErrorCode): string {
+  if (code !== 'method_not_allowed') return '/';
+  const parent = ctx.path.replace(/\/[^/]*$/, '');
+  return parent.startsWith('/account') || parent.startsWith('/interaction/') ? parent : '/';
+}
+
 function wantsJson(ctx: Ctx): boolean {
   return ctx.state.api === true || ctx.accepts('html', 'json') === 'json';
 }
@@ -43,20 +57,22 @@ async function renderError(ctx: Ctx, err: AppError): Promise<void> {
     await ctx.state.rerender(err);
     return;
   }
-  renderPage(ctx, 'error', { code: err.code }, err.status);
+  renderPage(ctx, 'error', { code: err.code, back: backFor(ctx, err.code) }, err.status);
 }
 
 /** Protocol errors oidc-provider renders through us (unknown client, bad redirect_uri, …): the
  *  error page with the protocol's code and oidc-provider's description, written for developers. */
 export function renderProtocolError(ctx: Ctx, code: string, description: string | undefined, status: number) {
-  renderPage(ctx, 'error', { code, description }, status >= 400 ? status : 400);
+  renderPage(ctx, 'error', { code, description, protocol: true, back: '/' }, status >= 400 ? status : 400);
 }
 
 export function createErrorHandler(logger: Logger) {
   return async function errorHandler(ctx: Ctx, next: Next) {
     try {
       await next();
-      if (ctx.status === 404 && !ctx.body) throw new AppError('not_found');
+      // A status with no page (no route, a method the route does not take: GET on a form's
+      // address, where a browser lands after going back): our own page, never Koa's bare text.
+      if (ctx.status >= 400 && ctx.body == null) throw new AppError(STATUS_CODE[ctx.status] ?? 'invalid_input');
     } catch (err) {
       let appErr: AppError;
       if (err instanceof AppError) appErr = err;

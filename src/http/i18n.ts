@@ -6,6 +6,14 @@ import { VIEWS_DIR } from '../lib/paths.ts';
 
 export const LOCALES = ['en', 'fr', 'de', 'it', 'es'] as const;
 export type Locale = (typeof LOCALES)[number];
+/** Each language's name in itself, for the language switcher. */
+export const LANGUAGE_NAMES: Record<Locale, string> = {
+  en: 'English',
+  fr: 'Français',
+  de: 'Deutsch',
+  it: 'Italiano',
+  es: 'Español',
+};
 
 type Catalog = Record<string, unknown>;
 const catalogs = new Map<Locale, Catalog>();

@@ -1,6 +1,6 @@
 import { Eta } from 'eta';
 import { VIEWS_DIR } from '../lib/paths.ts';
-import { LOCALES, formatDate } from './i18n.ts';
+import { LOCALES, LANGUAGE_NAMES, formatDate } from './i18n.ts';
 import { PAGE_CSP } from './security-headers.ts';
 import type { Ctx, SesameState } from './context.ts';
 
@@ -13,6 +13,16 @@ export function renderPage<S extends SesameState>(
   status = 200,
 ) {
   const { t, locale, csrfToken } = ctx.state;
+  // The language switcher, on pages whose language is not the account's own setting, and only
+  // where going back to the same address is a GET that shows the same page.
+  const languages =
+    ctx.method === 'GET' && !ctx.state.accountLocale
+      ? LOCALES.map((l) => ({
+          locale: l,
+          name: LANGUAGE_NAMES[l],
+          href: `/language?${new URLSearchParams({ set: l, back: ctx.originalUrl })}`,
+        }))
+      : undefined;
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
@@ -27,6 +37,7 @@ export function renderPage<S extends SesameState>(
     locale,
     locales: LOCALES,
     csrfToken,
+    languages,
     formatDate: (d: Date, tz?: string) => formatDate(d, locale, tz),
   });
 }

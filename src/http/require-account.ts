@@ -8,8 +8,7 @@ import type { Ctx, AccountCtx } from './context.ts';
 import type { Config } from '../config.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
-import { setLocale } from './locale.ts';
-import { localeOf } from './i18n.ts';
+import { setAccountLocale } from './locale.ts';
 import { randomToken, constantTimeEqual } from '../lib/crypto.ts';
 import { safeReturnPath } from './return-path.ts';
 import { describeBrowser } from '../lib/user-agent.ts';
@@ -63,7 +62,7 @@ export function createAccountSession(deps: {
       const account = await currentAccount(ctx, true);
       if (!account) return startLogin(ctx);
       ctx.state.account = account;
-      setLocale(ctx, localeOf(account));
+      setAccountLocale(ctx, account);
       await next();
     },
     /** Back from /authorize: the session cookie is set; the code is not needed and simply expires. */

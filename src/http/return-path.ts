@@ -3,3 +3,16 @@
 export function safeReturnPath(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/(interaction\/[\w-]+|account)(\/[\w/-]*)?$/.test(value) ? value : undefined;
 }
+
+/** Any path of this site (with its query), for going back to the page the user was on — never
+ *  another host (`//evil.example`, `/\evil.example`) and never a scheme. */
+export function safeLocalPath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 2000 || !value.startsWith('/') || /[\\\s\p{Cc}]/u.test(value))
+    return undefined;
+  try {
+    const u = new URL(value, 'http://sesame.invalid');
+    return u.origin === 'http://sesame.invalid' ? u.pathname + u.search : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,11 +5,10 @@ import type { Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { Ctx, SesameState } from '../http/context.ts';
-import { setLocale } from '../http/locale.ts';
-import { resolveLocale, localeOf } from '../http/i18n.ts';
+import { setLocale, setAccountLocale, requestLocale } from '../http/locale.ts';
 import { requestInfo, type RequestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
-import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { PendingLogin, PendingLogins } from '../login/pending-login.ts';
 import type { MethodChoice } from '../factors/second-factor.ts';
 
@@ -19,7 +18,9 @@ export interface InteractionState extends SesameState {
   interaction: InteractionDetails;
   /** The application's name, as the pages and the activity log show it. */
   app: string;
-  /** Set by requirePendingLogin. */
+  /** The account this interaction is for, once known (a pending login's or the session's). */
+  who?: Account;
+  /** The login waiting for its second factor, if this interaction has one (set by loadInteraction). */
   login?: PendingLogin;
   /** The account's ways to answer and the one chosen, once the second step has read them. */
   choices?: MethodChoice[];
@@ -27,7 +28,8 @@ export interface InteractionState extends SesameState {
 }
 export type InteractionCtx = Ctx<InteractionState>;
 
-export function createLoadInteraction(provider: Provider) {
+export function createLoadInteraction(deps: { provider: Provider; pending: PendingLogins; accounts: AccountsRepo }) {
+  const { provider } = deps;
   return async function loadInteraction(ctx: InteractionCtx, next: Next) {
     let details: InteractionDetails;
     try {
@@ -38,8 +40,17 @@ export function createLoadInteraction(provider: Provider) {
     }
     // Another interaction's URL with this browser's cookie: nothing to continue here.
     if (details.uid !== ctx.params.uid) throw new AppError('session_expired');
-    const ui = typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined;
-    setLocale(ctx, resolveLocale({ uiLocales: ui, acceptLanguage: ctx.get('Accept-Language') }));
+    // The language, decided once for every page of this sign-in: the account's own as soon as it is
+    // known (a login waiting for its second factor, or the session asked to consent), else the
+    // browser's choice, the RP's ui_locales, Accept-Language.
+    const login = details.prompt.name === 'login' ? await deps.pending.get(details.uid) : undefined;
+    if (login) ctx.state.login = login;
+    const accountId = login?.accountId ?? details.session?.accountId;
+    const account = accountId ? await deps.accounts.findById(accountId) : undefined;
+    if (account) {
+      ctx.state.who = account;
+      setAccountLocale(ctx, account);
+    } else setLocale(ctx, requestLocale(ctx, details.params.ui_locales));
     const clientId = String(details.params.client_id);
     const client = await provider.Client.find(clientId);
     ctx.state.interaction = details;
@@ -56,28 +67,13 @@ export function requirePrompt(name: 'login' | 'consent') {
   };
 }
 
-/** The login waiting for its second factor, put on the context with the page in the account's own
- *  language: `attach` for the page (no pending login: the password step), `require` for the
- *  second-step forms (no pending login: nothing to continue). */
-export function createPendingLoginOf(deps: { pending: PendingLogins; accounts: AccountsRepo }) {
-  async function attach(ctx: InteractionCtx): Promise<PendingLogin | undefined> {
-    const login = await deps.pending.get(ctx.state.interaction.uid);
-    if (!login) return undefined;
-    ctx.state.login = login;
-    setLocale(ctx, localeOf(await deps.accounts.findById(login.accountId)));
-    return login;
-  }
-  return {
-    attach,
-    async require(ctx: InteractionCtx, next: Next) {
-      if (!(await attach(ctx))) throw new AppError('session_expired');
-      await next();
-    },
-  };
+/** The second-step forms answer only a login whose password is done (loadInteraction read it). */
+export async function requirePendingLogin(ctx: InteractionCtx, next: Next) {
+  if (!ctx.state.login) throw new AppError('session_expired');
+  await next();
 }
-export type PendingLoginOf = ReturnType<typeof createPendingLoginOf>;
 
-/** The pending login createPendingLoginOf put on the context. */
+/** The login waiting for its second factor, which loadInteraction put on the context. */
 export function pendingOf(ctx: InteractionCtx): PendingLogin {
   if (!ctx.state.login) throw new AppError('session_expired');
   return ctx.state.login;

@@ -5,6 +5,7 @@ import type { ChallengeMode } from '../factors/second-factor.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { SecondStep } from '../login/second-step.ts';
 import { pendingOf, type InteractionCtx } from './load-interaction.ts';
+import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 
 const CONSENT_SCOPES = ['email', 'profile'];
 
@@ -14,13 +15,36 @@ export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
   renderPage(ctx, 'login', { uid: interaction.uid, app, ...formData(form), values }, status);
 }
 
-export function consentPage(ctx: InteractionCtx) {
-  const { interaction, app } = ctx.state;
-  const scopes = String(interaction.params.scope ?? '')
-    .split(' ')
-    .filter((s) => CONSENT_SCOPES.includes(s));
-  renderPage(ctx, 'consent', { uid: interaction.uid, app, scopes });
+/** The host a redirect URI sends the browser to (a custom scheme has none: then nothing is shown). */
+function hostOf(uri: unknown): string | undefined {
+  try {
+    return typeof uri === 'string' ? new URL(uri).host || undefined : undefined;
+  } catch {
+    return undefined;
+  }
 }
+
+/** The consent page: who is signed in (with "Not you?"), what the application asks, the host the
+ *  browser goes to next, and a warning when an ordinary user registered the application (its name is
+ *  theirs to choose, so it proves nothing). */
+export function createConsentPage(deps: { applications: ApplicationsRepo }) {
+  return async function consentPage(ctx: InteractionCtx) {
+    const { interaction, app, who } = ctx.state;
+    const scopes = String(interaction.params.scope ?? '')
+      .split(' ')
+      .filter((s) => CONSENT_SCOPES.includes(s));
+    const registered = await deps.applications.findByClientId(String(interaction.params.client_id));
+    renderPage(ctx, 'consent', {
+      uid: interaction.uid,
+      app,
+      scopes,
+      email: who?.email,
+      host: hostOf(interaction.params.redirect_uri),
+      userApp: !!registered?.ownerId,
+    });
+  };
+}
+export type ConsentPage = ReturnType<typeof createConsentPage>;
 
 /** The second-factor page: the chosen (or default) method, its challenge, and every other way. A
  *  challenge that cannot be prepared (SMS limits, gateway down) says so on the page. */

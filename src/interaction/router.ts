@@ -7,13 +7,15 @@ import type { Finisher } from '../login/finish.ts';
 import type { SecondStep } from '../login/second-step.ts';
 import type { PendingLogins } from '../login/pending-login.ts';
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
+import type { ApplicationsRepo } from '../db/repositories/applications.ts';
+import type { Sessions } from '../account/sessions.ts';
 import {
   createLoadInteraction,
   requirePrompt,
-  createPendingLoginOf,
+  requirePendingLogin,
   type InteractionState,
 } from './load-interaction.ts';
-import { createSecondFactorPage } from './pages.ts';
+import { createSecondFactorPage, createConsentPage } from './pages.ts';
 import { createShowInteraction } from './show.ts';
 import { createPasswordStep } from './password-step.ts';
 import { createSecondFactorRoutes } from './second-factor.ts';
@@ -26,24 +28,26 @@ export interface InteractionDeps {
   secondStep: SecondStep;
   pending: PendingLogins;
   finish: Finisher;
-  repos: { accounts: AccountsRepo };
+  repos: { accounts: AccountsRepo; applications: ApplicationsRepo };
+  sessions: Sessions;
 }
 
 export function createInteractionRouter(deps: InteractionDeps) {
   const { provider, secondStep, pending, finish } = deps;
   const router = new Router<InteractionState>({ prefix: '/interaction/:uid' });
-  const load = createLoadInteraction(provider);
-  const pendingLogin = createPendingLoginOf({ pending, accounts: deps.repos.accounts });
+  const load = createLoadInteraction({ provider, pending, accounts: deps.repos.accounts });
   const secondFactorPage = createSecondFactorPage(secondStep);
   const second = createSecondFactorRoutes({ secondStep, finish, secondFactorPage });
-  const consent = createConsent({ provider, finish });
+  const consent = createConsent({ provider, finish, sessions: deps.sessions });
+  const consentPage = createConsentPage({ applications: deps.repos.applications });
 
-  router.get('/', load, createShowInteraction({ secondStep, pendingLogin, secondFactorPage }));
+  router.get('/', load, createShowInteraction({ secondStep, secondFactorPage, consentPage }));
   router.post('/login', load, requirePrompt('login'), createPasswordStep(deps));
-  router.post('/second-factor', load, requirePrompt('login'), pendingLogin.require, second.answer);
-  router.post('/second-factor/resend', load, requirePrompt('login'), pendingLogin.require, second.resend);
+  router.post('/second-factor', load, requirePrompt('login'), requirePendingLogin, second.answer);
+  router.post('/second-factor/resend', load, requirePrompt('login'), requirePendingLogin, second.resend);
   router.get('/second-factor/status', createSecondFactorStatus({ provider, secondStep, pending }));
   router.post('/confirm', load, requirePrompt('consent'), consent.confirm);
   router.post('/abort', load, consent.abort);
+  router.post('/switch-account', load, requirePrompt('consent'), consent.switchAccount);
   return router;
 }

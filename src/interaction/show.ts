@@ -2,20 +2,20 @@
 // whose password is done, or consent.
 import { AppError } from '../errors.ts';
 import type { SecondStep } from '../login/second-step.ts';
-import type { InteractionCtx, PendingLoginOf } from './load-interaction.ts';
-import { loginPage, consentPage, type SecondFactorPage } from './pages.ts';
+import type { InteractionCtx } from './load-interaction.ts';
+import { loginPage, type ConsentPage, type SecondFactorPage } from './pages.ts';
 
 export function createShowInteraction(deps: {
   secondStep: SecondStep;
-  pendingLogin: PendingLoginOf;
   secondFactorPage: SecondFactorPage;
+  consentPage: ConsentPage;
 }) {
   const { secondStep } = deps;
   return async function showInteraction(ctx: InteractionCtx) {
     const { interaction } = ctx.state;
-    if (interaction.prompt.name === 'consent') return consentPage(ctx);
+    if (interaction.prompt.name === 'consent') return deps.consentPage(ctx);
     if (interaction.prompt.name !== 'login') throw new AppError('session_expired');
-    const login = await deps.pendingLogin.attach(ctx);
+    const { login } = ctx.state;
     if (!login) return loginPage(ctx);
     const choices = await secondStep.choices(login.accountId);
     const method = typeof ctx.query.method === 'string' ? ctx.query.method : undefined;

@@ -4,14 +4,11 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { renderPage } from '../http/render.ts';
 import { renderProtocolError } from '../http/error-handler.ts';
 import type { Ctx } from '../http/context.ts';
-import { resolveLocale } from '../http/i18n.ts';
-import { setLocale } from '../http/locale.ts';
+import { requestLocale, setLocale } from '../http/locale.ts';
 
 function localize(ctx: KoaContextWithOIDC): Ctx {
   const c = ctx as unknown as Ctx;
-  const ui = ctx.oidc?.params?.ui_locales;
-  if (typeof ui === 'string')
-    setLocale(c, resolveLocale({ uiLocales: ui, acceptLanguage: ctx.get('Accept-Language') }));
+  setLocale(c, requestLocale(c, ctx.oidc?.params?.ui_locales));
   return c;
 }
 
