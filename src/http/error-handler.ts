@@ -6,6 +6,7 @@ import type { Next } from 'koa';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { renderPage } from './render.ts';
+import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** Codes that have a page of their own, whatever the user was doing. */
@@ -43,7 +44,12 @@ async function renderError(ctx: Ctx, err: AppError): Promise<void> {
     await ctx.state.rerender(err);
     return;
   }
-  renderPage(ctx, 'error', { code: err.code }, err.status);
+  renderPage(ctx, 'error', errorPage(ctx, err.code), err.status);
+}
+
+/** The error page's data: a way back from every error, and for an expired form the page it was on. */
+function errorPage(ctx: Ctx, code: string) {
+  return { code, back: code === 'csrf_failed' ? refererPath(ctx) : undefined };
 }
 
 /** Protocol errors oidc-provider renders through us (unknown client, bad redirect_uri, …): the
@@ -70,7 +76,7 @@ export function createErrorHandler(logger: Logger) {
       } catch (renderErr) {
         // The form could not be shown again (its own data failed): the plain error page.
         logger.error({ err: renderErr, path: ctx.path }, 'error page failed');
-        renderPage(ctx, 'error', { code: appErr.code }, appErr.status);
+        renderPage(ctx, 'error', errorPage(ctx, appErr.code), appErr.status);
       }
     }
   };
