@@ -14,5 +14,7 @@ export function refererPath(ctx: Ctx): string {
     return '/';
   }
   const path = url.pathname + url.search;
-  return url.origin === ctx.origin && /^\/(?![/\\])/.test(path) ? path : '/';
+  // This request's own origin, as Koa sees it (X-Forwarded-Proto and -Host with TRUST_PROXY).
+  const origin = `${ctx.protocol}://${ctx.host}`;
+  return url.origin === origin && /^\/(?![/\\])/.test(path) ? path : '/';
 }
