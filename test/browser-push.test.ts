@@ -47,7 +47,7 @@ describe('browser: kAuth push', () => {
     await page.click('button[type=submit]');
     await page.click('#add-push');
     await page.waitForSelector('#qr svg');
-    const url = (await page.locator('#enrolment-url').textContent())!.replace('sesame device link ', '').trim();
+    const url = (await page.locator('#enrolment-url').textContent())!.trim();
     device = await DeviceClient.link(url, 'iPhone de Ana');
     await page.waitForSelector('#codes', { timeout: 10_000 }); // no click, no reload
     expect(await page.locator('h1').textContent()).toBe('La verificación en dos pasos está activada');

@@ -26,7 +26,7 @@ const apiError = (p: Promise<unknown>) =>
 async function linkDevice(srv: TestServer, agent: Agent, name = 'Pixel 9') {
   const page = await agent.go('/account/security/push/new');
   expect(page.body).toContain('<svg');
-  const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
+  const url = decodeEntities(page.body.match(/<code id="enrolment-url">([^<]+)<\/code>/)![1]!);
   const enrolmentId = page.body.match(/data-poll="\/account\/security\/push\/enrolments\/([\w-]+)"/)![1]!;
   const status = async () =>
     JSON.parse((await agent.go(`/account/security/push/enrolments/${enrolmentId}`)).body) as { status: string };
@@ -299,7 +299,7 @@ describe('sesame device (the reference client on the command line)', () => {
     const agent = new Agent(srv.url);
     await signInToAccount(srv, agent, user.email, user.password);
     const page = await agent.go('/account/security/push/new');
-    const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
+    const url = decodeEntities(page.body.match(/<code id="enrolment-url">([^<]+)<\/code>/)![1]!);
     expect(await device('link', url, '--name', 'CLI phone')).toMatchObject({ name: 'CLI phone', account: user.email });
     expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600');
     expect(await device('whoami')).toMatchObject({ name: 'CLI phone', account: user.email });

@@ -4,7 +4,7 @@ import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 
@@ -40,7 +40,14 @@ export function createEmailVerification(deps: {
     async sendExistingNotice(account: Account): Promise<void> {
       if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
         return;
-      await mailer.send(emails.signupExisting(localeOf(account), account.email, `${config.issuer}/account`));
+      await mailer.send(
+        emails.signupExisting(
+          localeOf(account),
+          account.email,
+          `${config.issuer}/account`,
+          greetingName(account, account.email),
+        ),
+      );
     },
     /** Consumes the token atomically; true when the account's current email is now verified. */
     async verify(token: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { PasswordFactor } from '../factors/password.ts';
 import { assertPasswordAllowed } from '../factors/password.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import { AppError } from '../errors.ts';
@@ -43,6 +43,7 @@ export function createProfileService(deps: {
         change,
         when: new Date(),
         link: `${config.issuer}/account/profile`,
+        greet: greetingName(a, to),
       }),
     );
   const tokenHash = (t: string) => hmac(config.hashKey, `${CHANGE_EMAIL}:${t}`);
@@ -102,7 +103,14 @@ export function createProfileService(deps: {
         throw new AppError('rate_limited');
       const taken = await accounts.findByEmail(email);
       if (taken) {
-        await mailer.send(emails.signupExisting(localeOf(taken), taken.email, `${config.issuer}/account`));
+        await mailer.send(
+          emails.signupExisting(
+            localeOf(taken),
+            taken.email,
+            `${config.issuer}/account`,
+            greetingName(taken, taken.email),
+          ),
+        );
         return;
       }
       await deps.tokens.voidAll(a.id, CHANGE_EMAIL);
@@ -137,7 +145,7 @@ export function createProfileService(deps: {
       await deps.sessions.endAll(a.id, undefined);
       await deps.db.execute(sql`DELETE FROM oidc_payloads WHERE payload->>'accountId' = ${a.id}`);
       await accounts.delete(a.id);
-      await mailer.send(emails.accountDeleted(localeOf(a), a.email));
+      await mailer.send(emails.accountDeleted(localeOf(a), a.email, greetingName(a, a.email)));
     },
   };
 }

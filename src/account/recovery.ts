@@ -9,7 +9,7 @@ import type { PasswordFactor } from '../factors/password.ts';
 import { assertPasswordAllowed } from '../factors/password.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { SmsTransport } from '../notify/sms.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { translator, localeOf } from '../http/i18n.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import { AppError } from '../errors.ts';
@@ -46,7 +46,9 @@ export function createRecovery(deps: {
       accountId: a.id,
       expiresAt: new Date(Date.now() + RESET_TTL_MS),
     });
-    await deps.mailer.send(emails.passwordReset(localeOf(a), to, `${config.issuer}/reset-password?token=${token}`));
+    await deps.mailer.send(
+      emails.passwordReset(localeOf(a), to, `${config.issuer}/reset-password?token=${token}`, greetingName(a, to)),
+    );
   }
 
   async function resetAccount(token: string): Promise<Account | undefined> {
@@ -78,7 +80,12 @@ export function createRecovery(deps: {
       await tokens.voidAll(a.id, RESET);
       await deps.sessions.endAll(a.id, undefined);
       await deps.activity.record({ accountId: a.id, type: 'password_reset', ip: info.ip, device: info.device });
-      const notice = { change: 'password_changed', when: new Date(), link: `${config.issuer}/account/security` };
+      const notice = {
+        change: 'password_changed',
+        when: new Date(),
+        link: `${config.issuer}/account/security`,
+        greet: greetingName(a, a.email),
+      };
       await deps.mailer.send(emails.securityChange(localeOf(a), a.zoneinfo, a.email, notice));
     },
     /** The login goes by SMS to the recovery mobile, and by email to the recovery email when the

@@ -21,6 +21,7 @@ import type { TotpFactor } from '../factors/totp.ts';
 import type { WebauthnFactor } from '../factors/webauthn.ts';
 import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES, type SmsFactor } from '../factors/sms.ts';
 import type { PushFactor } from '../kauth/push-factor.ts';
+import { factorName } from '../http/factor-name.ts';
 
 const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
@@ -239,7 +240,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
   });
 
   router.get('/factors/:id/rename', fresh, ownFactor, (ctx) => {
-    renderPage(ctx, 'security-rename', { factor: ctx.state.factor, values: { name: ctx.state.factor.name } });
+    const { factor } = ctx.state;
+    renderPage(ctx, 'security-rename', { factor, values: { name: factorName(ctx.state.t, factor.type, factor.name) } });
   });
   async function renameFactor(ctx: FactorCtx, input: z.output<typeof RenameForm>) {
     await security.rename(ctx.state.account, ctx.state.factor, input.name, requestInfo(ctx));

@@ -5,7 +5,7 @@ import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/seco
 import type { BackupCodesFactor } from '../factors/backup-codes.ts';
 import type { SmsFactor } from '../factors/sms.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
@@ -66,6 +66,7 @@ export function createSecurityService(deps: {
         name: factor?.name,
         when: new Date(),
         link: `${deps.config.issuer}/account/security`,
+        greet: greetingName(account, account.email),
       }),
     );
   }

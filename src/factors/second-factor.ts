@@ -7,6 +7,10 @@ import type { Locale } from '../http/i18n.ts';
 export const METHOD_IDS = ['totp', 'webauthn', 'sms', 'backup_code', 'push'] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
+/** The order methods are offered in, by what a user most likely has: an authenticator app (any
+ *  phone), a security key, a mobile number, then the kAuth app; backup codes are the last resort. */
+export const METHOD_ORDER: readonly MethodId[] = ['totp', 'webauthn', 'sms', 'push', 'backup_code'];
+
 /** One login ceremony: challenges are bound to it (the interaction uid) and to the account. */
 export interface Ceremony {
   accountId: string;

@@ -6,6 +6,7 @@ import type { Next } from 'koa';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { renderPage } from './render.ts';
+import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** Codes that have a page of their own, whatever the user was doing. */
@@ -20,12 +21,11 @@ const STATUS_CODE: Partial<Record<number, ErrorCode>> = {
   501: 'method_not_allowed',
 };
 
-/** Where the error page's "back" link goes: the page a form's address belongs to (the address
- *  without its last part: /account/security/totp → /account/security), else home. */
-function backFor(ctx: Ctx, code: ErrorCode): string {
-  if (code !== 'method_not_allowed') return '/';
+/** The page a form's address belongs to (the address without its last part:
+ *  /account/security/totp → /account/security), for a GET on a form's address. */
+function parentPage(ctx: Ctx): string | undefined {
   const parent = ctx.path.replace(/\/[^/]*$/, '');
-  return parent.startsWith('/account') || parent.startsWith('/interaction/') ? parent : '/';
+  return parent.startsWith('/account') || parent.startsWith('/interaction/') ? parent : undefined;
 }
 
 function wantsJson(ctx: Ctx): boolean {
@@ -57,13 +57,23 @@ async function renderError(ctx: Ctx, err: AppError): Promise<void> {
     await ctx.state.rerender(err);
     return;
   }
-  renderPage(ctx, 'error', { code: err.code, back: backFor(ctx, err.code) }, err.status);
+  renderPage(ctx, 'error', errorPage(ctx, err.code), err.status);
+}
+
+/** The error page's data: a way home from every error; for an expired form, the page it was on; for
+ *  a GET on a form's address, the page the form belongs to. */
+function errorPage(ctx: Ctx, code: ErrorCode) {
+  return {
+    code,
+    reload: code === 'csrf_failed' ? refererPath(ctx) : undefined,
+    back: code === 'method_not_allowed' ? parentPage(ctx) : undefined,
+  };
 }
 
 /** Protocol errors oidc-provider renders through us (unknown client, bad redirect_uri, …): the
  *  error page with the protocol's code and oidc-provider's description, written for developers. */
 export function renderProtocolError(ctx: Ctx, code: string, description: string | undefined, status: number) {
-  renderPage(ctx, 'error', { code, description, protocol: true, back: '/' }, status >= 400 ? status : 400);
+  renderPage(ctx, 'error', { code, description, protocol: true }, status >= 400 ? status : 400);
 }
 
 export function createErrorHandler(logger: Logger) {
@@ -86,7 +96,7 @@ export function createErrorHandler(logger: Logger) {
       } catch (renderErr) {
         // The form could not be shown again (its own data failed): the plain error page.
         logger.error({ err: renderErr, path: ctx.path }, 'error page failed');
-        renderPage(ctx, 'error', { code: appErr.code }, appErr.status);
+        renderPage(ctx, 'error', errorPage(ctx, appErr.code), appErr.status);
       }
     }
   };

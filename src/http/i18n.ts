@@ -86,11 +86,26 @@ export function resolveLocale(opts: {
   );
 }
 
-/** Dates in the user's language and time zone. */
-export function formatDate(date: Date, locale: Locale, timeZone = 'UTC'): string {
+/** A time zone Intl knows, else UTC (a stored zone the runtime has dropped must not break a page). */
+function knownZone(timeZone: string): string {
   try {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(date);
+    new Intl.DateTimeFormat('en', { timeZone });
+    return timeZone;
   } catch {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(date);
+    return 'UTC';
   }
+}
+
+/** Dates in the user's language and time zone. French writes the first of the month as an ordinal
+ *  ("1er décembre"), which Intl does not. `zoneLabel` adds the zone's name, for texts read away from
+ *  the page (emails): "1 December 2025 at 14:05 (Europe/Zurich)". */
+export function formatDate(date: Date, locale: Locale, timeZone = 'UTC', opts: { zoneLabel?: boolean } = {}): string {
+  const zone = knownZone(timeZone);
+  const parts = new Intl.DateTimeFormat(locale, {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: zone,
+  }).formatToParts(date);
+  const text = parts.map((p) => (locale === 'fr' && p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
+  return opts.zoneLabel ? `${text} (${zone})` : text;
 }

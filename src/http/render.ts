@@ -2,6 +2,8 @@ import { Eta } from 'eta';
 import { VIEWS_DIR } from '../lib/paths.ts';
 import { LOCALES, LANGUAGE_NAMES, formatDate } from './i18n.ts';
 import { PAGE_CSP } from './security-headers.ts';
+import { factorName } from './factor-name.ts';
+import { accountMenu } from './account-menu.ts';
 import type { Ctx, SesameState } from './context.ts';
 
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true, autoTrim: false });
@@ -39,6 +41,9 @@ export function renderPage<S extends SesameState>(
     csrfToken,
     languages,
     formatDate: (d: Date, tz?: string) => formatDate(d, locale, tz),
+    factorName: (type: string, name: string) => factorName(t, type, name),
+    // The account menu, on the pages of a signed-in account (requireAccount set it).
+    accountMenu: 'account' in ctx.state && ctx.state.account ? accountMenu(ctx.path) : undefined,
   });
 }
 

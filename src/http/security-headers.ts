@@ -5,7 +5,9 @@ import type { Ctx } from './context.ts';
  *  form_post pages set their own. */
 export async function securityHeaders(ctx: Ctx, next: Next) {
   ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
+  // Our own pages learn where a request came from (an expired form's error page links back to it);
+  // other sites never see our URLs, which may carry single-use links.
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
   if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');

@@ -19,6 +19,8 @@ export function createStatic() {
     });
   };
   for (const f of fs.readdirSync(dir)) add(`/static/${f}`, path.join(dir, f));
+  // Browsers ask for /favicon.ico on their own (feed readers, bookmarks, pages without our <link>).
+  add('/favicon.ico', path.join(dir, 'favicon.ico'));
   // The browser half of WebAuthn (@simplewebauthn/browser), served from our own origin (CSP 'self').
   const webauthnPkg = path.resolve(
     path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),

@@ -2,7 +2,7 @@
 // in their language and time zone, with the way to the Security page.
 import type { AccountsRepo } from '../db/repositories/accounts.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import type { PublicChallenge } from './push-transport.ts';
 
@@ -17,6 +17,7 @@ export function createNotMeAlert(deps: { accounts: AccountsRepo; mailer: Mailer;
       ip,
       when: new Date(challenge.created_at),
       link: `${deps.config.issuer}/account/security`,
+      greet: greetingName(account, account.email),
     };
     await deps.mailer.send(emails.pushDenied(localeOf(account), account.zoneinfo, account.email, mail));
   };

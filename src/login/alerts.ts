@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { KnownDevicesRepo } from '../db/repositories/known-devices.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import type { RequestInfo } from '../http/request-info.ts';
@@ -61,6 +61,7 @@ export function createAlerts(deps: {
         ip: info.ip,
         place: describePlace(info.ip),
         link: `${config.issuer}/account/compromised`,
+        greet: greetingName(a, a.email),
       }),
     );
   }

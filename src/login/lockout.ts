@@ -10,7 +10,7 @@ import type { AccountsRepo, Account, FailureKind } from '../db/repositories/acco
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { emails } from '../notify/emails.ts';
+import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
@@ -46,7 +46,13 @@ export function createLockout(deps: {
     const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
     await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId: account.id, expiresAt });
     const link = `${config.issuer}/unlock?token=${token}`;
-    const mail = { attempts: account.lockoutThreshold, when: now, ip: info.ip, link };
+    const mail = {
+      attempts: account.lockoutThreshold,
+      when: now,
+      ip: info.ip,
+      link,
+      greet: greetingName(account, account.email),
+    };
     await deps.mailer.send(emails.accountLocked(localeOf(account), account.zoneinfo, account.email, mail));
   }
 

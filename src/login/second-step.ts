@@ -17,6 +17,7 @@ import type {
   ChallengeMode,
   PollStatus,
 } from '../factors/second-factor.ts';
+import { METHOD_ORDER } from '../factors/second-factor.ts';
 import { AppError } from '../errors.ts';
 import type { Lockout } from './lockout.ts';
 import type { PendingLogin, PendingLogins } from './pending-login.ts';
@@ -52,11 +53,12 @@ export function createSecondStep(deps: {
     async required(accountId: string): Promise<boolean> {
       return (await repo.count(accountId)) > 0;
     },
-    /** Every way this account can answer, the default first. */
+    /** Every way this account can answer: the default first, then in METHOD_ORDER. */
     async choices(accountId: string): Promise<MethodChoice[]> {
       const rows = await repo.list(accountId);
       const all = (await Promise.all([...registry.values()].map((f) => f.choices(accountId, rows)))).flat();
-      return all.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+      const rank = (c: MethodChoice) => METHOD_ORDER.indexOf(c.method);
+      return all.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || rank(a) - rank(b));
     },
     /** The choice the URL or form names, if the account has it; otherwise the default. */
     pick(choices: MethodChoice[], method?: string, factorId?: string): MethodChoice | undefined {

@@ -1,12 +1,31 @@
 // Email templates: every string from the locale catalogs; plain-text and HTML parts.
-import { translator, formatDate, type Locale } from '../http/i18n.ts';
+import { translator, formatDate, type Locale, type Translate } from '../http/i18n.ts';
 import { renderString } from '../http/render.ts';
+import { factorName } from '../http/factor-name.ts';
 import type { EmailMessage } from './mailer.ts';
+
+/** The name an email may greet its reader by: the account's given name, only in mail to the login
+ *  address the account has confirmed. A mailbox that never proved it belongs to the account gets no
+ *  text someone typed at sign-up ("Hello,"). */
+export function greetingName(
+  account: { email: string; emailVerified: boolean; givenName?: string | null; name: string },
+  to: string,
+): string | undefined {
+  if (!account.emailVerified || to.toLowerCase() !== account.email.toLowerCase()) return undefined;
+  return account.givenName?.trim() || account.name.trim() || undefined;
+}
+
+/** A moment as an email shows it: the reader's language and time zone, the zone named (an email
+ *  is read away from the account's settings, perhaps while travelling). */
+const when = (date: Date, locale: Locale, timeZone: string) => formatDate(date, locale, timeZone, { zoneLabel: true });
+
+const greeting = (t: Translate, name: string | undefined) =>
+  name ? t('email.greetingName', { name }) : t('email.greeting');
 
 /** One email: `kind` names it for logs and tests, `key` its texts in the catalogs (email.<key>.*). */
 function compose(
   what: { kind: string; key: string },
-  envelope: { locale: Locale; to: string },
+  envelope: { locale: Locale; to: string; greet?: string },
   params: Record<string, string>,
   link?: string,
 ): EmailMessage {
@@ -16,20 +35,12 @@ function compose(
   const subject = t(`email.${key}.subject`, params);
   const paragraphs = [t(`email.${key}.body`, params)];
   const footer = t(`email.${key}.footer`, params);
-  const text = [
-    t('email.greeting', params),
-    '',
-    ...paragraphs,
-    ...(link ? ['', link] : []),
-    '',
-    footer,
-    '',
-    t('email.signature'),
-  ].join('\n');
+  const hello = greeting(t, envelope.greet);
+  const text = [hello, '', ...paragraphs, ...(link ? ['', link] : []), '', footer, '', t('email.signature')].join('\n');
   const html = renderString('emails/layout', {
     locale,
     subject,
-    greeting: t('email.greeting', params),
+    greeting: hello,
     paragraphs,
     link,
     linkLabel: link ? t(`email.${key}.action`) : undefined,
@@ -44,36 +55,37 @@ export const emails = {
     compose({ kind: 'verify_email', key: 'verify' }, { locale, to }, { name }, link),
   /** Sent instead of a verification link when someone signs up with an address that has an
    *  account: the form answers the same either way, only the mailbox owner learns the truth. */
-  signupExisting: (locale: Locale, to: string, link: string) =>
-    compose({ kind: 'signup_existing', key: 'signupExisting' }, { locale, to }, { name: to }, link),
+  signupExisting: (locale: Locale, to: string, link: string, greet?: string) =>
+    compose({ kind: 'signup_existing', key: 'signupExisting' }, { locale, to, greet }, { name: to }, link),
   /** Every change to the second factors: what changed, when (in the user's time zone), and where to
    *  review it. */
   securityChange: (
     locale: Locale,
     timeZone: string,
     to: string,
-    c: { change: string; method?: string; name?: string; when: Date; link: string },
+    c: { change: string; method?: string; name?: string; when: Date; link: string; greet?: string },
   ) => {
     const t = translator(locale);
     const change = t(`securityChanges.${c.change}`, {
       method: c.method ? t(`methods.${c.method}`) : '',
-      name: c.name ?? '',
+      name: c.method && c.name ? factorName(t, c.method, c.name) : (c.name ?? ''),
+      when: when(c.when, locale, timeZone),
     });
     return compose(
       { kind: `security_${c.change}`, key: 'securityChange' },
-      { locale, to },
-      { change, when: formatDate(c.when, locale, timeZone) },
+      { locale, to, greet: c.greet },
+      { change },
       c.link,
     );
   },
   confirmEmailChange: (locale: Locale, to: string, name: string, link: string) =>
     compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { name, email: to }, link),
-  accountDeleted: (locale: Locale, to: string) =>
-    compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to }, { email: to }),
-  passwordReset: (locale: Locale, to: string, link: string) =>
-    compose({ kind: 'password_reset', key: 'passwordReset' }, { locale, to }, { email: to }, link),
-  forgotLogin: (locale: Locale, to: string, login: string) =>
-    compose({ kind: 'forgot_login', key: 'forgotLogin' }, { locale, to }, { login }),
+  accountDeleted: (locale: Locale, to: string, greet?: string) =>
+    compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to, greet }, { email: to }),
+  passwordReset: (locale: Locale, to: string, link: string, greet?: string) =>
+    compose({ kind: 'password_reset', key: 'passwordReset' }, { locale, to, greet }, { email: to }, link),
+  forgotLogin: (locale: Locale, to: string, login: string, greet?: string) =>
+    compose({ kind: 'forgot_login', key: 'forgotLogin' }, { locale, to, greet }, { login }),
   /** Sign-in alerts: a new device or network (always), every sign-in or failed password (opt-in). */
   signInAlert: (
     locale: Locale,
@@ -87,6 +99,7 @@ export const emails = {
       ip: string;
       place: string;
       link: string;
+      greet?: string;
     },
   ) => {
     const t = translator(locale);
@@ -95,9 +108,9 @@ export const emails = {
     ];
     return compose(
       { kind: `alert_${c.kind}`, key: key },
-      { locale, to },
+      { locale, to, greet: c.greet },
       {
-        when: formatDate(c.when, locale, timeZone),
+        when: when(c.when, locale, timeZone),
         app: c.app,
         device: c.device || t('sessions.unknownDevice'),
         ip: c.ip,
@@ -111,12 +124,12 @@ export const emails = {
     locale: Locale,
     timeZone: string,
     to: string,
-    c: { attempts: number; when: Date; ip: string; link: string },
+    c: { attempts: number; when: Date; ip: string; link: string; greet?: string },
   ) =>
     compose(
       { kind: 'account_locked', key: 'accountLocked' },
-      { locale, to },
-      { attempts: String(c.attempts), when: formatDate(c.when, locale, timeZone), ip: c.ip },
+      { locale, to, greet: c.greet },
+      { attempts: String(c.attempts), when: when(c.when, locale, timeZone), ip: c.ip },
       c.link,
     ),
   /** The user pressed "this wasn't me" on a push approval request: someone has their password. */
@@ -124,12 +137,12 @@ export const emails = {
     locale: Locale,
     timeZone: string,
     to: string,
-    c: { app: string; browser: string; ip: string; when: Date; link: string },
+    c: { app: string; browser: string; ip: string; when: Date; link: string; greet?: string },
   ) =>
     compose(
       { kind: 'push_denied', key: 'pushDenied' },
-      { locale, to },
-      { app: c.app, browser: c.browser, ip: c.ip, when: formatDate(c.when, locale, timeZone) },
+      { locale, to, greet: c.greet },
+      { app: c.app, browser: c.browser, ip: c.ip, when: when(c.when, locale, timeZone) },
       c.link,
     ),
 };
