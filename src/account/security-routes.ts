@@ -215,29 +215,37 @@ export function createSecurityRouter(deps: SecurityDeps) {
   // SMS: the number (CH, FR, BE, DE mobiles only), then the code sent to it.
   const smsForm = (ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) =>
     renderPage(ctx, 'security-sms', { values, countries: SMS_COUNTRIES, error }, status);
-  const codePage = (ctx: AccountCtx, pending: { e164: string; name: string }, error?: string, status = 200) => {
-    const resend = { name: pending.name, country: '', phone: pending.e164 };
-    renderPage(ctx, 'security-sms-code', { masked: maskPhone(pending.e164), resend, error }, status);
-  };
+  const codePage = (ctx: AccountCtx, pending: { e164: string; name: string }, error?: string, status = 200) =>
+    renderPage(ctx, 'security-sms-code', { masked: maskPhone(pending.e164), error }, status);
   router.get('/sms/new', fresh, (ctx) => {
     smsForm(ctx, { name: ctx.state.t('methods.sms'), country: COUNTRY_FOR_LOCALE[ctx.state.locale] ?? 'CH' });
   });
-  async function enrolSms(ctx: AccountCtx, input: z.output<typeof SmsForm>) {
-    const e164 = parseMobileOrThrow(input.phone, input.country);
-    const sent = await sms.beginEnrolment(
-      ctx.state.account.id,
-      { e164, name: input.name },
-      { ip: ctx.ip, locale: ctx.state.locale },
-    );
+  async function sendEnrolmentCode(ctx: AccountCtx, number: { e164: string; name: string }) {
+    const sent = await sms.beginEnrolment(ctx.state.account.id, number, { ip: ctx.ip, locale: ctx.state.locale });
     if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
     // Post/redirect/get: a reload of the code page sends no second SMS.
     seeOther(ctx, `${BASE}/sms/code`);
+  }
+  async function enrolSms(ctx: AccountCtx, input: z.output<typeof SmsForm>) {
+    await sendEnrolmentCode(ctx, { e164: parseMobileOrThrow(input.phone, input.country), name: input.name });
   }
   router.get('/sms/code', async (ctx) => {
     const pending = await sms.pendingEnrolment(ctx.state.account.id);
     if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
     codePage(ctx, pending);
   });
+  // Another code to the number being enrolled (kept server-side: the page never holds the number).
+  async function resendSms(ctx: AccountCtx) {
+    const pending = await sms.pendingEnrolment(ctx.state.account.id);
+    if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
+    await sendEnrolmentCode(ctx, pending);
+  }
+  const resendView = async (ctx: AccountCtx, f: FormState, status: number) => {
+    const pending = await sms.pendingEnrolment(ctx.state.account.id);
+    if (!pending) return smsForm(ctx, {}, f.error, status);
+    codePage(ctx, pending, f.error, status);
+  };
+  router.post('/sms/resend', form(NoFields, whenFresh(resendSms), resendView, opts));
   const enrolSmsView = (ctx: AccountCtx, f: FormState, status: number) => smsForm(ctx, f.values, f.error, status);
   const smsOpts = { ...opts, invalid: enrolInvalid('phone_invalid') };
   router.post('/sms', form(SmsForm, whenFresh(enrolSms), enrolSmsView, smsOpts));
