@@ -162,13 +162,19 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.post('/protection', form(ProtectionForm, whenFresh(saveProtection), protectionView, opts));
 
   // The password again; a change that asked for it (`pending`) is then applied.
-  const confirmPage = (ctx: AccountCtx, back: string, pending: unknown, error?: string, status = 200) => {
-    const values = { return: back, pending: isLinkToken(pending) ? pending : '' };
+  const confirmPage = (
+    ctx: AccountCtx,
+    asked: { return?: unknown; pending?: unknown },
+    error?: string,
+    status = 200,
+  ) => {
+    const values = {
+      return: safeReturnPath(asked.return) ?? BASE,
+      pending: isLinkToken(asked.pending) ? asked.pending : '',
+    };
     renderPage(ctx, 'security-confirm-password', { values, error }, status);
   };
-  router.get('/confirm-password', (ctx) => {
-    confirmPage(ctx, safeReturnPath(ctx.query.return) ?? BASE, ctx.query.pending);
-  });
+  router.get('/confirm-password', (ctx) => confirmPage(ctx, ctx.query));
   async function confirmPassword(ctx: AccountCtx, input: z.output<typeof PasswordForm>) {
     await reauth.confirm(ctx, ctx.state.account, input.password);
     if (input.pending && (await deps.requireFresh.replay(ctx, input.pending, dispatch, BASE))) return;
@@ -177,7 +183,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
     seeOther(ctx, input.pending && back === BASE ? `${BASE}?done=resubmit` : back);
   }
   const confirmPasswordView = (ctx: AccountCtx, f: FormState, status: number) =>
-    confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.values.pending, f.error, status);
+    confirmPage(ctx, f.values, f.error, status);
   router.post('/confirm-password', form(PasswordForm, confirmPassword, confirmPasswordView, opts));
 
   // Authenticator app: QR code (SVG) and the key as text; confirmed by a first valid code.
