@@ -43,6 +43,7 @@ import { createEmailVerification } from './account/email-verification.ts';
 import { createSessions } from './account/sessions.ts';
 import { createProfileService } from './account/profile-service.ts';
 import { createRecovery } from './account/recovery.ts';
+import { createShownOnce } from './account/shown-once.ts';
 import { loadKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
@@ -145,6 +146,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     store,
     findAccount: createFindAccount(repos.accounts),
     findClient: core.clientCache.find,
+    clock: core.clock,
     pages: providerPages,
   });
   const sessions = createSessions({ provider, repo: repos.sessionInfo, activity: repos.activity, logger });
@@ -184,6 +186,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     finish,
     reauth,
     requireFresh: createRequireFresh(reauth),
+    shownOnce: createShownOnce({ provider, store, config }),
     csrf: createCsrf(config.csrfKey),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),

@@ -25,6 +25,9 @@ const CODES = {
   email_is_recovery: 400,
   recovery_same_as_login: 400,
   confirm_delete: 400,
+  // A destructive change, confirmed on its own page (a new client secret, new backup codes, deleting an application)
+  confirm_required: 400,
+  confirm_app_name: 400,
   // Second factors
   sms_unavailable: 503,
   phone_invalid: 400,

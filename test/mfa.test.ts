@@ -167,8 +167,8 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
   it('regenerating backup codes invalidates the old set', async () => {
     const user = await userWithTotp();
     const regenerated = await user.agent.submit(
-      await user.agent.go('/account/security'),
-      {},
+      await user.agent.go('/account/security/backup-codes/new'),
+      { confirm: 'yes' },
       '/account/security/backup-codes"',
     );
     const fresh = [...regenerated.body.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);

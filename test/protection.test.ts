@@ -252,7 +252,10 @@ describe('activity log and protection settings', () => {
     const page = await user.agent.go('/account/security');
     const ask = await user.agent.submit(page, { lockout_threshold: '4', alert_every_sign_in: 'yes' }, '/protection"');
     expect(ask.url).toContain('/account/security/confirm-password');
-    await user.agent.submit(ask, { password: user.password }, '/confirm-password"');
+    // Once the password is confirmed, the change is applied.
+    const applied = await user.agent.submit(ask, { password: user.password }, '/confirm-password"');
+    expect(applied.url).toContain('/account/security?done=protection');
+    expect((await srv.deps.repos.accounts.findById(user.account.id))!.lockoutThreshold).toBe(4);
     const tooLow = await user.agent.submit(
       await user.agent.go('/account/security'),
       { lockout_threshold: '2', alert_failed_password: 'yes' },

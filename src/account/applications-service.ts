@@ -6,6 +6,14 @@ import { randomToken } from '../lib/crypto.ts';
 import { hashClientSecret } from '../oidc/provider.ts';
 import type { ApplicationsRepo, AppInput, Application } from '../db/repositories/applications.ts';
 import { APP_TYPES } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+
+/** How long the previous secret keeps working after a new one, in minutes: up to 24 h, so a site
+ *  can be given the new secret without an outage. The default hour is time enough to paste it into
+ *  a site's settings and deploy, and short enough that a secret replaced because it leaked does not
+ *  stay useful for long (that case should choose 0: the old secret stops at once). */
+export const SECRET_GRACE_MAX_MINUTES = 24 * 60;
+export const SECRET_GRACE_DEFAULT_MINUTES = 60;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -83,6 +91,7 @@ export function createApplicationsService(deps: {
   config: Config;
   repos: { applications: ApplicationsRepo };
   clientCache: ClientCache;
+  clock: Clock;
 }) {
   const { config } = deps;
   const repo = deps.repos.applications;
@@ -99,11 +108,22 @@ export function createApplicationsService(deps: {
       const app = await repo.create(ownerId, input, clientId, secret?.hash ?? null);
       return { app, clientSecret: secret?.secret };
     },
-    async rotateSecret(app: Application): Promise<string | undefined> {
+    /** A new secret; the current one keeps working for `graceMinutes` (0: it stops at once). */
+    async rotateSecret(app: Application, graceMinutes: number): Promise<string | undefined> {
       if (app.type === 'spa') return undefined;
       const { secret, hash } = newSecret();
-      changed(await repo.setSecretHash(app.id, hash));
+      const minutes = Math.min(Math.max(0, Math.floor(graceMinutes)), SECRET_GRACE_MAX_MINUTES);
+      const until = minutes > 0 ? new Date(deps.clock.now() + minutes * 60_000) : null;
+      changed(await repo.rotateSecret(app.id, hash, until));
       return secret;
+    },
+    /** When the previous secret stops working, if it still does. */
+    previousSecretUntil(app: Application): Date | undefined {
+      const until = app.previousSecretHash ? app.previousSecretExpiresAt : null;
+      return until && until.getTime() > deps.clock.now() ? until : undefined;
+    },
+    async endPreviousSecret(app: Application): Promise<void> {
+      changed(await repo.endPreviousSecret(app.id));
     },
     async update(app: Application, input: Omit<AppInput, 'type'>): Promise<void> {
       changed(await repo.update(app.id, input));

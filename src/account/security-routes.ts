@@ -1,6 +1,8 @@
 // The Security page: turn 2FA on by adding a first method, list methods with their last use, add
 // and remove them, choose the default, backup codes, lockout and alerts. Changes need a recent
-// sign-in or the password again (login/reauth.ts), and each one sends an email.
+// sign-in or the password again (login/reauth.ts; a change made without is applied once the password
+// is confirmed), and each one sends an email. New backup codes are shown once, on the GET page the
+// POST redirects to (shown-once.ts), and replacing them is confirmed on a page of its own first.
 import Router from '@koa/router';
 import type { Next } from 'koa';
 import { z } from 'zod';
@@ -9,6 +11,7 @@ import type { AccountState, AccountCtx, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, NoFields, passwordField, type FormState } from '../http/form.ts';
 import { safeReturnPath } from '../http/return-path.ts';
+import { isLinkToken } from '../lib/crypto.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
 import type { SecondFactorRow } from '../db/repositories/second-factors.ts';
@@ -22,6 +25,7 @@ import type { WebauthnFactor } from '../factors/webauthn.ts';
 import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES, type SmsFactor } from '../factors/sms.ts';
 import type { PushFactor } from '../kauth/push-factor.ts';
 import { factorName } from '../http/factor-name.ts';
+import type { ShownOnce } from './shown-once.ts';
 
 const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
@@ -40,7 +44,13 @@ const ProtectionForm = z.object({
   alert_every_sign_in: z.literal('yes').optional(),
   alert_failed_password: z.literal('yes').optional(),
 });
-const PasswordForm = z.object({ password: passwordField, return: z.string().max(200).optional() });
+const PasswordForm = z.object({
+  password: passwordField,
+  return: z.string().max(200).optional(),
+  pending: z.string().max(100).optional(),
+});
+/** New backup codes: only from their confirmation page's button. */
+const RegenerateForm = z.object({ confirm: z.literal('yes') });
 
 /** The country pre-selected for a national number, from the user's language. */
 const COUNTRY_FOR_LOCALE: Record<string, string> = { fr: 'FR', de: 'DE', it: 'CH', es: 'CH', en: 'CH' };
@@ -61,14 +71,17 @@ export interface SecurityDeps {
   reauth: Reauth;
   requireFresh: RequireFresh;
   security: SecurityService;
+  shownOnce: ShownOnce;
   factors: { totp: TotpFactor; webauthn: WebauthnFactor; sms: SmsFactor; push: PushFactor };
 }
 
 export function createSecurityRouter(deps: SecurityDeps) {
-  const { reauth, security } = deps;
+  const { reauth, security, shownOnce } = deps;
   const { totp, webauthn, sms, push } = deps.factors;
   const router = new Router<FactorState>({ prefix: BASE });
   router.use(deps.accountSession.requireAccount);
+  /** This router's routes, for the change held while the password was confirmed. */
+  const dispatch = router.routes();
   const fresh = deps.requireFresh.page;
   const whenFresh = deps.requireFresh.action(BASE);
   const opts = { limit: '128kb' };
@@ -95,10 +108,15 @@ export function createSecurityRouter(deps: SecurityDeps) {
       download: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}`,
     });
   }
+  /** Post/redirect/get: new codes go to the page that shows them, once. */
+  async function toBackupCodes(ctx: AccountCtx, codes: string[], first: boolean) {
+    const id = await shownOnce.keep(ctx, 'backup-codes', { codes, first });
+    seeOther(ctx, `${BASE}/backup-codes?shown=${id}`);
+  }
   /** After an enrolment: the first method shows the new backup codes once; others go back to the list. */
   async function enrolled(ctx: AccountCtx, row: SecondFactorRow) {
     const codes = await security.added(ctx.state.account, row, requestInfo(ctx));
-    if (codes) return showBackupCodes(ctx, codes, true);
+    if (codes) return toBackupCodes(ctx, codes, true);
     seeOther(ctx, `${BASE}?done=added`);
   }
 
@@ -144,15 +162,29 @@ export function createSecurityRouter(deps: SecurityDeps) {
   }
   router.post('/protection', form(ProtectionForm, whenFresh(saveProtection), protectionView, opts));
 
-  const confirmPage = (ctx: AccountCtx, back: string, error?: string, status = 200) =>
-    renderPage(ctx, 'security-confirm-password', { values: { return: back }, error }, status);
-  router.get('/confirm-password', (ctx) => confirmPage(ctx, safeReturnPath(ctx.query.return) ?? BASE));
+  // The password again; a change that asked for it (`pending`) is then applied.
+  const confirmPage = (
+    ctx: AccountCtx,
+    asked: { return?: unknown; pending?: unknown },
+    error?: string,
+    status = 200,
+  ) => {
+    const values = {
+      return: safeReturnPath(asked.return) ?? BASE,
+      pending: isLinkToken(asked.pending) ? asked.pending : '',
+    };
+    renderPage(ctx, 'security-confirm-password', { values, error }, status);
+  };
+  router.get('/confirm-password', (ctx) => confirmPage(ctx, ctx.query));
   async function confirmPassword(ctx: AccountCtx, input: z.output<typeof PasswordForm>) {
     await reauth.confirm(ctx, ctx.state.account, input.password);
-    seeOther(ctx, safeReturnPath(input.return) ?? BASE);
+    if (input.pending && (await deps.requireFresh.replay(ctx, input.pending, dispatch, BASE))) return;
+    // A held change already applied or expired: the user is told to make it again.
+    const back = safeReturnPath(input.return) ?? BASE;
+    seeOther(ctx, input.pending && back === BASE ? `${BASE}?done=resubmit` : back);
   }
   const confirmPasswordView = (ctx: AccountCtx, f: FormState, status: number) =>
-    confirmPage(ctx, safeReturnPath(f.values.return) ?? BASE, f.error, status);
+    confirmPage(ctx, f.values, f.error, status);
   router.post('/confirm-password', form(PasswordForm, confirmPassword, confirmPasswordView, opts));
 
   // Authenticator app: QR code (SVG) and the key as text; confirmed by a first valid code.
@@ -190,24 +222,37 @@ export function createSecurityRouter(deps: SecurityDeps) {
   // SMS: the number (CH, FR, BE, DE mobiles only), then the code sent to it.
   const smsForm = (ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) =>
     renderPage(ctx, 'security-sms', { values, countries: SMS_COUNTRIES, error }, status);
-  const codePage = (ctx: AccountCtx, pending: { e164: string; name: string }, error?: string, status = 200) => {
-    const resend = { name: pending.name, country: '', phone: pending.e164 };
-    renderPage(ctx, 'security-sms-code', { masked: maskPhone(pending.e164), resend, error }, status);
-  };
+  const codePage = (ctx: AccountCtx, pending: { e164: string; name: string }, error?: string, status = 200) =>
+    renderPage(ctx, 'security-sms-code', { masked: maskPhone(pending.e164), error }, status);
   router.get('/sms/new', fresh, (ctx) => {
     smsForm(ctx, { name: ctx.state.t('methods.sms'), country: COUNTRY_FOR_LOCALE[ctx.state.locale] ?? 'CH' });
   });
-  async function enrolSms(ctx: AccountCtx, input: z.output<typeof SmsForm>) {
-    const e164 = parseMobileOrThrow(input.phone, input.country);
-    const sent = await sms.beginEnrolment(
-      ctx.state.account.id,
-      { e164, name: input.name },
-      { ip: ctx.ip, locale: ctx.state.locale },
-    );
+  async function sendEnrolmentCode(ctx: AccountCtx, number: { e164: string; name: string }) {
+    const sent = await sms.beginEnrolment(ctx.state.account.id, number, { ip: ctx.ip, locale: ctx.state.locale });
     if (!sent.ok) throw new AppError(sent.reason === 'rate_limited' ? 'rate_limited' : 'sms_unavailable');
-    const resend = { name: input.name, country: input.country ?? '', phone: input.phone };
-    renderPage(ctx, 'security-sms-code', { masked: maskPhone(e164), resend });
+    // Post/redirect/get: a reload of the code page sends no second SMS.
+    seeOther(ctx, `${BASE}/sms/code`);
   }
+  async function enrolSms(ctx: AccountCtx, input: z.output<typeof SmsForm>) {
+    await sendEnrolmentCode(ctx, { e164: parseMobileOrThrow(input.phone, input.country), name: input.name });
+  }
+  router.get('/sms/code', async (ctx) => {
+    const pending = await sms.pendingEnrolment(ctx.state.account.id);
+    if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
+    codePage(ctx, pending);
+  });
+  // Another code to the number being enrolled (kept server-side: the page never holds the number).
+  async function resendSms(ctx: AccountCtx) {
+    const pending = await sms.pendingEnrolment(ctx.state.account.id);
+    if (!pending) return seeOther(ctx, `${BASE}/sms/new`);
+    await sendEnrolmentCode(ctx, pending);
+  }
+  const resendView = async (ctx: AccountCtx, f: FormState, status: number) => {
+    const pending = await sms.pendingEnrolment(ctx.state.account.id);
+    if (!pending) return smsForm(ctx, {}, f.error, status);
+    codePage(ctx, pending, f.error, status);
+  };
+  router.post('/sms/resend', form(NoFields, whenFresh(resendSms), resendView, opts));
   const enrolSmsView = (ctx: AccountCtx, f: FormState, status: number) => smsForm(ctx, f.values, f.error, status);
   const smsOpts = { ...opts, invalid: enrolInvalid('phone_invalid') };
   router.post('/sms', form(SmsForm, whenFresh(enrolSms), enrolSmsView, smsOpts));
@@ -286,12 +331,27 @@ export function createSecurityRouter(deps: SecurityDeps) {
   const disable2faView = (ctx: AccountCtx, f: FormState, status: number) => disablePage(ctx, f.error, status);
   router.post('/disable', form(ConfirmDisableForm, whenFresh(disable2fa), disable2faView, opts));
 
+  // New backup codes replace every old one: confirmed on their own page first.
+  const regeneratePage = async (ctx: AccountCtx, error?: string, status = 200) => {
+    const { enabled, backupCodesLeft } = await security.overview(ctx.state.account.id);
+    if (!enabled) return seeOther(ctx, BASE);
+    renderPage(ctx, 'security-backup-codes-new', { left: backupCodesLeft, error }, status);
+  };
+  router.get('/backup-codes/new', fresh, (ctx) => regeneratePage(ctx));
   async function newBackupCodes(ctx: AccountCtx) {
     const codes = await security.regenerateBackupCodes(ctx.state.account, requestInfo(ctx));
     if (!codes) return seeOther(ctx, BASE);
-    showBackupCodes(ctx, codes, false);
+    await toBackupCodes(ctx, codes, false);
   }
-  router.post('/backup-codes', form(NoFields, whenFresh(newBackupCodes), undefined, opts));
+  const regenerateView = (ctx: AccountCtx, f: FormState, status: number) => regeneratePage(ctx, f.error, status);
+  const regenerateOpts = { ...opts, invalid: () => new AppError('confirm_required') };
+  router.post('/backup-codes', form(RegenerateForm, whenFresh(newBackupCodes), regenerateView, regenerateOpts));
+  // The codes the POST before made, the first time only; a reload says they were shown once.
+  router.get('/backup-codes', async (ctx) => {
+    const shown = await shownOnce.take(ctx, 'backup-codes', ctx.query.shown);
+    if (shown) return showBackupCodes(ctx, shown.codes, shown.first);
+    renderPage(ctx, 'security-backup-codes', { codes: [], spent: true });
+  });
 
   return router;
 }

@@ -40,6 +40,9 @@ export const applications = pgTable('applications', {
   postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull().default([]),
   backchannelLogoutUri: text('backchannel_logout_uri'),
   secretHash: text('secret_hash'),
+  /** After a new secret: the previous one's HMAC, valid until previousSecretExpiresAt (grace period). */
+  previousSecretHash: text('previous_secret_hash'),
+  previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -139,3 +139,13 @@ export const nameField = z.string().trim().min(1).max(200);
 export const passwordField = z.string().min(1).max(1024);
 /** A password being chosen; the policy itself is factors/password.ts assertPasswordAllowed. */
 export const newPasswordField = z.string().min(1).max(MAX_PASSWORD_LENGTH);
+
+/** A form's fields that may be held while the user does something else first (confirm their
+ *  password), to be submitted again by the server: every field but the CSRF token; undefined when
+ *  the form has a secret field, which is never kept. */
+export function keepableValues(body: unknown): Record<string, string> | undefined {
+  const values = formValues(body);
+  if (Object.keys(values).some((k) => k !== CSRF_FIELD && SECRET_FIELD.test(k))) return undefined;
+  delete values[CSRF_FIELD];
+  return values;
+}

@@ -10,6 +10,30 @@ function isHttpUrl(u: string): boolean {
   return /^https?:\/\//i.test(u);
 }
 
+/** Client metadata of ours (oidc-provider's extraClientMetadata): the previous secret's HMAC and
+ *  when it stops (ms since the epoch), while a new secret's grace period lasts. */
+export const PREVIOUS_SECRET = 'sesame_previous_secret';
+export const PREVIOUS_SECRET_UNTIL = 'sesame_previous_secret_until';
+
+/** The secrets a confidential client may present now, as HMACs: the current one, and the previous
+ *  one until its grace period ends (read against the injectable clock, so expiry needs no cache
+ *  invalidation). */
+export function acceptedSecretHashes(client: Record<string, unknown>, now: number): string[] {
+  const out = typeof client.clientSecret === 'string' ? [client.clientSecret] : [];
+  const previous = client[PREVIOUS_SECRET];
+  const until = client[PREVIOUS_SECRET_UNTIL];
+  if (typeof previous === 'string' && typeof until === 'number' && until > now) out.push(previous);
+  return out;
+}
+
+function secrets(app: Application) {
+  const previous =
+    app.previousSecretHash && app.previousSecretExpiresAt
+      ? { [PREVIOUS_SECRET]: app.previousSecretHash, [PREVIOUS_SECRET_UNTIL]: app.previousSecretExpiresAt.getTime() }
+      : {};
+  return { client_secret: app.secretHash ?? undefined, ...previous };
+}
+
 function applicationToClient(app: Application): AdapterPayload {
   const base = {
     client_id: app.clientId,
@@ -24,7 +48,7 @@ function applicationToClient(app: Application): AdapterPayload {
     case 'web':
       return {
         ...base,
-        client_secret: app.secretHash ?? undefined,
+        ...secrets(app),
         token_endpoint_auth_method: 'client_secret_basic', // client_secret_post works too
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
@@ -44,7 +68,7 @@ function applicationToClient(app: Application): AdapterPayload {
     case 'service':
       return {
         ...base,
-        client_secret: app.secretHash ?? undefined,
+        ...secrets(app),
         token_endpoint_auth_method: 'client_secret_basic',
         grant_types: ['client_credentials'],
         response_types: [],

@@ -4,7 +4,14 @@ import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetad
 import type { Config } from '../config.ts';
 import type { StoredKey } from './keys.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { postLogoutUriAllowed, ACCOUNT_CLIENT_ID } from './clients.ts';
+import {
+  postLogoutUriAllowed,
+  acceptedSecretHashes,
+  ACCOUNT_CLIENT_ID,
+  PREVIOUS_SECRET,
+  PREVIOUS_SECRET_UNTIL,
+} from './clients.ts';
+import type { Clock } from '../lib/clock.ts';
 import { hmac, constantTimeEqual } from '../lib/crypto.ts';
 import type { Db } from '../db/client.ts';
 import type { Store } from '../store/store.ts';
@@ -22,6 +29,8 @@ export interface ProviderDeps {
   store: Store;
   findClient: AdapterDeps['findClient'];
   findAccount: FindAccount;
+  /** A new client secret's grace period ends by this clock. */
+  clock: Clock;
   pages: {
     logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
     postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
@@ -65,6 +74,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     acrValues: [ACR_PASSWORD, ACR_MFA],
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // The previous secret while a new one's grace period lasts (oidc/clients.ts); set by Sesame only.
+    extraClientMetadata: { properties: [PREVIOUS_SECRET, PREVIOUS_SECRET_UNTIL] },
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256'],
     },
@@ -145,12 +156,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
 
-  // Client secrets are stored as HMACs: compare the HMAC of what was presented (constant time).
+  // Client secrets are stored as HMACs: compare the HMAC of what was presented (constant time) with
+  // each secret accepted now — the current one, and the previous one during its grace period.
   const { hashKey } = config;
   Object.defineProperty(provider.Client.prototype, 'compareClientSecret', {
-    value(this: { clientSecret?: string }, actual: string) {
-      if (!this.clientSecret || typeof actual !== 'string') return false;
-      return constantTimeEqual(this.clientSecret, hashClientSecret(hashKey, actual));
+    value(this: Record<string, unknown>, actual: string) {
+      if (typeof actual !== 'string') return false;
+      const presented = hashClientSecret(hashKey, actual);
+      const matches = acceptedSecretHashes(this, deps.clock.now()).map((h) => constantTimeEqual(h, presented));
+      return matches.includes(true);
     },
   });
   Object.defineProperty(provider.Client.prototype, 'postLogoutRedirectUriAllowed', {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, desc } from 'drizzle-orm';
+import { and, eq, desc, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { applications, type Application, type AppType } from '../schema.ts';
 
@@ -73,10 +73,26 @@ export function createApplicationsRepo(db: Db) {
         .returning({ clientId: applications.clientId });
       return rows.map((r) => r.clientId);
     },
-    async setSecretHash(id: string, secretHash: string): Promise<string[]> {
+    /** A new secret in one statement: the current one becomes the previous one until `previousUntil`
+     *  (SET reads the row as it was), or is dropped at once when there is no grace period. */
+    async rotateSecret(id: string, secretHash: string, previousUntil: Date | null): Promise<string[]> {
       const rows = await db
         .update(applications)
-        .set({ secretHash, updatedAt: new Date() })
+        .set({
+          secretHash,
+          previousSecretHash: previousUntil ? sql`${applications.secretHash}` : null,
+          previousSecretExpiresAt: previousUntil,
+          updatedAt: new Date(),
+        })
+        .where(eq(applications.id, id))
+        .returning({ clientId: applications.clientId });
+      return rows.map((r) => r.clientId);
+    },
+    /** Ends the previous secret's grace period now. */
+    async endPreviousSecret(id: string): Promise<string[]> {
+      const rows = await db
+        .update(applications)
+        .set({ previousSecretHash: null, previousSecretExpiresAt: null, updatedAt: new Date() })
         .where(eq(applications.id, id))
         .returning({ clientId: applications.clientId });
       return rows.map((r) => r.clientId);
