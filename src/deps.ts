@@ -19,6 +19,7 @@ import { createMailer, type Mailer } from './notify/mailer.ts';
 import { createSmsTransport, type SmsTransport } from './notify/sms.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
+import { signedInSessionUid } from './oidc/session.ts';
 import { createAccountSession } from './http/require-account.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
@@ -184,7 +185,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     finish,
     reauth,
     requireFresh: createRequireFresh(reauth),
-    csrf: createCsrf(config.csrfKey),
+    csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
     verification: createEmailVerification(core),
