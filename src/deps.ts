@@ -14,6 +14,7 @@ import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
 import { createSessionInfoRepo } from './db/repositories/session-info.ts';
+import { createTrustedDevicesRepo } from './db/repositories/trusted-devices.ts';
 import { createKnownDevicesRepo } from './db/repositories/known-devices.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
 import { createSmsTransport, type SmsTransport } from './notify/sms.ts';
@@ -63,6 +64,7 @@ function createRepos(db: Database['db']) {
     activity: createActivityRepo(db),
     sessionInfo: createSessionInfoRepo(db),
     knownDevices: createKnownDevicesRepo(db),
+    trustedDevices: createTrustedDevicesRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
@@ -98,6 +100,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     tokens: repos.oneTimeTokens,
     activity: repos.activity,
     accounts: repos.accounts,
+    trustedDevices: repos.trustedDevices,
   });
   const pushTransport = createStorePushTransport(store);
   const onNotMe = createNotMeAlert({ ...base, accounts: repos.accounts });
