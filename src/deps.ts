@@ -142,6 +142,11 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const core = await createCoreDeps(config, opts);
   const { repos, store, logger, limiter, lockout, factors } = core;
   const keys = await loadKeys(config, logger);
+  if (!factors.webauthn.available)
+    logger.warn(
+      { issuer: config.issuer },
+      'security keys are off: the ISSUER host is an IP address, which browsers refuse as a WebAuthn relying-party ID; use a domain name to offer them',
+    );
   const provider = createProvider({
     config,
     keys,
