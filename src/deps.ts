@@ -14,11 +14,13 @@ import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
 import { createSessionInfoRepo } from './db/repositories/session-info.ts';
+import { createTrustedDevicesRepo } from './db/repositories/trusted-devices.ts';
 import { createKnownDevicesRepo } from './db/repositories/known-devices.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
 import { createSmsTransport, type SmsTransport } from './notify/sms.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
+import { signedInSessionUid } from './oidc/session.ts';
 import { createAccountSession } from './http/require-account.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
@@ -63,6 +65,7 @@ function createRepos(db: Database['db']) {
     activity: createActivityRepo(db),
     sessionInfo: createSessionInfoRepo(db),
     knownDevices: createKnownDevicesRepo(db),
+    trustedDevices: createTrustedDevicesRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
@@ -98,6 +101,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     tokens: repos.oneTimeTokens,
     activity: repos.activity,
     accounts: repos.accounts,
+    trustedDevices: repos.trustedDevices,
   });
   const pushTransport = createStorePushTransport(store);
   const onNotMe = createNotMeAlert({ ...base, accounts: repos.accounts });
@@ -139,6 +143,11 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const core = await createCoreDeps(config, opts);
   const { repos, store, logger, limiter, lockout, factors } = core;
   const keys = await loadKeys(config, logger);
+  if (!factors.webauthn.available)
+    logger.warn(
+      { issuer: config.issuer },
+      'security keys are off: the ISSUER host is an IP address, which browsers refuse as a WebAuthn relying-party ID; use a domain name to offer them',
+    );
   const provider = createProvider({
     config,
     keys,
@@ -187,7 +196,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     reauth,
     requireFresh: createRequireFresh(reauth),
     shownOnce: createShownOnce({ provider, store, config }),
-    csrf: createCsrf(config.csrfKey),
+    csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
     verification: createEmailVerification(core),

@@ -34,6 +34,7 @@ const CODES = {
   phone_country: 400,
   phone_not_mobile: 400,
   webauthn_failed: 400,
+  webauthn_unavailable: 409,
   name_required: 400,
   code_expired: 400,
   confirm_disable: 400,

@@ -1,7 +1,7 @@
 // A real browser: sign up → open the emailed link → sign in → consent → back at the relying party.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { uniqueEmail, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
+import { uniqueEmail, createUser, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
 import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
 import type { TestRp } from './helpers/rp.ts';
 
@@ -62,6 +62,34 @@ describe('browser', () => {
     await page.waitForSelector('#error');
     expect(await page.locator('#error').textContent()).toBe('Wrong email or password.');
     expect(await page.inputValue('input[name=email]')).toBe('nobody@example.test');
+    await page.close();
+  });
+
+  it('form_post.csp: the response_mode=form_post page has a CSP allowing only its own script, and still submits itself', async () => {
+    const { email, password } = await createUser(srv, { name: 'Ada Lovelace' });
+    const page = await browser.newPage({ locale: 'en-US' });
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    // The page that posts the code to the relying party: the one HTML page /authorize/… answers with.
+    let formPost: { csp: string | undefined } | undefined;
+    page.on('response', (res) => {
+      const html = res.headers()['content-type']?.includes('html');
+      if (res.status() === 200 && html && res.url().startsWith(`${srv.url}/authorize/`))
+        formPost = { csp: res.headers()['content-security-policy'] };
+    });
+    await page.goto(`${rp.url}/login?response_mode=form_post`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+    await page.click('#allow');
+    await page.waitForSelector('#welcome');
+    expect(await page.locator('#welcome').textContent()).toBe('Welcome Ada Lovelace');
+    expect(formPost).toBeDefined();
+    expect(formPost?.csp).toMatch(/default-src 'none'/);
+    expect(formPost?.csp).toMatch(/script-src 'sha256-[\w+/=]+'(;|$)/);
+    expect(violations).toEqual([]);
     await page.close();
   });
 });

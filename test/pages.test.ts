@@ -9,6 +9,7 @@ import {
   type TestServer,
 } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
+import { signInToAccount } from './helpers/mfa.ts';
 
 describe('pages', () => {
   let srv: TestServer;
@@ -94,6 +95,49 @@ describe('pages', () => {
       form: { email, password, _csrf: findForm(attackerPage.body, '/login').hidden._csrf! },
     });
     expect(res.status).toBe(403);
+  });
+
+  it("csrf.cookie-tossing-refused: an attacker's own cookie and token, planted in a signed-in browser, are refused", async () => {
+    const victimUser = await createUser(srv, { givenName: 'Victoria' });
+    const victim = new Agent(srv.url);
+    const profile = await signInToAccount(srv, victim, victimUser.email, victimUser.password, '/account/profile');
+    // The attacker mints pairs in their own browser: signed out, and signed in to their own account.
+    const signedOut = new Agent(srv.url);
+    const signedOutToken = findForm((await signedOut.go('/signup')).body, '/signup').hidden._csrf!;
+    const attackerUser = await createUser(srv);
+    const signedIn = new Agent(srv.url);
+    const attackerProfile = await signInToAccount(
+      srv,
+      signedIn,
+      attackerUser.email,
+      attackerUser.password,
+      '/account/profile',
+    );
+    const signedInToken = findForm(attackerProfile.body, '/account/profile"').hidden._csrf!;
+    const victimCookie = victim.cookies.get('sesame.csrf')!;
+    for (const [attacker, token] of [
+      [signedOut, signedOutToken],
+      [signedIn, signedInToken],
+    ] as const) {
+      // Cookie tossing (a sibling subdomain, or plain HTTP on the same host): the victim's browser now
+      // sends the attacker's CSRF cookie with the victim's own session cookie.
+      victim.cookies.set('sesame.csrf', attacker.cookies.get('sesame.csrf')!);
+      const forged = await victim.go('/account/profile', {
+        method: 'POST',
+        form: { _csrf: token, given_name: 'Mallory', family_name: 'Owned', locale: 'en', zoneinfo: 'UTC' },
+      });
+      expect(forged.status).toBe(403);
+    }
+    expect((await srv.deps.repos.accounts.findById(victimUser.account.id))!.givenName).toBe('Victoria');
+    // The victim's own cookie and token still work.
+    victim.cookies.set('sesame.csrf', victimCookie);
+    const own = await victim.submit(
+      profile,
+      { given_name: 'Vicky', family_name: 'Lovelace', locale: 'en', zoneinfo: 'UTC' },
+      '/account/profile"',
+    );
+    expect(own.url).toContain('done=profile');
+    expect((await srv.deps.repos.accounts.findById(victimUser.account.id))!.givenName).toBe('Vicky');
   });
 
   it("speaks the RP's ui_locales, then Accept-Language", async () => {

@@ -14,6 +14,32 @@ import { signedInUser, enrolTotp, totpCode, passwordStep } from './helpers/mfa.t
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
 
+/** The owner's usual browser: it has completed a sign-in before, then signed out (only its device
+ *  cookie is left). `password` answers the sign-in form in it (in a tab of its own: the test
+ *  agent's cookie jar ignores paths, so parallel sign-ins each get one). */
+async function usualBrowser(
+  srv: TestServer,
+  web: { clientId: string; redirectUri: string },
+  user: { email: string; password: string },
+) {
+  const first = new Agent(srv.url);
+  await authorize(first, { clientId: web.clientId, redirectUri: web.redirectUri, ...user });
+  const device = first.cookies.get('sesame.device')!;
+  expect(device).toBeTruthy();
+  return {
+    async password(password: string) {
+      const tab = new Agent(srv.url);
+      tab.cookies.set('sesame.device', device);
+      const q = new URLSearchParams({
+        client_id: web.clientId,
+        redirect_uri: web.redirectUri,
+        response_type: 'code',
+        scope: 'openid',
+      });
+      return tab.submit(await tab.go(`/authorize?${q}`), { email: user.email, password }, '/login');
+    },
+  };
+}
 describe.each(storageModes())('lockout (%s storage)', (mode) => {
   let srv: TestServer;
   let web: Awaited<ReturnType<typeof createClient>>;
@@ -155,6 +181,49 @@ describe.each(storageModes())('lockout (%s storage)', (mode) => {
     expect((await agent.submit(last, { code: totpCode(secret, 0) }, '/second-factor"')).status).toBe(401);
   });
 
+  const lockedAt = async (accountId: string) => (await srv.deps.repos.accounts.findById(accountId))!.lockedAt;
+
+  it('lockout.stranger-cannot-lock-out-trusted-device: strangers lock the account for unknown browsers only', async () => {
+    const owner = await createUser(srv); // the default threshold, 10
+    const usual = await usualBrowser(srv, web, owner);
+    // Ten anonymous wrong guesses, each from a browser the account does not know.
+    for (let i = 0; i < 10; i++) expect((await wrong(owner.email)).status).toBe(401);
+    expect(await lockedAt(owner.account.id)).toBeTruthy();
+    // Locked for strangers, even with the right password (and still answering like a wrong one).
+    const stranger = await wrong(owner.email, owner.password);
+    expect(stranger.status).toBe(401);
+    expect(alert(stranger)).toBe('Wrong email or password.');
+    // The owner's usual browser signs in.
+    const signedIn = await usual.password(owner.password);
+    expect(signedIn.body).toContain('/confirm"');
+    expect(signedIn.status).toBe(200);
+    // ... which does not unlock the account for strangers.
+    expect(await lockedAt(owner.account.id)).toBeTruthy();
+    expect((await wrong(owner.email, owner.password)).status).toBe(401);
+  });
+
+  it('lockout.trusted-device-still-limited: a trusted browser that guesses wrong locks itself', async () => {
+    const owner = await userWithThreshold(3);
+    const usual = await usualBrowser(srv, web, owner);
+    const before = srv.outbox().filter((m) => m.to === owner.email && m.kind === 'account_locked').length;
+    // Parallel guesses from the trusted browser do not get past its budget either.
+    const guesses = await Promise.all(Array.from({ length: 10 }, (_, i) => usual.password(`wrong guess ${i}`)));
+    expect(guesses.every((p) => p.status === 401)).toBe(true);
+    expect(await activityOf(owner.account.id, 'sign_in_failed')).toBe(3);
+    expect((await usual.password(owner.password)).status).toBe(401);
+    // Its own lock, emailed with an unlock link; the account's budget for other browsers is untouched.
+    const mails = srv.outbox().filter((m) => m.to === owner.email && m.kind === 'account_locked');
+    expect(mails).toHaveLength(before + 1);
+    expect(await lockedAt(owner.account.id)).toBeNull();
+    expect(await failureCount(srv, 'password', owner.account.id)).toBe(0);
+    expect((await wrong(owner.email, owner.password)).body).toContain('/confirm"');
+    // The link unlocks that browser too.
+    const link = mails.at(-1)!.text.match(/http\S+\/unlock\?token=[\w-]+/)![0];
+    const browser = new Agent(srv.url);
+    expect((await browser.submit(await browser.go(link), {}, '/unlock"')).body).toContain('id="unlocked"');
+    expect((await usual.password(owner.password)).body).toContain('/confirm"');
+  });
+
   it('the emailed link unlocks once; with 2FA on it also needs a code; a completed sign-in resets the counters', async () => {
     const user = await signedInUser(srv, { locale: 'de' });
     const { backupCodes } = await enrolTotp(user.agent);
@@ -281,5 +350,26 @@ describe('activity log and protection settings', () => {
         .at(-1)!.kind,
     ).toBe('security_protection_changed');
     expect(await srv.deps.repos.activity.count(user.account.id, { types: ['protection_changed'] })).toBe(1);
+  });
+});
+
+describe('lockout: the per-account rate limit', () => {
+  let srv: TestServer;
+  let web: Awaited<ReturnType<typeof createClient>>;
+  beforeAll(async () => {
+    srv = await startServer({ env: { RATE_LIMIT_LOGIN_PER_ACCOUNT: '3' } });
+    web = await createClient(srv, { type: 'web' });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it("lockout.stranger-cannot-lock-out-trusted-device: strangers filling the account's window do not rate-limit its usual browser", async () => {
+    const owner = await createUser(srv);
+    const usual = await usualBrowser(srv, web, owner);
+    for (let i = 0; i < 3; i++) await passwordStep(srv, web, owner.email, 'not the password');
+    const limited = await passwordStep(srv, web, owner.email, owner.password);
+    expect(limited.page.status).toBe(429);
+    expect((await usual.password(owner.password)).body).toContain('/confirm"');
   });
 });

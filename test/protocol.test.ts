@@ -481,6 +481,33 @@ describe.each(storageModes())('protocol (%s storage)', (mode) => {
     expect(bad.status).toBe(400);
   });
 
+  it('logout.open-redirect-extra-query-refused', async () => {
+    const agent = new Agent(srv.url);
+    const { code } = await authorize(agent, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: user.email,
+      password: user.password,
+    });
+    const tok = await tokenRequest(srv, {
+      grant_type: 'authorization_code',
+      code: code!,
+      redirect_uri: web.redirectUri,
+      client_id: web.clientId,
+      client_secret: web.clientSecret,
+    });
+    // wp-login.php follows redirect_to after logout: an extra key would chain into an open redirect.
+    for (const target of [
+      'https://wp.example/wp-login.php?loggedout=true&wp_lang=en_US&redirect_to=https://evil.example/',
+      'https://wp.example/wp-login.php?redirect_to=https://evil.example/',
+    ]) {
+      const res = await agent.go(
+        `/logout?${new URLSearchParams({ id_token_hint: tok.body.id_token, post_logout_redirect_uri: target })}`,
+      );
+      expect(res.status, target).toBe(400);
+    }
+  });
+
   it('RP-initiated logout accepts an expired id_token_hint', async () => {
     const agent = new Agent(srv.url);
     await authorize(agent, {

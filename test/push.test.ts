@@ -14,6 +14,7 @@ import { signInToAccount, signedInUser, passwordStep, redeem } from './helpers/m
 import { testClock } from './helpers/clock.ts';
 import { runCli } from '../src/cli/main.ts';
 import { DeviceClient, DeviceApiError } from '../src/kauth/device-client.ts';
+import { SignJWT, importJWK, generateKeyPair, exportJWK } from 'jose';
 
 const alert = (page: Page) => page.body.match(/<p class="alert" role="alert" id="error">([^<]*)</)?.[1];
 const numberOn = (page: Page) => Number(page.body.match(/<p class="push-number" id="push-number">(\d+)<\/p>/)![1]);
@@ -207,6 +208,46 @@ describe.each(storageModes())('push (%s storage)', (mode) => {
     // A signature for another URL.
     const forOther = await user.device.sign('GET', '/challenges');
     expect((await fetch(`${api}/me`, forOther.init)).status).toBe(401);
+  });
+
+  it('kauth.device-jwt-without-exp-refused: a device request must say when it expires, and soon', async () => {
+    const { device } = await userWithDevice();
+    const { deviceId, privateJwk, alg } = device.state;
+    const url = `${srv.url}/1/devices/me`;
+    const key = await importJWK(privateJwk, alg);
+    const request = (claims: (jwt: SignJWT) => SignJWT) =>
+      claims(
+        new SignJWT({ htm: 'GET', htu: url }).setProtectedHeader({ alg, kid: deviceId }).setJti(crypto.randomUUID()),
+      )
+        .sign(key)
+        .then((jwt) => fetch(url, { headers: { authorization: `Device ${jwt}`, accept: 'application/json' } }));
+    const noExp = await request((j) => j.setIssuedAt());
+    expect(noExp.status).toBe(401);
+    expect(((await noExp.json()) as { error: string }).error).toBe('device_auth_required');
+    // A long life claimed for a fresh request (captured, it would stay valid).
+    expect((await request((j) => j.setIssuedAt().setExpirationTime('1h'))).status).toBe(401);
+    // The same request with a short exp is the device's own.
+    expect((await request((j) => j.setIssuedAt().setExpirationTime('60s'))).status).toBe(200);
+  });
+
+  it('kauth.device-jwt-without-exp-refused: an enrolment request without exp is refused', async () => {
+    const user = await signedInUser(srv);
+    const page = await user.agent.go('/account/security/push/new');
+    const url = decodeEntities(page.body.match(/<code id="enrolment-url">sesame device link ([^<]+)<\/code>/)![1]!);
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(publicKey);
+    const enrol = (claims: (jwt: SignJWT) => SignJWT) =>
+      claims(new SignJWT({ name: 'Rogue' }).setProtectedHeader({ alg: 'ES256', jwk }).setJti(crypto.randomUUID()))
+        .sign(privateKey)
+        .then((request) =>
+          fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json' },
+            body: JSON.stringify({ request }),
+          }),
+        );
+    expect((await enrol((j) => j.setIssuedAt())).status).toBe(400);
+    expect((await enrol((j) => j.setIssuedAt().setExpirationTime('60s'))).status).toBe(201);
   });
 });
 

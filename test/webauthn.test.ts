@@ -1,5 +1,7 @@
 // Security keys through HTTP with a software authenticator: registration on the Security page,
 // sign-in with amr hwk, and each forged field refused — origin, RP ID, challenge, counter.
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
@@ -120,5 +122,46 @@ describe.each(storageModes())('webauthn (%s storage)', (mode) => {
     expect(await srv.deps.repos.secondFactors.count(user.account.id)).toBe(0);
     const garbage = await agent.submit(res, { name: 'Evil', credential: '{"id":1}' }, '/account/security/webauthn"');
     expect(garbage.status).toBe(400);
+  });
+});
+
+describe('webauthn with an IP-address issuer', () => {
+  let srv: TestServer;
+  let issuer: string;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    issuer = `http://127.0.0.1:${port}`;
+    srv = await startServer({
+      port,
+      env: { ISSUER: issuer, LOG_LEVEL: 'warn' },
+      logTo: { write: (l) => logs.push(l) },
+    });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('webauthn.ip-issuer: said at start, not offered on the Security page, enrolment refused cleanly', async () => {
+    expect(logs.some((l) => l.includes('security keys are off') && l.includes('"level":40'))).toBe(true);
+    const user = await createUser(srv);
+    const agent = new Agent(issuer);
+    const overview = await signInToAccount({ ...srv, url: issuer }, agent, user.email, user.password);
+    expect(overview.body).not.toContain('id="add-webauthn"');
+    expect(overview.body).toContain('id="webauthn-unavailable"');
+    expect(overview.body).toContain('browsers accept security keys only for a domain name');
+    const page = await agent.go('/account/security/webauthn/new');
+    expect(page.status).toBe(409);
+    expect(page.body).toContain('Security keys cannot be used on this server');
+    const csrf = overview.body.match(/name="_csrf" value="([^"]+)"/)![1]!;
+    const posted = await agent.go('/account/security/webauthn', {
+      method: 'POST',
+      form: { _csrf: csrf, name: 'Key', credential: '{}' },
+    });
+    expect(posted.status).toBe(409);
+    expect(await srv.deps.repos.secondFactors.list(user.account.id, 'webauthn')).toEqual([]);
   });
 });

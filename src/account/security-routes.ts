@@ -135,6 +135,7 @@ export function createSecurityRouter(deps: SecurityDeps) {
       zone: account.zoneinfo,
       protection,
       lockoutRange: [LOCKOUT_MIN, LOCKOUT_MAX],
+      webauthnAvailable: webauthn.available,
       ...extra,
     };
     renderPage(ctx, 'security', data, status);
@@ -208,7 +209,14 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const options = await webauthn.beginRegistration(ctx.state.account);
     renderPage(ctx, 'security-webauthn', { options: JSON.stringify(options), values, error }, status);
   }
-  router.get('/webauthn/new', fresh, (ctx) => webauthnPage(ctx, { name: ctx.state.t('methods.webauthn') }));
+  // Not offered with an IP-address issuer (factors/webauthn.ts): refused before any form is read.
+  async function webauthnOffered(_ctx: AccountCtx, next: Next) {
+    if (!webauthn.available) throw new AppError('webauthn_unavailable');
+    await next();
+  }
+  router.get('/webauthn/new', webauthnOffered, fresh, (ctx) =>
+    webauthnPage(ctx, { name: ctx.state.t('methods.webauthn') }),
+  );
   async function enrolWebauthn(ctx: AccountCtx, input: z.output<typeof WebauthnForm>) {
     const row = await webauthn.finishRegistration(ctx.state.account.id, input.name, input.credential);
     if (!row) throw enrolmentRefused('webauthn_failed');
@@ -217,7 +225,11 @@ export function createSecurityRouter(deps: SecurityDeps) {
   const enrolWebauthnView = (ctx: AccountCtx, f: FormState, status: number) =>
     webauthnPage(ctx, { name: f.values.name ?? '' }, f.error, status);
   const webauthnOpts = { ...opts, invalid: enrolInvalid('webauthn_failed') };
-  router.post('/webauthn', form(WebauthnForm, whenFresh(enrolWebauthn), enrolWebauthnView, webauthnOpts));
+  router.post(
+    '/webauthn',
+    webauthnOffered,
+    form(WebauthnForm, whenFresh(enrolWebauthn), enrolWebauthnView, webauthnOpts),
+  );
 
   // SMS: the number (CH, FR, BE, DE mobiles only), then the code sent to it.
   const smsForm = (ctx: AccountCtx, values: Record<string, string>, error?: string, status = 200) =>

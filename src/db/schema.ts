@@ -132,6 +132,24 @@ export const knownDevices = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.deviceHash, t.network] })],
 );
 
+/** Browsers that completed a sign-in to an account: each has its own lockout budget for it. */
+export const trustedDevices = pgTable(
+  'trusted_devices',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    deviceHash: text('device_hash').notNull(),
+    failedPasswords: integer('failed_passwords').notNull().default(0),
+    failedSecondFactors: integer('failed_second_factors').notNull().default(0),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    lockedAt: timestamp('locked_at', { withTimezone: true }),
+    firstSignIn: timestamp('first_sign_in', { withTimezone: true }).notNull().defaultNow(),
+    lastSignIn: timestamp('last_sign_in', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.deviceHash] })],
+);
+
 export const sessionInfo = pgTable('session_info', {
   sessionUid: text('session_uid').primaryKey(),
   accountId: uuid('account_id')

@@ -2,6 +2,7 @@
 // origin, the RP ID hash, the signature and the challenge; Sesame makes each challenge single-use
 // and bound to its ceremony (GETDEL of a key naming the login or the account), and keeps the
 // signature counter moving forward only (WebAuthn §6.1.1: a counter going back means a cloned key).
+import net from 'node:net';
 import { z } from 'zod';
 import {
   generateAuthenticationOptions,
@@ -18,6 +19,7 @@ import type { Store } from '../store/store.ts';
 import { hmac } from '../lib/crypto.ts';
 import { oneChoiceFor, type SecondFactor, type Ceremony } from './second-factor.ts';
 import { required } from '../lib/required.ts';
+import { AppError } from '../errors.ts';
 
 const CHALLENGE_TTL = 5 * 60;
 
@@ -63,6 +65,12 @@ export function createWebauthnFactor(deps: {
   const { repo, store } = deps;
   const origin = new URL(deps.config.issuer).origin;
   const rpID = new URL(deps.config.issuer).hostname;
+  // Browsers accept only a domain name as relying-party ID (WebAuthn §5.1.4.1, "a valid domain
+  // string"): with an IP-address issuer every ceremony fails in the browser, so none is offered.
+  const available = net.isIP(rpID.replace(/^\[|\]$/g, '')) === 0;
+  const requireAvailable = () => {
+    if (!available) throw new AppError('webauthn_unavailable');
+  };
   const loginKey = (c: Ceremony) => `webauthn-login:${c.key}:${c.accountId}`;
   const registrationKey = (accountId: string) => `webauthn-register:${accountId}`;
   // A stable, opaque user handle: no account id or email is handed to the authenticator.
@@ -121,11 +129,14 @@ export function createWebauthnFactor(deps: {
 
   return {
     ...factor,
+    /** False when the issuer's host is an IP address: security keys cannot work there. */
+    available,
     async beginRegistration(account: {
       id: string;
       email: string;
       name: string;
     }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      requireAvailable();
       const existing = await repo.list(account.id, 'webauthn');
       const options = await generateRegistrationOptions({
         rpName: deps.config.webauthnRpName,
@@ -146,6 +157,7 @@ export function createWebauthnFactor(deps: {
       return options;
     },
     async finishRegistration(accountId: string, name: string, raw: unknown): Promise<SecondFactorRow | undefined> {
+      requireAvailable();
       const credential = parseCredential(raw);
       const expectedChallenge = await store.getDel(registrationKey(accountId));
       if (!credential || !expectedChallenge) return undefined;

@@ -2,7 +2,7 @@ import type { Next } from 'koa';
 import type { Ctx } from './context.ts';
 
 /** Headers for every response. Our own pages add a strict CSP in render.ts; oidc-provider's
- *  form_post pages set their own. */
+ *  responses get PROVIDER_CSP (oidc/provider.ts). */
 export async function securityHeaders(ctx: Ctx, next: Next) {
   ctx.set('X-Content-Type-Options', 'nosniff');
   // Our own pages learn where a request came from (an expired form's error page links back to it);
@@ -17,3 +17,9 @@ export async function securityHeaders(ctx: Ctx, next: Next) {
 /** No form-action directive: Chromium applies it to the redirect back to the relying party. */
 export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** oidc-provider's own responses, above all its response_mode=form_post page: no resource at all,
+ *  and no script but the page's inline auto-submit, whose sha256 oidc-provider adds to `script-src`
+ *  when it renders it (an empty script-src matches nothing). No form-action: the form posts to the
+ *  relying party. */
+export const PROVIDER_CSP = "default-src 'none'; script-src; frame-ancestors 'none'; base-uri 'none'";

@@ -53,6 +53,7 @@ export class DeviceClient {
     const request = await new SignJWT({ name })
       .setProtectedHeader({ alg: 'ES256', jwk: publicJwk, typ: 'device-enrolment+jwt' })
       .setIssuedAt()
+      .setExpirationTime('60s')
       .setJti(crypto.randomUUID())
       .sign(privateKey);
     const body = await json(

@@ -15,10 +15,7 @@ import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts'
 import type { RequestInfo } from '../http/request-info.ts';
 import type { Ctx } from '../http/context.ts';
 import { describePlace } from '../lib/user-agent.ts';
-import { hmac, randomToken } from '../lib/crypto.ts';
-
-const DEVICE_COOKIE = 'sesame.device';
-const TWO_YEARS_MS = 2 * 365 * 24 * 3600 * 1000;
+import { ensureDeviceCookie, deviceHashOf } from '../http/device-cookie.ts';
 
 /** The network an address belongs to, the unit of "location". */
 export function networkOf(ip: string): string {
@@ -71,18 +68,7 @@ export function createAlerts(deps: {
     async afterSignIn(ctx: Ctx, accountId: string, info: RequestInfo): Promise<void> {
       const a = await deps.accounts.findById(accountId);
       if (!a) return;
-      let cookie = ctx.cookies.get(DEVICE_COOKIE);
-      if (!cookie || !/^[\w-]{43}$/.test(cookie)) {
-        cookie = randomToken(32);
-        ctx.cookies.set(DEVICE_COOKIE, cookie, {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: ctx.secure,
-          maxAge: TWO_YEARS_MS,
-          path: '/',
-        });
-      }
-      const deviceHash = hmac(config.hashKey, `device:${cookie}`);
+      const deviceHash = deviceHashOf(config.hashKey, ensureDeviceCookie(ctx));
       const network = networkOf(info.ip);
       const seen = await deps.known.seen(a.id, deviceHash, network);
       await deps.known.remember(a.id, deviceHash, network);

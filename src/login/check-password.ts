@@ -36,15 +36,17 @@ export function createCheckPassword(deps: {
   return async function checkPassword(check: PasswordCheck, info: RequestInfo): Promise<Account> {
     // Every check counts, per IP and per account, atomically (parallel guesses cannot slip past);
     // a right password starts the account's window over, so its owner's own sign-ins and password
-    // confirmations never lock them out.
-    const [ipOk, accountOk] = await Promise.all([
-      limiter.hit('login-ip', info.ip, config.rateLimits.loginPerIp, CREDENTIAL_WINDOW_SECONDS),
-      limiter.hit('login-account', check.email, config.rateLimits.loginPerAccount, CREDENTIAL_WINDOW_SECONDS),
-    ]);
-    if (!ipOk || !accountOk) throw new AppError('rate_limited');
+    // confirmations never lock them out. A browser the account trusts (lockout.ts) has its own
+    // window and its own lockout budget: strangers spending theirs cannot shut it out.
+    if (!(await limiter.hit('login-ip', info.ip, config.rateLimits.loginPerIp, CREDENTIAL_WINDOW_SECONDS)))
+      throw new AppError('rate_limited');
     const account = check.account ?? (await accounts.findByEmail(check.email));
+    const device = account && (await lockout.trustedDevice(account.id, info));
+    const windowKey = device ? `${check.email}:${device}` : check.email;
+    if (!(await limiter.hit('login-account', windowKey, config.rateLimits.loginPerAccount, CREDENTIAL_WINDOW_SECONDS)))
+      throw new AppError('rate_limited');
     // The attempt is reserved before the slow check, so parallel guesses cannot exceed the threshold.
-    const attempt = account ? await lockout.reserve('password', account, info) : undefined;
+    const attempt = account ? await lockout.reserve('password', account, info, device) : undefined;
     if (!account || !attempt) {
       await password.verify(undefined, check.password);
       throw new AppError(check.refusal);
@@ -56,7 +58,7 @@ export function createCheckPassword(deps: {
       await deps.alerts.afterWrongPassword(account, info);
       throw new AppError(check.refusal);
     }
-    await limiter.reset('login-account', check.email);
+    await limiter.reset('login-account', windowKey);
     if (result.rehash) await accounts.setPasswordHash(account.id, result.rehash);
     return account;
   };

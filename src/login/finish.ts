@@ -61,8 +61,9 @@ export function createFinisher(deps: {
         const why = 'multi-factor authentication was requested; this account has no second factor enabled';
         return finisher.error(ctx, 'unmet_authentication_requirements', why);
       }
-      // A completed sign-in, and only that, forgives the failed attempts (lockout).
-      await deps.lockout.forgive(login.accountId);
+      // A completed sign-in, and only that, forgives the failed attempts (lockout) and makes this
+      // browser a trusted one for the account.
+      await deps.lockout.signedIn(ctx, login.accountId);
       await deps.activity.record({ ...info, accountId: login.accountId, type: 'sign_in', details: { amr: login.amr } });
       await deps.alerts.afterSignIn(ctx, login.accountId, info);
       const result = { accountId: login.accountId, amr: login.amr, acr: acrFor(login.amr), remember: true };

@@ -5,6 +5,10 @@
 // exactly like a wrong password. Only a completed sign-in, an unlock link (plus a second factor when
 // 2FA is on) or `sesame user unlock` clears it. The lock and the counters live in the accounts row:
 // one owner, whichever node or command changes them.
+// Lockout must not be a denial of service (OWASP "device cookies"): a browser that has completed a
+// sign-in to the account before (its device cookie, trusted_devices) has its own budget, with the
+// same threshold, and its own lock. Strangers' guesses lock the account for every browser it does
+// not know; its owner's usual browser still signs in, and only its own wrong answers lock it.
 import type { Config } from '../config.ts';
 import type { AccountsRepo, Account, FailureKind } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
@@ -15,6 +19,9 @@ import { localeOf } from '../http/i18n.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { TrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
+import type { Ctx } from '../http/context.ts';
+import { deviceHashOf, ensureDeviceCookie, sentDeviceCookie } from '../http/device-cookie.ts';
 
 export const LOCKOUT_MIN = 3;
 export const LOCKOUT_MAX = 50;
@@ -29,18 +36,22 @@ export interface ReservedAttempt {
 export function createLockout(deps: {
   config: Config;
   accounts: AccountsRepo;
+  trustedDevices: TrustedDevicesRepo;
   tokens: OneTimeTokensRepo;
   activity: ActivityRepo;
   mailer: Mailer;
   clock: Clock;
 }) {
-  const { config, accounts, tokens, activity, clock } = deps;
+  const { config, accounts, trustedDevices, tokens, activity, clock } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
 
-  async function lock(account: Account, kind: FailureKind, info: RequestInfo) {
+  /** Locks the account (for the browsers it does not know) or one trusted browser. */
+  async function lock(account: Account, kind: FailureKind, info: RequestInfo, device: string | undefined) {
     const now = new Date(clock.now());
-    if (!(await accounts.lock(account.id, now))) return; // already locked: one email, one log line
-    await activity.record({ ...info, accountId: account.id, type: 'locked', details: { after: kind } });
+    const locked = device ? trustedDevices.lock(account.id, device, now) : accounts.lock(account.id, now);
+    if (!(await locked)) return; // already locked: one email, one log line
+    const details = device ? { after: kind, browser: 'trusted' } : { after: kind };
+    await activity.record({ ...info, accountId: account.id, type: 'locked', details });
     await tokens.voidAll(account.id, UNLOCK_PURPOSE);
     const token = randomToken(32);
     const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
@@ -58,35 +69,63 @@ export function createLockout(deps: {
 
   /** Unlocks and forgives every failed attempt; true when the account was locked. */
   async function unlock(accountId: string, via: 'link' | 'cli', info?: RequestInfo): Promise<boolean> {
-    const was = await accounts.unlock(accountId);
+    const [account, browser] = await Promise.all([accounts.unlock(accountId), trustedDevices.unlockAll(accountId)]);
+    const was = account || browser;
     await tokens.voidAll(accountId, UNLOCK_PURPOSE);
     if (was)
       await activity.record({ ip: info?.ip, device: info?.device, accountId, type: 'unlocked', details: { via } });
     return was;
   }
 
+  /** The trusted browser (its device hash) a request comes from, for this account; no I/O without
+   *  a device cookie. */
+  async function trustedDevice(accountId: string, cookie: string | undefined): Promise<string | undefined> {
+    if (!cookie) return undefined;
+    const device = deviceHashOf(config.hashKey, cookie);
+    return (await trustedDevices.isTrusted(accountId, device)) ? device : undefined;
+  }
+
   return {
     unlock,
-    /** Before checking an answer: reserves one attempt. Undefined when the account is locked or
-     *  this attempt is over budget (which locks it). */
-    async reserve(kind: FailureKind, account: Account, info: RequestInfo): Promise<ReservedAttempt | undefined> {
-      const n = await accounts.reserveAttempt(account.id, kind);
+    trustedDevice: (accountId: string, info: RequestInfo) => trustedDevice(accountId, info.deviceCookie),
+    /** Before checking an answer: reserves one attempt, from the trusted browser's budget when
+     *  `device` is one (trustedDevice()), else from the account's. Undefined when that budget is
+     *  locked or this attempt is over it (which locks it). */
+    async reserve(
+      kind: FailureKind,
+      account: Account,
+      info: RequestInfo,
+      device: string | undefined,
+    ): Promise<ReservedAttempt | undefined> {
+      const n = device
+        ? await trustedDevices.reserveAttempt(account.id, device, kind)
+        : await accounts.reserveAttempt(account.id, kind);
       if (n === undefined) return undefined;
       if (n > account.lockoutThreshold) {
-        await lock(account, kind, info);
+        await lock(account, kind, info, device);
         return undefined;
       }
       return {
         async settle(ok) {
-          if (ok) await accounts.releaseAttempt(account.id, kind);
-          else if (n >= account.lockoutThreshold) await lock(account, kind, info);
+          if (!ok) {
+            if (n >= account.lockoutThreshold) await lock(account, kind, info, device);
+          } else if (device) await trustedDevices.releaseAttempt(account.id, device, kind);
+          else await accounts.releaseAttempt(account.id, kind);
         },
       };
     },
     /** A failure that reserved nothing (a push request denied on the phone). */
     countFailure: (kind: FailureKind, accountId: string) => accounts.countFailure(accountId, kind),
-    /** After a completed sign-in, and nothing else. */
-    forgive: (accountId: string) => accounts.resetFailures(accountId),
+    /** After a completed sign-in, and nothing else: forgives the budget it used, and trusts this
+     *  browser (its device cookie, given now if it had none) for the account from now on. */
+    async signedIn(ctx: Ctx, accountId: string): Promise<void> {
+      if (!(await trustedDevice(accountId, sentDeviceCookie(ctx)))) await accounts.resetFailures(accountId);
+      await trustedDevices.trust(
+        accountId,
+        deviceHashOf(config.hashKey, ensureDeviceCookie(ctx)),
+        new Date(clock.now()),
+      );
+    },
     /** The unlock link's account, if the link is still good (not spent by looking). */
     async linkAccount(token: string): Promise<Account | undefined> {
       if (!isLinkToken(token)) return undefined;

@@ -100,7 +100,8 @@ export function createSecondStep(deps: {
       if (!accountOk || !ipOk) throw new AppError('rate_limited');
       const account = await deps.accounts.findById(login.accountId);
       // A separate budget from the password's; reserved before the check, like the password's.
-      const attempt = account ? await lockout.reserve('second_factor', account, ctx) : undefined;
+      const device = account && (await lockout.trustedDevice(account.id, ctx));
+      const attempt = account ? await lockout.reserve('second_factor', account, ctx, device) : undefined;
       if (!attempt) throw new AppError('invalid_code');
       const ceremony = {
         accountId: login.accountId,

@@ -101,9 +101,15 @@ export function createClientLoader(deps: { repos: { applications: ApplicationsRe
   };
 }
 
-/** Post-logout redirects: an exact match, or the same origin and path with another query string.
- *  WordPress varies `wp_lang` with the user's locale (`wp-login.php?loggedout=true&wp_lang=fr_FR`);
- *  a post-logout redirect carries no token, so accepting a different query on a registered path is safe. */
+/** The query keys of a URL, sorted, repeats kept: the shape a post-logout URL must keep. */
+function queryKeys(u: URL): string {
+  return JSON.stringify([...u.searchParams.keys()].sort());
+}
+
+/** Post-logout redirects: an exact match, or a registered URL with the same query keys and other
+ *  values. WordPress varies `wp_lang` with the user's locale (`wp-login.php?loggedout=true&wp_lang=fr_FR`
+ *  for a registered `…&wp_lang=en_US`). A key the registration does not have is refused: it would let
+ *  `wp-login.php?redirect_to=https://evil.example/` chain into an open redirect on the site. */
 export function postLogoutUriAllowed(registered: readonly string[], value: string): boolean {
   if (registered.includes(value)) return true;
   let target: URL;
@@ -112,10 +118,11 @@ export function postLogoutUriAllowed(registered: readonly string[], value: strin
   } catch {
     return false;
   }
+  if (target.hash) return false;
   return registered.some((r) => {
     try {
       const u = new URL(r);
-      return u.origin === target.origin && u.pathname === target.pathname && !target.hash;
+      return u.origin === target.origin && u.pathname === target.pathname && queryKeys(u) === queryKeys(target);
     } catch {
       return false;
     }

@@ -21,6 +21,7 @@ import type { FindAccount } from 'oidc-provider';
 import { ACR_PASSWORD, ACR_MFA, sesamePolicy } from './acr.ts';
 import { PROVIDER_ROUTES } from './routes.ts';
 import { LOCALES } from '../http/i18n.ts';
+import { PROVIDER_CSP } from '../http/security-headers.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -155,6 +156,12 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  // A CSP on everything the provider answers. Its form_post page (response_mode=form_post) pushes its
+  // inline script's hash into the script-src it finds; the pages Sesame renders for it set their own.
+  provider.use(async (ctx, next) => {
+    ctx.set('Content-Security-Policy', PROVIDER_CSP);
+    await next();
+  });
 
   // Client secrets are stored as HMACs: compare the HMAC of what was presented (constant time) with
   // each secret accepted now — the current one, and the previous one during its grace period.

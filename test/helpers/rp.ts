@@ -12,6 +12,12 @@ export interface TestRp {
   close(): void;
 }
 
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function startRp(issuer: string): Promise<TestRp> {
   let clientId = '';
   let clientSecret = '';
@@ -30,16 +36,20 @@ export async function startRp(issuer: string): Promise<TestRp> {
         scope: 'email profile openid',
         state,
         ...Object.fromEntries(
-          ['ui_locales', 'acr_values'].filter((p) => url.searchParams.get(p)).map((p) => [p, url.searchParams.get(p)!]),
+          ['ui_locales', 'acr_values', 'response_mode']
+            .filter((p) => url.searchParams.get(p))
+            .map((p) => [p, url.searchParams.get(p)!]),
         ),
       });
       res.writeHead(302, { location: `${issuer}/authorize?${q}` }).end();
       return;
     }
     if (url.pathname === '/callback') {
-      const code = url.searchParams.get('code');
-      if (!code || !states.delete(url.searchParams.get('state') ?? '')) {
-        res.writeHead(400, { 'content-type': 'text/html' }).end(`<p id="error">${url.searchParams.get('error')}</p>`);
+      // response_mode=form_post: the answer comes as a POSTed form instead of the query.
+      const answer = req.method === 'POST' ? new URLSearchParams(await readBody(req)) : url.searchParams;
+      const code = answer.get('code');
+      if (!code || !states.delete(answer.get('state') ?? '')) {
+        res.writeHead(400, { 'content-type': 'text/html' }).end(`<p id="error">${answer.get('error')}</p>`);
         return;
       }
       const tok = (await (

@@ -8,12 +8,21 @@ describe('postLogoutUriAllowed', () => {
   it('an exact registered URL', () => {
     expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php?loggedout=true')).toBe(true);
   });
-  it('the same origin and path with another query (WordPress adds wp_lang)', () => {
-    expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php?loggedout=true&wp_lang=fr_FR')).toBe(
-      true,
-    );
-    expect(postLogoutUriAllowed(registered, 'https://blog.example/wp-login.php')).toBe(true);
+  it('the same query keys with other values (WordPress varies wp_lang)', () => {
+    const wp = ['https://blog.example/wp-login.php?loggedout=true&wp_lang=en_US'];
+    expect(postLogoutUriAllowed(wp, 'https://blog.example/wp-login.php?loggedout=true&wp_lang=fr_FR')).toBe(true);
+    expect(postLogoutUriAllowed(wp, 'https://blog.example/wp-login.php?wp_lang=de_DE&loggedout=true')).toBe(true);
     expect(postLogoutUriAllowed(registered, 'https://app.example')).toBe(true); // the same path, "/"
+  });
+  it('a query key the registration lacks, or one missing, is refused (redirect_to would be an open redirect)', () => {
+    for (const v of [
+      'https://blog.example/wp-login.php?loggedout=true&redirect_to=https://evil.example/',
+      'https://blog.example/wp-login.php?redirect_to=https://evil.example/',
+      'https://blog.example/wp-login.php?loggedout=true&loggedout=false',
+      'https://blog.example/wp-login.php',
+      'https://app.example/?next=https://evil.example/',
+    ])
+      expect(postLogoutUriAllowed(registered, v), v).toBe(false);
   });
   it('open redirect: another host, scheme, port or path is refused', () => {
     for (const v of [

@@ -2,27 +2,9 @@ import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { accounts, type Account } from '../schema.ts';
+import { countedFailure, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
 
-export type { Account };
-
-/** Failed answers are counted per kind: a password-only attacker cannot spend the second-factor
- *  budget, and the other way round. */
-export type FailureKind = 'password' | 'second_factor';
-const FAILURE_COLUMN = { password: 'failedPasswords', second_factor: 'failedSecondFactors' } as const;
-/** Failures older than this are forgiven: a mistyped password in March does not add up with one in
- *  December. Only a completed sign-in or an unlock forgives sooner. */
-const FAILURES_FORGOTTEN_AFTER = sql.raw(`interval '90 days'`);
-
-/** One more failure of `kind` (both counts start over when the last failure is too old). */
-function countedFailure(kind: FailureKind) {
-  const stale = sql`(${accounts.failedAt} IS NULL OR ${accounts.failedAt} < now() - ${FAILURES_FORGOTTEN_AFTER})`;
-  const other = kind === 'password' ? 'failedSecondFactors' : 'failedPasswords';
-  return {
-    [FAILURE_COLUMN[kind]]: sql`CASE WHEN ${stale} THEN 1 ELSE ${accounts[FAILURE_COLUMN[kind]]} + 1 END`,
-    [other]: sql`CASE WHEN ${stale} THEN 0 ELSE ${accounts[other]} END`,
-    failedAt: sql`now()`,
-  };
-}
+export type { Account, FailureKind };
 
 export interface NewAccount {
   email: string;
@@ -84,7 +66,7 @@ export function createAccountsRepo(db: Db) {
       const col = FAILURE_COLUMN[kind];
       const rows = await db
         .update(accounts)
-        .set(countedFailure(kind))
+        .set(countedFailure(accounts, kind))
         .where(sql`${accounts.id} = ${id} AND ${accounts.lockedAt} IS NULL`)
         .returning({ n: accounts[col] });
       return rows[0]?.n;
@@ -99,7 +81,7 @@ export function createAccountsRepo(db: Db) {
     },
     /** Counts a failure that needs no reservation (a push request denied on the phone). */
     async countFailure(id: string, kind: FailureKind): Promise<void> {
-      await db.update(accounts).set(countedFailure(kind)).where(eq(accounts.id, id));
+      await db.update(accounts).set(countedFailure(accounts, kind)).where(eq(accounts.id, id));
     },
     /** A completed sign-in forgives every failed attempt. */
     async resetFailures(id: string): Promise<void> {
