@@ -3,7 +3,8 @@
 // atomic UPDATE … RETURNING) before the answer is checked, so parallel guesses never get more tries
 // than the threshold; a right answer gives its attempt back. A locked account refuses every sign-in
 // exactly like a wrong password. Only a completed sign-in, an unlock link (plus a second factor when
-// 2FA is on) or `sesame user unlock` clears it. The lock and the counters live in the accounts row:
+// 2FA is on), a completed password reset by email or `sesame user unlock` clears it. The link is
+// emailed when the account locks, and again on request ("unlock my account", account/recovery.ts). The lock and the counters live in the accounts row:
 // one owner, whichever node or command changes them.
 import type { Config } from '../config.ts';
 import type { AccountsRepo, Account, FailureKind } from '../db/repositories/accounts.ts';
@@ -37,21 +38,26 @@ export function createLockout(deps: {
   const { config, accounts, tokens, activity, clock } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
 
+  /** A fresh unlock link; every earlier one stops working. */
+  async function newLink(accountId: string): Promise<string> {
+    await tokens.voidAll(accountId, UNLOCK_PURPOSE);
+    const token = randomToken(32);
+    const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
+    await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId, expiresAt });
+    return `${config.issuer}/unlock?token=${token}`;
+  }
+
   async function lock(account: Account, kind: FailureKind, info: RequestInfo) {
     const now = new Date(clock.now());
     if (!(await accounts.lock(account.id, now))) return; // already locked: one email, one log line
     await activity.record({ ...info, accountId: account.id, type: 'locked', details: { after: kind } });
-    await tokens.voidAll(account.id, UNLOCK_PURPOSE);
-    const token = randomToken(32);
-    const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
-    await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId: account.id, expiresAt });
-    const link = `${config.issuer}/unlock?token=${token}`;
+    const link = await newLink(account.id);
     const mail = { attempts: account.lockoutThreshold, when: now, ip: info.ip, link };
     await deps.mailer.send(emails.accountLocked(localeOf(account), account.zoneinfo, account.email, mail));
   }
 
   /** Unlocks and forgives every failed attempt; true when the account was locked. */
-  async function unlock(accountId: string, via: 'link' | 'cli', info?: RequestInfo): Promise<boolean> {
+  async function unlock(accountId: string, via: 'link' | 'cli' | 'reset', info?: RequestInfo): Promise<boolean> {
     const was = await accounts.unlock(accountId);
     await tokens.voidAll(accountId, UNLOCK_PURPOSE);
     if (was)
@@ -61,6 +67,13 @@ export function createLockout(deps: {
 
   return {
     unlock,
+    /** Asked for again: a fresh link to `to` (the login or the recovery email), if still locked. */
+    async sendLink(accountId: string, to: string): Promise<void> {
+      const account = await accounts.findById(accountId);
+      if (!account?.lockedAt) return;
+      const link = await newLink(account.id);
+      await deps.mailer.send(emails.unlockLink(localeOf(account), to, link));
+    },
     /** Before checking an answer: reserves one attempt. Undefined when the account is locked or
      *  this attempt is over budget (which locks it). */
     async reserve(kind: FailureKind, account: Account, info: RequestInfo): Promise<ReservedAttempt | undefined> {
