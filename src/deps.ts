@@ -163,7 +163,12 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const sessions = createSessions({ provider, repo: repos.sessionInfo, activity: repos.activity, logger });
   watchProvider(provider, { sessions, logger });
 
-  const alerts = createAlerts({ ...core, mailer: core.later.mailer, accounts: repos.accounts, known: repos.knownDevices });
+  const alerts = createAlerts({
+    ...core,
+    mailer: core.later.mailer,
+    accounts: repos.accounts,
+    known: repos.knownDevices,
+  });
   const checkPassword = createCheckPassword({ ...core, accounts: repos.accounts, activity: repos.activity, alerts });
   const pending = createPendingLogins(store);
   const secondStep = createSecondStep({

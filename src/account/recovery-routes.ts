@@ -23,7 +23,11 @@ const ResetForm = z.object({
   password_again: z.string().max(MAX_PASSWORD_LENGTH),
 });
 const LoginForm = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('sms'), country: z.string().max(2).optional(), phone: z.string().trim().min(1).max(40) }),
+  z.object({
+    method: z.literal('sms'),
+    country: z.string().max(2).optional(),
+    phone: z.string().trim().min(1).max(40),
+  }),
   z.object({ method: z.literal('email'), recovery_email: emailField }),
 ]);
 const UnlockRequestForm = z.object({ email: emailField });

@@ -39,7 +39,8 @@ const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
 function parseMobile(input: string, country: string | undefined, anyCountry: boolean): PhoneResult {
   const cleaned = input.trim().replace(/^00/, '+');
   if (!cleaned || cleaned.length > 32) return { ok: false, error: 'phone_invalid' };
-  const allowed = (c: string | undefined) => !!c && (anyCountry ? ALL_COUNTRIES.has(c) : SMS_COUNTRIES.includes(c as CountryCode));
+  const allowed = (c: string | undefined) =>
+    !!c && (anyCountry ? ALL_COUNTRIES.has(c) : SMS_COUNTRIES.includes(c as CountryCode));
   const fallback = allowed(country) ? (country as CountryCode) : undefined;
   const phone = parsePhoneNumberFromString(cleaned, fallback ? { defaultCountry: fallback } : undefined);
   if (!phone || !phone.isValid()) return { ok: false, error: 'phone_invalid' };
@@ -50,7 +51,11 @@ function parseMobile(input: string, country: string | undefined, anyCountry: boo
 }
 
 /** parseMobile for forms: the E.164 number, or an AppError naming what is wrong with it. */
-export function parseMobileOrThrow(input: string, country: string | undefined, opts: { anyCountry?: boolean } = {}): string {
+export function parseMobileOrThrow(
+  input: string,
+  country: string | undefined,
+  opts: { anyCountry?: boolean } = {},
+): string {
   const phone = parseMobile(input, country, opts.anyCountry === true);
   if (!phone.ok) throw new AppError(phone.error, { fields: ['phone'] });
   return phone.e164;
