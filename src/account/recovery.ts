@@ -167,8 +167,9 @@ export function createRecovery(deps: {
         await gate('forgot-login', ip, e164);
         const matches = await accounts.findByRecoveryPhoneHash(hmac(config.hashKey, `recovery-phone:${e164}`));
         deferred.later('forgot_login', async () => {
-          if (!matches.length || !(await toNumber(e164))) return;
-          const t = translator(localeOf(matches[0]!));
+          const [first] = matches;
+          if (!first || !(await toNumber(e164))) return;
+          const t = translator(localeOf(first));
           const text = t('sms.login', { logins: matches.map((a) => a.email).join(', ') });
           await deps.sms.send({ to: e164, kind: 'forgot_login', text });
         });

@@ -4,8 +4,9 @@
 // than the threshold; a right answer gives its attempt back. A locked account refuses every sign-in
 // exactly like a wrong password. Only a completed sign-in, an unlock link (plus a second factor when
 // 2FA is on), a completed password reset by email or `sesame user unlock` clears it. The link is
-// emailed when the account locks, and again on request ("unlock my account", account/recovery.ts). The lock and the counters live in the accounts row:
-// one owner, whichever node or command changes them.
+// emailed when the account locks, and again on request ("unlock my account", account/recovery.ts).
+// The lock and the counters live in the accounts row: one owner, whichever node or command changes
+// them.
 import type { Config } from '../config.ts';
 import type { AccountsRepo, Account, FailureKind } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';

@@ -40,7 +40,11 @@ export function createDeferred(deps: { logger: Logger } & DeferredOptions) {
   const isIdle = () => queue.length === 0 && running === 0 && retries.size === 0;
 
   function pump() {
-    while (running < concurrency && queue.length) void run(queue.shift()!);
+    while (running < concurrency) {
+      const job = queue.shift();
+      if (!job) break;
+      void run(job); // counts itself as running before its first await
+    }
     if (isIdle()) {
       const done = waiters;
       waiters = [];
