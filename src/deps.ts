@@ -16,7 +16,8 @@ import { createActivityRepo } from './db/repositories/activity.ts';
 import { createSessionInfoRepo } from './db/repositories/session-info.ts';
 import { createTrustedDevicesRepo } from './db/repositories/trusted-devices.ts';
 import { createKnownDevicesRepo } from './db/repositories/known-devices.ts';
-import { createMailer, type Mailer } from './notify/mailer.ts';
+import { createMailer, keepGoing, type Mailer } from './notify/mailer.ts';
+import { createDeferred, type DeferredOptions } from './notify/deferred.ts';
 import { createSmsTransport, type SmsTransport } from './notify/sms.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -72,8 +73,10 @@ export type Repos = ReturnType<typeof createRepos>;
 
 export interface DepsOptions {
   logger?: Logger;
+  /** Replaces the email transport (it throws when a message cannot be handed over). */
   mailer?: Mailer;
   sms?: SmsTransport;
+  deferred?: DeferredOptions;
   clock?: Clock;
   storePrefix?: string;
 }
@@ -90,14 +93,20 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const repos = createRepos(database.db);
   const store = await openStore(config, opts.storePrefix);
-  const mailer = opts.mailer ?? createMailer(config, logger);
+  const mailTransport = opts.mailer ?? createMailer(config, logger);
+  const mailer = keepGoing(mailTransport, logger);
   const sms = opts.sms ?? createSmsTransport(config, logger);
+  // What public forms send (where an answer's time must not tell whether an account exists) leaves
+  // after the answer, retried: notify/deferred.ts.
+  const deferred = createDeferred({ logger, ...opts.deferred });
+  const later = { mailer: deferred.mailer(mailTransport), sms: deferred.sms(sms) };
   const limiter = createRateLimiter(store);
   const clientCache = createClientCache(createClientLoader({ repos, config }));
   const base = { config, logger, clock, store, repos, mailer, limiter };
 
   const lockout = createLockout({
     ...base,
+    mailer: later.mailer,
     tokens: repos.oneTimeTokens,
     activity: repos.activity,
     accounts: repos.accounts,
@@ -123,6 +132,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     ...base,
     database,
     sms,
+    deferred,
+    later,
     clientCache,
     lockout,
     factors,
@@ -131,6 +142,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     security: createSecurityService({ ...base, factors }),
     applications: createApplicationsService({ ...base, clientCache }),
     async close() {
+      // Sends what was queued (a shutdown waits for the mail server at most 10 s).
+      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await store.close();
       await database.close();
     },
@@ -161,7 +174,12 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const sessions = createSessions({ provider, repo: repos.sessionInfo, activity: repos.activity, logger });
   watchProvider(provider, { sessions, logger });
 
-  const alerts = createAlerts({ ...core, accounts: repos.accounts, known: repos.knownDevices });
+  const alerts = createAlerts({
+    ...core,
+    mailer: core.later.mailer,
+    accounts: repos.accounts,
+    known: repos.knownDevices,
+  });
   const checkPassword = createCheckPassword({ ...core, accounts: repos.accounts, activity: repos.activity, alerts });
   const pending = createPendingLogins(store);
   const secondStep = createSecondStep({
@@ -199,9 +217,9 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
-    verification: createEmailVerification(core),
+    verification: createEmailVerification({ ...core, mailer: core.later.mailer }),
     profile: createProfileService({ ...services, activity: repos.activity }),
-    recovery: createRecovery({ ...services, activity: repos.activity }),
+    recovery: createRecovery({ ...services, ...core.later, activity: repos.activity }),
   };
 }
 export type Deps = Awaited<ReturnType<typeof createDeps>>;

@@ -88,14 +88,12 @@ describe('account', () => {
     expect(wrong.status).toBe(401);
     expect(wrong.body).toContain('value="me@elsewhere.test"');
     await user.agent.submit(page, { recovery_email: 'me@elsewhere.test', password: user.password }, '/recovery-email"');
-    const usPhone = await user.agent.submit(
+    const landline = await user.agent.submit(
       page,
-      { country: 'CH', phone: '+1 202 555 0143', password: user.password },
+      { country: 'CH', phone: '044 668 18 00', password: user.password },
       '/recovery-phone"',
     );
-    expect(alert(usPhone)).toBe(
-      'SMS codes can only be sent to mobile numbers in Switzerland, France, Belgium or Germany.',
-    );
+    expect(alert(landline)).toBe('This is not a mobile number. Enter a mobile number that can receive text messages.');
     const saved = await user.agent.submit(
       page,
       { country: 'CH', phone: '079 555 12 34', password: user.password },
@@ -291,17 +289,16 @@ describe('account', () => {
     expect(mails('ana.recovery@example.test').at(-1)!.kind).toBe('password_reset');
 
     const before = srv.smsOutbox().length;
-    const knownPhone = await ask('/forgot-login', {
-      country: 'CH',
-      phone: '079 555 11 11',
-      recovery_email: 'ana.recovery@example.test',
-    });
-    const unknownPhone = await ask('/forgot-login', { country: 'CH', phone: '079 555 22 22', recovery_email: '' });
+    const knownPhone = await ask('/forgot-login', { method: 'sms', country: 'CH', phone: '079 555 11 11' });
+    const unknownPhone = await ask('/forgot-login', { method: 'sms', country: 'CH', phone: '079 555 22 22' });
     expect(unknownPhone).toEqual(knownPhone);
     const sms = srv.smsOutbox().slice(before);
     expect(sms).toHaveLength(1);
     expect(sms[0]!.to).toBe(phone);
     expect(sms[0]!.text).toBe(`Tu usuario de Sesame: ${user.email}`);
+    const knownEmail = await ask('/forgot-login', { method: 'email', recovery_email: 'ana.recovery@example.test' });
+    const unknownEmail = await ask('/forgot-login', { method: 'email', recovery_email: uniqueEmail('nobody') });
+    expect(unknownEmail).toEqual(knownEmail);
     expect(mails('ana.recovery@example.test').at(-1)!.kind).toBe('forgot_login');
   });
 

@@ -38,6 +38,7 @@ describe('browser: lockout and activity', () => {
     await page.waitForSelector('#error');
     expect(await page.locator('#error').textContent()).toBe('Wrong email or password.');
 
+    await srv.drained();
     const mail = srv.outbox().find((m) => m.to === email && m.kind === 'account_locked')!;
     expect(mail.subject).toBe('Your Sesame account is locked');
     await page.goto(mail.text.match(/http\S+\/unlock\?token=[\w-]+/)![0]);

@@ -32,6 +32,7 @@ describe('browser', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#check-email');
 
+    await srv.drained();
     const mail = srv.outbox().find((m) => m.to === email)!;
     expect(mail.subject).toBe('Confirmez votre adresse e-mail');
     const link = mail.text.match(/http\S+verify-email\S+/)![0];

@@ -21,7 +21,7 @@ import type { Config } from '../config.ts';
 import type { AccountSession } from '../http/require-account.ts';
 import type { Reauth } from '../login/reauth.ts';
 import type { ProfileService } from './profile-service.ts';
-import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES } from '../factors/sms.ts';
+import { parseMobileOrThrow, maskPhone, recoveryCountries } from '../factors/sms.ts';
 import { decrypt } from '../lib/crypto.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { sessionOf } from '../oidc/session.ts';
@@ -91,7 +91,7 @@ export function createProfileRouter(deps: ProfileDeps) {
       account: a,
       phone,
       zones: TIME_ZONES,
-      countries: SMS_COUNTRIES,
+      countries: recoveryCountries(ctx.state.locale),
       done,
       ...extra,
       values: { ...defaults, ...extra.values },
@@ -120,7 +120,7 @@ export function createProfileRouter(deps: ProfileDeps) {
   router.post('/recovery-email', form(RecoveryEmailForm, setRecoveryEmail, section('recovery_email'), opts));
 
   async function setRecoveryPhone(ctx: AccountCtx, input: z.output<typeof RecoveryPhoneForm>) {
-    const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country) : null;
+    const e164 = input.phone ? parseMobileOrThrow(input.phone, input.country, { anyCountry: true }) : null;
     await reauth.check(ctx, ctx.state.account, input.password);
     await profile.setRecoveryPhone(ctx.state.account, e164, requestInfo(ctx));
     seeOther(ctx, '/account/profile?done=recovery');

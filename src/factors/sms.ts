@@ -1,8 +1,14 @@
-// SMS codes — only to mobile numbers of Switzerland, France, Belgium and Germany. Six digits, five
-// minutes, stored as an HMAC in the store, five attempts each, single-use by an atomic GETDEL.
-// Sends are limited per number, per account and per IP.
+// SMS codes — as a second factor only to mobile numbers of Switzerland, France, Belgium and Germany
+// (a recovery mobile may be from any country). Six digits, five minutes, stored as an HMAC in the
+// store, five attempts each, single-use by an atomic GETDEL. Sends are limited per number, per
+// account and per IP.
 import crypto from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import {
+  parsePhoneNumberFromString,
+  getCountries,
+  getCountryCallingCode,
+  type CountryCode,
+} from 'libphonenumber-js/max';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { Store } from '../store/store.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
@@ -24,23 +30,43 @@ const MAX_ATTEMPTS = 5;
 export type PhoneResult =
   { ok: true; e164: string } | { ok: false; error: 'phone_invalid' | 'phone_country' | 'phone_not_mobile' };
 
-/** Parses what a user typed: international (+41…, 0041…) or national with the chosen country. */
-function parseMobile(input: string, country: string | undefined): PhoneResult {
+const ALL_COUNTRIES = new Set<string>(getCountries());
+/** Mobile numbers, and the numbers a country's plan does not tell from landlines (US, CA, …). */
+const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);
+
+/** Parses what a user typed: international (+41…, 0041…) or national with the chosen country.
+ *  `anyCountry` for a recovery mobile; a second factor must be from SMS_COUNTRIES. */
+function parseMobile(input: string, country: string | undefined, anyCountry: boolean): PhoneResult {
   const cleaned = input.trim().replace(/^00/, '+');
   if (!cleaned || cleaned.length > 32) return { ok: false, error: 'phone_invalid' };
-  const fallback = SMS_COUNTRIES.includes(country as CountryCode) ? (country as CountryCode) : undefined;
+  const allowed = (c: string | undefined) =>
+    !!c && (anyCountry ? ALL_COUNTRIES.has(c) : SMS_COUNTRIES.includes(c as CountryCode));
+  const fallback = allowed(country) ? (country as CountryCode) : undefined;
   const phone = parsePhoneNumberFromString(cleaned, fallback ? { defaultCountry: fallback } : undefined);
   if (!phone || !phone.isValid()) return { ok: false, error: 'phone_invalid' };
-  if (!phone.country || !SMS_COUNTRIES.includes(phone.country)) return { ok: false, error: 'phone_country' };
-  if (phone.getType() !== 'MOBILE') return { ok: false, error: 'phone_not_mobile' };
+  if (!allowed(phone.country)) return { ok: false, error: 'phone_country' };
+  const type = phone.getType();
+  if (anyCountry ? !MOBILE_TYPES.has(type ?? '') : type !== 'MOBILE') return { ok: false, error: 'phone_not_mobile' };
   return { ok: true, e164: phone.number };
 }
 
 /** parseMobile for forms: the E.164 number, or an AppError naming what is wrong with it. */
-export function parseMobileOrThrow(input: string, country: string | undefined): string {
-  const phone = parseMobile(input, country);
+export function parseMobileOrThrow(
+  input: string,
+  country: string | undefined,
+  opts: { anyCountry?: boolean } = {},
+): string {
+  const phone = parseMobile(input, country, opts.anyCountry === true);
   if (!phone.ok) throw new AppError(phone.error, { fields: ['phone'] });
   return phone.e164;
+}
+
+/** Every country a recovery mobile may be from, named in `locale` with its calling code, by name. */
+export function recoveryCountries(locale: string): Array<{ code: string; label: string }> {
+  const names = new Intl.DisplayNames([locale], { type: 'region' });
+  return getCountries()
+    .map((code) => ({ code, label: `${names.of(code) ?? code} (+${getCountryCallingCode(code)})` }))
+    .sort((a, b) => a.label.localeCompare(b.label, locale));
 }
 
 /** +41 •• ••• •• 67: enough for the user to recognise their number, not enough to learn it. */
@@ -49,6 +75,36 @@ export function maskPhone(e164: string): string {
 }
 
 export type SendResult = { ok: true } | { ok: false; reason: 'rate_limited' | 'unavailable' };
+
+/** Six-digit codes kept under a store key: a fresh one replaces the last; each has MAX_ATTEMPTS
+ *  tries (counted before looking, so a missing code costs what a wrong one does) and only one caller
+ *  can spend it. Used by the SMS factor and by the password reset to a recovery mobile. */
+export function createSmsCodes(deps: { store: Store; hashKey: Buffer }) {
+  const { store, hashKey } = deps;
+  const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
+  return {
+    async issue(key: string): Promise<string> {
+      const code = crypto.randomInt(0, 1_000_000).toString().padStart(6, '0');
+      await store.del(`${key}:n`);
+      await store.set(key, codeHash(key, code), CODE_TTL);
+      return code;
+    },
+    async check(key: string, input: string | undefined): Promise<boolean> {
+      const code = normalizeCode(input);
+      const tries = await store.incr(`${key}:n`, CODE_TTL);
+      const stored = await store.get(key);
+      if (!stored) return false;
+      if (tries > MAX_ATTEMPTS) {
+        await store.del(key);
+        return false;
+      }
+      if (!/^\d{6}$/.test(code) || !constantTimeEqual(stored, codeHash(key, code))) return false;
+      return (await store.getDel(key)) === stored;
+    },
+    forget: (key: string) => store.del(key),
+  };
+}
+export type SmsCodes = ReturnType<typeof createSmsCodes>;
 
 export function createSmsFactor(deps: {
   repo: SecondFactorsRepo;
@@ -68,7 +124,7 @@ export function createSmsFactor(deps: {
     perIp: deps.config.rateLimits.smsPerIp,
   };
   const issuerHost = new URL(deps.config.issuer).host;
-  const codeHash = (key: string, code: string) => hmac(hashKey, `sms-code:${key}:${code}`);
+  const codes = createSmsCodes({ store, hashKey });
 
   /** Rate limits, then a fresh code stored under `key` (replacing any earlier one), then the SMS. */
   async function sendCode(
@@ -85,30 +141,15 @@ export function createSmsFactor(deps: {
       limiter.hit('sms-ip', ip, limits.perIp, MESSAGE_WINDOW_SECONDS),
     ]);
     if (allowed.includes(false)) return { ok: false, reason: 'rate_limited' };
-    const code = crypto.randomInt(0, 1_000_000).toString().padStart(6, '0');
-    await store.del(`${key}:n`);
-    await store.set(key, codeHash(key, code), CODE_TTL);
+    const code = await codes.issue(key);
     try {
       await transport.send({ to, text: smsTexts.code(locale, code, issuerHost), kind });
     } catch (err) {
       deps.logger.error({ err: String(err) }, 'SMS could not be sent');
-      await store.del(key);
+      await codes.forget(key);
       return { ok: false, reason: 'unavailable' };
     }
     return { ok: true };
-  }
-
-  /** Checks a code: at most MAX_ATTEMPTS tries per code, and only one caller can spend it. */
-  async function checkCode(key: string, input: string | undefined): Promise<boolean> {
-    const code = normalizeCode(input);
-    const stored = await store.get(key);
-    if (!stored) return false;
-    if ((await store.incr(`${key}:n`, CODE_TTL)) > MAX_ATTEMPTS) {
-      await store.del(key);
-      return false;
-    }
-    if (!/^\d{6}$/.test(code) || !constantTimeEqual(stored, codeHash(key, code))) return false;
-    return (await store.getDel(key)) === stored;
   }
 
   const loginKey = (c: Ceremony, factorId: string) => `sms-login:${c.key}:${c.accountId}:${factorId}`;
@@ -146,7 +187,7 @@ export function createSmsFactor(deps: {
     },
     async verify(c, answer) {
       const row = await chosenRow(c);
-      if (!row || !(await checkCode(loginKey(c, row.id), answer.code))) return false;
+      if (!row || !(await codes.check(loginKey(c, row.id), answer.code))) return false;
       await repo.touch(row.id);
       return true;
     },
@@ -182,7 +223,7 @@ export function createSmsFactor(deps: {
     pendingEnrolment,
     async confirmEnrolment(accountId: string, code: string): Promise<SecondFactorRow | undefined> {
       const pending = await pendingEnrolment(accountId);
-      if (!pending || !(await checkCode(enrolKey(accountId), code))) return undefined;
+      if (!pending || !(await codes.check(enrolKey(accountId), code))) return undefined;
       await store.del(`${enrolKey(accountId)}:what`);
       return repo.create({ accountId, type: 'sms', name: pending.name, secret: encrypt(encryptionKey, pending.e164) });
     },

@@ -3,8 +3,10 @@
 // atomic UPDATE … RETURNING) before the answer is checked, so parallel guesses never get more tries
 // than the threshold; a right answer gives its attempt back. A locked account refuses every sign-in
 // exactly like a wrong password. Only a completed sign-in, an unlock link (plus a second factor when
-// 2FA is on) or `sesame user unlock` clears it. The lock and the counters live in the accounts row:
-// one owner, whichever node or command changes them.
+// 2FA is on), a completed password reset by email or `sesame user unlock` clears it. The link is
+// emailed when the account locks, and again on request ("unlock my account", account/recovery.ts).
+// The lock and the counters live in the accounts row: one owner, whichever node or command changes
+// them.
 // Lockout must not be a denial of service (OWASP "device cookies"): a browser that has completed a
 // sign-in to the account before (its device cookie, trusted_devices) has its own budget, with the
 // same threshold, and its own lock. Strangers' guesses lock the account for every browser it does
@@ -45,6 +47,15 @@ export function createLockout(deps: {
   const { config, accounts, trustedDevices, tokens, activity, clock } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
 
+  /** A fresh unlock link; every earlier one stops working. */
+  async function newLink(accountId: string): Promise<string> {
+    await tokens.voidAll(accountId, UNLOCK_PURPOSE);
+    const token = randomToken(32);
+    const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
+    await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId, expiresAt });
+    return `${config.issuer}/unlock?token=${token}`;
+  }
+
   /** Locks the account (for the browsers it does not know) or one trusted browser. */
   async function lock(account: Account, kind: FailureKind, info: RequestInfo, device: string | undefined) {
     const now = new Date(clock.now());
@@ -52,11 +63,7 @@ export function createLockout(deps: {
     if (!(await locked)) return; // already locked: one email, one log line
     const details = device ? { after: kind, browser: 'trusted' } : { after: kind };
     await activity.record({ ...info, accountId: account.id, type: 'locked', details });
-    await tokens.voidAll(account.id, UNLOCK_PURPOSE);
-    const token = randomToken(32);
-    const expiresAt = new Date(clock.now() + UNLOCK_TTL_MS);
-    await tokens.create({ tokenHash: hashOf(token), purpose: UNLOCK_PURPOSE, accountId: account.id, expiresAt });
-    const link = `${config.issuer}/unlock?token=${token}`;
+    const link = await newLink(account.id);
     const mail = {
       attempts: account.lockoutThreshold,
       when: now,
@@ -68,7 +75,7 @@ export function createLockout(deps: {
   }
 
   /** Unlocks and forgives every failed attempt; true when the account was locked. */
-  async function unlock(accountId: string, via: 'link' | 'cli', info?: RequestInfo): Promise<boolean> {
+  async function unlock(accountId: string, via: 'link' | 'cli' | 'reset', info?: RequestInfo): Promise<boolean> {
     const [account, browser] = await Promise.all([accounts.unlock(accountId), trustedDevices.unlockAll(accountId)]);
     const was = account || browser;
     await tokens.voidAll(accountId, UNLOCK_PURPOSE);
@@ -87,6 +94,13 @@ export function createLockout(deps: {
 
   return {
     unlock,
+    /** Asked for again: a fresh link to `to` (the login or the recovery email), if still locked. */
+    async sendLink(accountId: string, to: string): Promise<void> {
+      const account = await accounts.findById(accountId);
+      if (!account?.lockedAt) return;
+      const link = await newLink(account.id);
+      await deps.mailer.send(emails.unlockLink(localeOf(account), to, link));
+    },
     trustedDevice: (accountId: string, info: RequestInfo) => trustedDevice(accountId, info.deviceCookie),
     /** Before checking an answer: reserves one attempt, from the trusted browser's budget when
      *  `device` is one (trustedDevice()), else from the account's. Undefined when that budget is

@@ -32,24 +32,20 @@ function createOutboxMailer(opts: { dir: string; from: string; logger: Logger })
 }
 
 /** SMTP through nodemailer (SMTP_URL, e.g. smtps://user:pass@mail.example.com:465). A message that
- *  cannot be handed over is logged, and the request that caused it goes on. */
+ *  cannot be handed over throws: the deferred queue retries it, keepGoing() logs it. */
 function createSmtpMailer(opts: { url: string; from: string; logger: Logger }): Mailer {
   const transport = nodemailer.createTransport(opts.url);
   return {
     async send(message) {
-      try {
-        await transport.sendMail({
-          from: opts.from,
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-          headers: { 'X-Sesame-Kind': message.kind },
-        });
-        opts.logger.info({ kind: message.kind }, 'email sent');
-      } catch (err) {
-        opts.logger.error({ err: String(err), kind: message.kind }, 'email could not be sent');
-      }
+      await transport.sendMail({
+        from: opts.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        headers: { 'X-Sesame-Kind': message.kind },
+      });
+      opts.logger.info({ kind: message.kind }, 'email sent');
     },
   };
 }
@@ -58,4 +54,18 @@ export function createMailer(config: { smtpUrl?: string; mailFrom: string; dataD
   return config.smtpUrl
     ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom, logger })
     : createOutboxMailer({ dir: path.join(config.dataDir, 'outbox'), from: config.mailFrom, logger });
+}
+
+/** For emails sent while the user waits (signed-in changes): a message that cannot be handed over
+ *  is logged, and the request that caused it goes on. */
+export function keepGoing(transport: Mailer, logger: Logger): Mailer {
+  return {
+    async send(message) {
+      try {
+        await transport.send(message);
+      } catch (err) {
+        logger.error({ err: String(err), kind: message.kind }, 'email could not be sent');
+      }
+    },
+  };
 }

@@ -9,6 +9,11 @@ export interface Page {
   headers: Headers;
 }
 
+/** What a test server still sends after answering (the emails and SMS of public forms,
+ *  notify/deferred.ts), by origin: an agent waits for it after each response, as a user opens the
+ *  mailbox once the page has loaded. Timing tests measure with fetch itself. */
+export const afterResponse = new Map<string, () => Promise<void>>();
+
 export class Agent {
   readonly cookies = new Map<string, string>();
   constructor(
@@ -51,6 +56,7 @@ export class Agent {
       redirect: 'manual',
     });
     this.store(res);
+    await afterResponse.get(this.origin)?.();
     return res;
   }
 

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { testClock } from './clock.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { afterResponse } from './agent.ts';
 
 export type StorageMode = 'embedded' | 'postgres';
 
@@ -31,6 +32,9 @@ export interface TestServer {
   outbox(): Array<{ to: string; subject: string; text: string; html: string; kind: string }>;
   /** SMS written to the SMS outbox so far. */
   smsOutbox(): Array<{ to: string; text: string; kind: string }>;
+  /** Resolves once every email and SMS sent after an answer has gone out (an Agent waits by itself;
+   *  a browser test calls this before reading the outbox). */
+  drained(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   });
   const app = createApp(deps);
   server.on('request', app.callback());
+  afterResponse.set(url, () => deps.deferred.idle());
   const jsonl = (file: string) =>
     fs.existsSync(file)
       ? fs
@@ -118,7 +123,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     mode,
     outbox: () => jsonl(path.join(dataDir, 'outbox', 'emails.jsonl')),
     smsOutbox: () => jsonl(path.join(dataDir, 'outbox', 'sms.jsonl')),
+    drained: () => deps.deferred.idle(),
     async stop() {
+      afterResponse.delete(url);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.close();
