@@ -43,6 +43,7 @@ import { createEmailVerification } from './account/email-verification.ts';
 import { createSessions } from './account/sessions.ts';
 import { createProfileService } from './account/profile-service.ts';
 import { createRecovery } from './account/recovery.ts';
+import { createFreshStart } from './account/fresh-start.ts';
 import { loadKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
@@ -187,9 +188,9 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     csrf: createCsrf(config.csrfKey),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
-    verification: createEmailVerification(core),
+    verification: createEmailVerification({ ...core, checkPassword }),
     profile: createProfileService({ ...services, activity: repos.activity }),
-    recovery: createRecovery({ ...services, activity: repos.activity }),
+    recovery: createRecovery({ ...services, activity: repos.activity, freshStart: createFreshStart(services) }),
   };
 }
 export type Deps = Awaited<ReturnType<typeof createDeps>>;

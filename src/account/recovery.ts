@@ -2,7 +2,7 @@
 // exists: the answer is always the same and only the owner's mailbox or phone learns anything.
 // Both are rate-limited per IP and per recipient. A password reset ends every session.
 import type { Config } from '../config.ts';
-import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
+import { normalizeEmail, type AccountsRepo, type Account } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { PasswordFactor } from '../factors/password.ts';
@@ -15,6 +15,7 @@ import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts'
 import { AppError } from '../errors.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { Sessions } from './sessions.ts';
+import type { FreshStart } from './fresh-start.ts';
 import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 
 const RESET = 'reset_password';
@@ -31,6 +32,7 @@ export function createRecovery(deps: {
   sms: SmsTransport;
   limiter: RateLimiter;
   sessions: Sessions;
+  freshStart: FreshStart;
 }) {
   const { config, accounts, tokens, limiter } = deps;
   const hashOf = (t: string) => hmac(config.hashKey, `${RESET}:${t}`);
@@ -44,15 +46,22 @@ export function createRecovery(deps: {
       tokenHash: hashOf(token),
       purpose: RESET,
       accountId: a.id,
+      // Where the link went: on a never-verified account only its login address proves anything.
+      data: { to },
       expiresAt: new Date(Date.now() + RESET_TTL_MS),
     });
     await deps.mailer.send(emails.passwordReset(localeOf(a), to, `${config.issuer}/reset-password?token=${token}`));
   }
 
+  /** The account a link resets. A never-verified account takes only a link sent to its login
+   *  address: a recovery address was set by whoever signed up, perhaps someone else than its owner. */
   async function resetAccount(token: string): Promise<Account | undefined> {
     if (!isLinkToken(token)) return undefined;
     const row = await tokens.peek(hashOf(token), RESET);
-    return row ? accounts.findById(row.accountId) : undefined;
+    const a = row && (await accounts.findById(row.accountId));
+    if (!a) return undefined;
+    const toLogin = normalizeEmail(String(row.data.to ?? '')) === normalizeEmail(a.email);
+    return a.emailVerified || toLogin ? a : undefined;
   }
 
   return {
@@ -66,7 +75,8 @@ export function createRecovery(deps: {
       for (const a of await accounts.findByRecoveryEmail(address))
         if (a.recoveryEmail) await sendReset(a, a.recoveryEmail);
     },
-    /** Spends the link atomically, sets the password, ends every session. */
+    /** Spends the link atomically, sets the password, ends every session. On a never-verified
+     *  account this is the first proof of the address: everything set before goes (fresh-start.ts). */
     async reset(token: string, next: string, info: RequestInfo): Promise<void> {
       const a = await resetAccount(token);
       if (!a) throw new AppError('link_invalid');
@@ -74,6 +84,7 @@ export function createRecovery(deps: {
       const hash = await deps.password.hash(next);
       const row = await tokens.consume(hashOf(token), RESET);
       if (!row || row.accountId !== a.id) throw new AppError('link_invalid');
+      if (!a.emailVerified) await deps.freshStart.wipe(a, info);
       await accounts.setPasswordHash(a.id, hash);
       await tokens.voidAll(a.id, RESET);
       await deps.sessions.endAll(a.id, undefined);

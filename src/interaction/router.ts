@@ -19,6 +19,8 @@ import { createPasswordStep } from './password-step.ts';
 import { createSecondFactorRoutes } from './second-factor.ts';
 import { createSecondFactorStatus } from './second-factor-status.ts';
 import { createConsent } from './consent.ts';
+import { createVerifyFirst } from './verify-first.ts';
+import type { EmailVerification } from '../account/email-verification.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -27,6 +29,7 @@ export interface InteractionDeps {
   pending: PendingLogins;
   finish: Finisher;
   repos: { accounts: AccountsRepo };
+  verification: EmailVerification;
 }
 
 export function createInteractionRouter(deps: InteractionDeps) {
@@ -43,6 +46,8 @@ export function createInteractionRouter(deps: InteractionDeps) {
   router.post('/second-factor', load, requirePrompt('login'), pendingLogin.require, second.answer);
   router.post('/second-factor/resend', load, requirePrompt('login'), pendingLogin.require, second.resend);
   router.get('/second-factor/status', createSecondFactorStatus({ provider, secondStep, pending }));
+  const verifyFirst = createVerifyFirst({ pending, accounts: deps.repos.accounts, verification: deps.verification });
+  router.post('/verify-email', load, requirePrompt('login'), verifyFirst);
   router.post('/confirm', load, requirePrompt('consent'), consent.confirm);
   router.post('/abort', load, consent.abort);
   return router;
