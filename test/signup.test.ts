@@ -46,7 +46,12 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
   /** The page a relying party's sign-in ends on when it does not come back to the relying party. */
   async function rpSignIn(email: string, password: string, agent = new Agent(srv.url)) {
     try {
-      const { code } = await authorize(agent, { clientId: web.clientId, redirectUri: web.redirectUri, email, password });
+      const { code } = await authorize(agent, {
+        clientId: web.clientId,
+        redirectUri: web.redirectUri,
+        email,
+        password,
+      });
       return { code, page: undefined as Page | undefined };
     } catch (err) {
       const page = (err as { page?: Page }).page;
@@ -109,7 +114,18 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     for (const password of containing) {
       let stderr = '';
       const code = await runCli(
-        ['user', 'create', '--email', email, '--password', password, '--given-name', 'Isabel', '--family-name', 'Quinn'],
+        [
+          'user',
+          'create',
+          '--email',
+          email,
+          '--password',
+          password,
+          '--given-name',
+          'Isabel',
+          '--family-name',
+          'Quinn',
+        ],
         { env: { ...process.env, DATA_DIR: srv.dataDir }, stdout: () => {}, stderr: (s) => (stderr += s) },
       );
       expect(code).toBe(2);
@@ -170,7 +186,12 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     const done = await resetPassword(victim, NEW_PASSWORD);
     expect(done.body).toContain('id="password-reset-done"');
     const owned = (await srv.deps.repos.accounts.findByEmail(victim))!;
-    expect(owned).toMatchObject({ emailVerified: true, recoveryEmail: null, recoveryPhone: null, recoveryPhoneHash: null });
+    expect(owned).toMatchObject({
+      emailVerified: true,
+      recoveryEmail: null,
+      recoveryPhone: null,
+      recoveryPhoneHash: null,
+    });
     expect(await srv.deps.repos.secondFactors.count(owned.id)).toBe(0);
     expect(await srv.deps.repos.backupCodes.hasSet(owned.id)).toBe(false);
     expect(await srv.deps.repos.applications.listByOwner(owned.id)).toHaveLength(0);
@@ -260,7 +281,9 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     const plain = await new Agent(srv.url).go('/signup');
     expect(plain.body).toMatch(/id="have-account">Already have an account\? <a href="\/account">Sign in<\/a>/);
     const fromLogin = await new Agent(srv.url, { 'accept-language': 'de' }).go('/signup?return=/interaction/abc');
-    expect(fromLogin.body).toMatch(/id="have-account">Sie haben bereits ein Konto\? <a href="\/interaction\/abc">Anmelden<\/a>/);
+    expect(fromLogin.body).toMatch(
+      /id="have-account">Sie haben bereits ein Konto\? <a href="\/interaction\/abc">Anmelden<\/a>/,
+    );
   });
 
   it('claims.names-always-present: name, given_name and family_name for accounts from the CLI and from before both names were required', async () => {

@@ -42,8 +42,11 @@ export function createFreshStart(deps: {
       .select({ id: oidcPayloads.id })
       .from(oidcPayloads)
       .where(and(eq(oidcPayloads.model, 'Grant'), sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`));
-    const models = [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode] as unknown as
-      RevocableModel[];
+    const models = [
+      provider.AccessToken,
+      provider.RefreshToken,
+      provider.AuthorizationCode,
+    ] as unknown as RevocableModel[];
     for (const { id } of grants) {
       await Promise.all(models.map((m) => m.revokeByGrantId(id)));
       await (provider.Grant as unknown as AdapterModel).adapter.destroy(id);

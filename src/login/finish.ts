@@ -1,8 +1,9 @@
 // The only place that finishes an interaction, and where its invariants are checked: a login
 // carries "pwd"; an account whose email is not confirmed gets no session and no tokens (it is shown
 // "confirm your email first" — pre-account hijacking: whoever signed up with someone else's address
-// must not sign in anywhere before its owner could object); an account with 2FA on cannot finish without a second factor in its amr (it waits
-// for the second step instead); a request for the multi-factor acr gets it or an error, never less.
+// must not sign in anywhere before its owner could object); an account with 2FA on cannot finish
+// without a second factor in its amr (it waits for the second step instead); a request for the
+// multi-factor acr gets it or an error, never less.
 import type Provider from 'oidc-provider';
 import type { Ctx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
