@@ -5,6 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
+import { sql } from 'drizzle-orm';
 import {
   startServer,
   storageModes,
@@ -165,7 +166,13 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     expect([untouched.recoveryEmail, untouched.recoveryPhoneHash]).toEqual([null, null]);
     expect(await srv.deps.repos.applications.listByOwner(squat.id)).toHaveLength(0);
 
-    // An account squatted before this rule may have all of that already.
+    // An account squatted before this rule may have all of that already: a session and tokens at a
+    // relying party, a recovery email and phone, a second factor, backup codes, an application.
+    const setVerified = (v: boolean) =>
+      srv.deps.database.db.execute(sql`UPDATE accounts SET email_verified = ${v} WHERE id = ${squat.id}`);
+    await setVerified(true);
+    const old = await redeem(srv, web, (await rpSignIn(victim, ATTACKER_PASSWORD, attacker)).code!);
+    await setVerified(false);
     const squatter = 'eve@evil.example';
     await srv.deps.repos.accounts.update(squat.id, { recoveryEmail: squatter, recoveryPhoneHash: 'h' });
     await srv.deps.repos.secondFactors.create({ accountId: squat.id, type: 'totp', name: 'Eve', secret: 'v1.x.y.z' });
@@ -197,7 +204,23 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     expect(await srv.deps.repos.applications.listByOwner(owned.id)).toHaveLength(0);
     expect(await srv.deps.repos.applications.findByClientId(app.clientId)).toBeUndefined();
 
-    // The squatter is out: their password, their recovery address and their old link are dead.
+    // The squatter is out: their session, tokens, password, recovery address and old link are dead.
+    expect((await rpSignIn(victim, 'no password typed', attacker)).code).toBeNull(); // no silent sign-in
+    const refresh = await fetch(`${srv.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: (old as typeof old & { refresh_token: string }).refresh_token,
+        client_id: web.clientId,
+        client_secret: web.clientSecret,
+      }),
+    });
+    expect(refresh.status).toBe(400);
+    const userinfo = await fetch(`${srv.url}/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${old.access_token}` },
+    });
+    expect(userinfo.status).toBe(401);
     expect((await rpSignIn(victim, ATTACKER_PASSWORD)).code).toBeNull();
     expect((await attacker.go(squatterLink)).status).toBe(400);
     const before = mails(squatter).length;

@@ -16,10 +16,7 @@ import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { ApplicationsService } from './applications-service.ts';
 import type { SecurityService } from './security-service.ts';
-import type { Sessions } from './sessions.ts';
-
-type RevocableModel = { revokeByGrantId(grantId: string): Promise<void> };
-type AdapterModel = { adapter: { destroy(id: string): Promise<void> } };
+import { revokeGrant, type Sessions } from './sessions.ts';
 
 export function createFreshStart(deps: {
   db: Db;
@@ -42,15 +39,7 @@ export function createFreshStart(deps: {
       .select({ id: oidcPayloads.id })
       .from(oidcPayloads)
       .where(and(eq(oidcPayloads.model, 'Grant'), sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`));
-    const models = [
-      provider.AccessToken,
-      provider.RefreshToken,
-      provider.AuthorizationCode,
-    ] as unknown as RevocableModel[];
-    for (const { id } of grants) {
-      await Promise.all(models.map((m) => m.revokeByGrantId(id)));
-      await (provider.Grant as unknown as AdapterModel).adapter.destroy(id);
-    }
+    for (const { id } of grants) await revokeGrant(provider, id);
     await db.delete(oidcPayloads).where(sql`${oidcPayloads.payload}->>'accountId' = ${accountId}`);
   }
 
