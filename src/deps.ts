@@ -47,6 +47,7 @@ import { createSessions } from './account/sessions.ts';
 import { createProfileService } from './account/profile-service.ts';
 import { createRecovery } from './account/recovery.ts';
 import { createShownOnce } from './account/shown-once.ts';
+import { createFreshStart } from './account/fresh-start.ts';
 import { loadKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
@@ -217,9 +218,14 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
-    verification: createEmailVerification({ ...core, mailer: core.later.mailer }),
+    verification: createEmailVerification({ ...core, mailer: core.later.mailer, checkPassword }),
     profile: createProfileService({ ...services, activity: repos.activity }),
-    recovery: createRecovery({ ...services, ...core.later, activity: repos.activity }),
+    recovery: createRecovery({
+      ...services,
+      ...core.later,
+      activity: repos.activity,
+      freshStart: createFreshStart(services),
+    }),
   };
 }
 export type Deps = Awaited<ReturnType<typeof createDeps>>;

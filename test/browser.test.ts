@@ -1,4 +1,5 @@
-// A real browser: sign up → open the emailed link → sign in → consent → back at the relying party.
+// A real browser: sign up → sign in too early (confirm first, resend) → open the emailed link with the
+// password → sign in → consent → back at the relying party.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { uniqueEmail, createUser, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
@@ -18,7 +19,7 @@ describe('browser', () => {
     await rig?.close();
   });
 
-  it('sign-up → email link → sign-in → consent → the relying party gets the verified email', async () => {
+  it('sign-up → confirm first → email link and password → sign-in → consent → the relying party gets the verified email', async () => {
     const page = await browser.newPage({ locale: 'fr-FR' });
     const email = uniqueEmail('browser');
     await page.goto(`${rp.url}/login`);
@@ -32,11 +33,22 @@ describe('browser', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#check-email');
 
+    // Signing in before confirming the address stops at "confirm your email first", which can
+    // send the link again.
+    await page.click('a.button');
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', STRONG_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#verify-first');
+    await page.click('#resend');
+    await page.waitForSelector('#sent');
+
     await srv.drained();
-    const mail = srv.outbox().find((m) => m.to === email)!;
-    expect(mail.subject).toBe('Confirmez votre adresse e-mail');
-    const link = mail.text.match(/http\S+verify-email\S+/)![0];
+    const mail = srv.outbox().filter((m) => m.to === email);
+    expect(mail.map((m) => m.subject)).toEqual(['Confirmez votre adresse e-mail', 'Confirmez votre adresse e-mail']);
+    const link = mail[1]!.text.match(/http\S+verify-email\S+/)![0];
     await page.goto(link);
+    await page.fill('input[name=password]', STRONG_PASSWORD); // the one chosen at sign-up
     await page.click('button[type=submit]');
     await page.waitForSelector('#verified');
     await page.click('a.button'); // back to the sign-in page of the same login

@@ -98,11 +98,11 @@ describe('cli', () => {
     expect(client.client_id).toBeTruthy();
     expect(client.client_secret).toBeTruthy();
     expect(client.redirect_uris).toHaveLength(2);
-    const dup = await sesame(['user', 'create', '--email', email, '--password', STRONG_PASSWORD, '--name', 'X'], env);
+    const dup = await sesame(['user', 'create', '--email', email, '--password', STRONG_PASSWORD, '--name', 'X Y'], env);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain('already exists');
     const weak = await sesame(
-      ['user', 'create', '--email', uniqueEmail('cli'), '--password', 'password123', '--name', 'X'],
+      ['user', 'create', '--email', uniqueEmail('cli'), '--password', 'password123', '--name', 'X Y'],
       env,
     );
     expect(weak).toMatchObject({ code: 2, stdout: '' });

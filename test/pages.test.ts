@@ -173,17 +173,19 @@ describe('pages', () => {
     expect(account?.emailVerified).toBe(false);
     expect(account?.locale).toBe('fr');
 
-    // GET only shows a button (mail scanners must not consume the link).
+    // GET only shows the form (mail scanners must not consume the link); confirming asks for the
+    // password chosen at sign-up, and a wrong one leaves the link usable.
     const confirm = await agent.go(link);
     expect((await srv.deps.repos.accounts.findByEmail(email))?.emailVerified).toBe(false);
-    const verified = await agent.submit(confirm);
+    expect((await agent.submit(confirm, { password: 'not the password at all' })).status).toBe(401);
+    const verified = await agent.submit(confirm, { password: STRONG_PASSWORD });
     expect(verified.status).toBe(200);
     expect(verified.body).toContain('id="verified"');
     expect((await srv.deps.repos.accounts.findByEmail(email))?.emailVerified).toBe(true);
 
     // verify-link.single-use
-    const again = await agent.submit(await agent.go(link));
-    expect(again.status).toBe(400);
+    expect((await agent.go(link)).status).toBe(400);
+    expect((await agent.submit(confirm, { password: STRONG_PASSWORD })).status).toBe(400);
   });
 
   it('signup.no-enumeration: signing up with a taken email answers the same and mails the owner', async () => {

@@ -1,4 +1,9 @@
 // Email verification links: 256-bit random tokens, stored only as an HMAC, single-use, 24 h.
+// Opening the link is not enough: the password chosen at sign-up is asked too. Anyone may sign up
+// with someone else's address; if the address's owner could confirm it by pressing a button, the
+// account of whoever signed up — and knows its password — would become theirs, verified
+// (pre-account hijacking). The owner who did not sign up takes the address over by a password reset
+// instead (fresh-start.ts).
 import type { Config } from '../config.ts';
 import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
@@ -7,6 +12,9 @@ import type { Mailer } from '../notify/mailer.ts';
 import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
+import type { CheckPassword } from '../login/check-password.ts';
+import type { RequestInfo } from '../http/request-info.ts';
+import { AppError } from '../errors.ts';
 
 const PURPOSE = 'verify_email';
 const TTL_MS = 24 * 3600 * 1000;
@@ -16,10 +24,19 @@ export function createEmailVerification(deps: {
   repos: { oneTimeTokens: OneTimeTokensRepo; accounts: AccountsRepo };
   mailer: Mailer;
   limiter: RateLimiter;
+  checkPassword: CheckPassword;
 }) {
   const { config, mailer, limiter } = deps;
   const { oneTimeTokens: tokens, accounts } = deps.repos;
   const hashOf = (token: string) => hmac(config.hashKey, `${PURPOSE}:${token}`);
+
+  /** The account an open link is for, if it is still good and still the account's address. */
+  async function accountOf(token: string): Promise<Account | undefined> {
+    if (!isLinkToken(token)) return undefined;
+    const row = await tokens.peek(hashOf(token), PURPOSE);
+    const account = row && (await accounts.findById(row.accountId));
+    return account && account.email === String(row.data.email) ? account : undefined;
+  }
 
   return {
     /** Sends a link unless this address got too many emails lately (limit per recipient). */
@@ -35,7 +52,7 @@ export function createEmailVerification(deps: {
         expiresAt: new Date(Date.now() + TTL_MS),
       });
       const link = `${config.issuer}/verify-email?token=${token}${returnTo ? `&return=${encodeURIComponent(returnTo)}` : ''}`;
-      await mailer.send(emails.verifyEmail(localeOf(account), account.email, account.name, link));
+      await mailer.send(emails.verifyEmail(localeOf(account), account.email, link));
     },
     async sendExistingNotice(account: Account): Promise<void> {
       if (!(await limiter.hit('email', account.email, config.rateLimits.emailPerRecipient, MESSAGE_WINDOW_SECONDS)))
@@ -49,12 +66,20 @@ export function createEmailVerification(deps: {
         ),
       );
     },
-    /** Consumes the token atomically; true when the account's current email is now verified. */
-    async verify(token: string): Promise<boolean> {
-      if (!isLinkToken(token)) return false;
+    /** Whether a link is still good (the page that asks for the password). */
+    async isOpen(token: string): Promise<boolean> {
+      return (await accountOf(token)) !== undefined;
+    },
+    /** With the account's password (the one check: rate limits, lockout), spends the link
+     *  atomically and marks the address verified. A wrong password leaves the link usable. */
+    async verify(token: string, password: string, info: RequestInfo): Promise<void> {
+      const account = await accountOf(token);
+      if (!account) throw new AppError('link_invalid');
+      const check = { email: account.email, account, password, refusal: 'wrong_password' } as const;
+      await deps.checkPassword(check, info);
       const row = await tokens.consume(hashOf(token), PURPOSE);
-      if (!row) return false;
-      return accounts.markEmailVerified(row.accountId, String(row.data.email));
+      if (!row || !(await accounts.markEmailVerified(row.accountId, String(row.data.email))))
+        throw new AppError('link_invalid');
     },
   };
 }

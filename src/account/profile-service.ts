@@ -123,7 +123,7 @@ export function createProfileService(deps: {
         expiresAt: new Date(Date.now() + LINK_TTL_MS),
       });
       await mailer.send(
-        emails.confirmEmailChange(localeOf(a), email, a.name, `${config.issuer}/confirm-email-change?token=${token}`),
+        emails.confirmEmailChange(localeOf(a), email, `${config.issuer}/confirm-email-change?token=${token}`),
       );
       await log(a, 'email_change_requested', info, { to: email });
     },

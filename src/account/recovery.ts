@@ -5,7 +5,7 @@
 // Requests are rate-limited per IP and per address or number. A password reset ends every session;
 // one by email also unlocks a locked account (proof of the mailbox, as the unlock link is).
 import type { Config } from '../config.ts';
-import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
+import { normalizeEmail, type AccountsRepo, type Account } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { PasswordFactor } from '../factors/password.ts';
@@ -23,6 +23,7 @@ import type { RequestInfo } from '../http/request-info.ts';
 import type { Store } from '../store/store.ts';
 import type { Lockout } from '../login/lockout.ts';
 import type { Sessions } from './sessions.ts';
+import type { FreshStart } from './fresh-start.ts';
 import { hmac, randomToken, isLinkToken, decrypt } from '../lib/crypto.ts';
 
 const RESET = 'reset_password';
@@ -49,6 +50,7 @@ export function createRecovery(deps: {
   limiter: RateLimiter;
   sessions: Sessions;
   lockout: Lockout;
+  freshStart: FreshStart;
 }) {
   const { config, accounts, tokens, limiter, deferred, store } = deps;
   const hashOf = (t: string) => hmac(config.hashKey, `${RESET}:${t}`);
@@ -81,22 +83,28 @@ export function createRecovery(deps: {
     ];
   }
 
-  async function newResetToken(a: Account, via: ResetVia): Promise<string> {
+  async function newResetToken(a: Account, via: ResetVia, to?: string): Promise<string> {
     const token = randomToken(32);
     await tokens.create({
       tokenHash: hashOf(token),
       purpose: RESET,
       accountId: a.id,
-      data: { via },
+      // Where the link went: on a never-verified account only its login address proves anything.
+      data: { via, to },
       expiresAt: new Date(Date.now() + RESET_TTL_MS),
     });
     return token;
   }
 
+  /** The account a link resets. A never-verified account takes only a link sent to its login
+   *  address: a recovery address was set by whoever signed up, perhaps someone else than its owner. */
   async function resetAccount(token: string): Promise<Account | undefined> {
     if (!isLinkToken(token)) return undefined;
     const row = await tokens.peek(hashOf(token), RESET);
-    return row ? accounts.findById(row.accountId) : undefined;
+    const a = row && (await accounts.findById(row.accountId));
+    if (!a) return undefined;
+    const toLogin = normalizeEmail(String(row.data.to ?? '')) === normalizeEmail(a.email);
+    return a.emailVerified || toLogin ? a : undefined;
   }
 
   return {
@@ -109,7 +117,7 @@ export function createRecovery(deps: {
       deferred.later('password_reset', async () => {
         for (const { account, to } of targets) {
           if (!(await toRecipient(to))) continue;
-          const token = await newResetToken(account, 'email');
+          const token = await newResetToken(account, 'email', to);
           const link = `${config.issuer}/reset-password?token=${token}`;
           await deps.mailer.send(emails.passwordReset(localeOf(account), to, link, greetingName(account, to)));
         }
@@ -144,7 +152,8 @@ export function createRecovery(deps: {
       if (!account) throw new AppError('invalid_code', { fields: ['code'], status: 400 });
       return newResetToken(account, 'sms');
     },
-    /** Spends the link atomically, sets the password, ends every session. */
+    /** Spends the link atomically, sets the password, ends every session. On a never-verified
+     *  account this is the first proof of the address: everything set before goes (fresh-start.ts). */
     async reset(token: string, next: string, info: RequestInfo): Promise<void> {
       const a = await resetAccount(token);
       if (!a) throw new AppError('link_invalid');
@@ -152,6 +161,7 @@ export function createRecovery(deps: {
       const hash = await deps.password.hash(next);
       const row = await tokens.consume(hashOf(token), RESET);
       if (!row || row.accountId !== a.id) throw new AppError('link_invalid');
+      if (!a.emailVerified) await deps.freshStart.wipe(a, info);
       await accounts.setPasswordHash(a.id, hash);
       if (row.data.via !== 'sms') await deps.lockout.unlock(a.id, 'reset', info);
       await tokens.voidAll(a.id, RESET);

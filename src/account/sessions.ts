@@ -11,6 +11,17 @@ import type { Logger } from '../lib/logger.ts';
 type RevocableModel = { revokeByGrantId(grantId: string): Promise<void> };
 type AdapterModel = { adapter: { destroy(id: string): Promise<void> } };
 
+/** A grant goes, with every token and code issued under it. */
+export async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
+  const models = [
+    provider.AccessToken,
+    provider.RefreshToken,
+    provider.AuthorizationCode,
+  ] as unknown as RevocableModel[];
+  await Promise.all(models.map((m) => m.revokeByGrantId(grantId)));
+  await (provider.Grant as unknown as AdapterModel).adapter.destroy(grantId);
+}
+
 export function createSessions(deps: {
   provider: Provider;
   repo: SessionInfoRepo;
@@ -28,16 +39,7 @@ export function createSessions(deps: {
           .backchannelLogout(accountId, auth.sid)
           .catch((err: unknown) => deps.logger.warn({ err: String(err), clientId }, 'back-channel logout failed'));
       }
-      const { grantId } = auth;
-      if (grantId) {
-        const models = [
-          provider.AccessToken,
-          provider.RefreshToken,
-          provider.AuthorizationCode,
-        ] as unknown as RevocableModel[];
-        await Promise.all(models.map((m) => m.revokeByGrantId(grantId)));
-        await (provider.Grant as unknown as AdapterModel).adapter.destroy(grantId);
-      }
+      if (auth.grantId) await revokeGrant(provider, auth.grantId);
     }
     await (provider.Session as unknown as AdapterModel).adapter.destroy(s.jti);
     await repo.forget(s.uid);

@@ -12,7 +12,8 @@ import type { Config } from '../config.ts';
 import type { EmailVerification } from './email-verification.ts';
 import { safeReturnPath } from '../http/return-path.ts';
 import { AppError } from '../errors.ts';
-import { newPasswordField } from '../http/form.ts';
+import { newPasswordField, passwordField } from '../http/form.ts';
+import { requestInfo } from '../http/request-info.ts';
 
 const SignupForm = z.object({
   given_name: nameField,
@@ -21,7 +22,11 @@ const SignupForm = z.object({
   password: newPasswordField,
   return: z.string().optional(),
 });
-const VerifyForm = z.object({ token: z.string().max(200).default(''), return: z.string().optional() });
+const VerifyForm = z.object({
+  token: z.string().max(200).default(''),
+  password: passwordField,
+  return: z.string().optional(),
+});
 
 export interface SignupDeps {
   config: Config;
@@ -66,18 +71,24 @@ export function createSignupRouter(deps: SignupDeps) {
     renderPage(ctx, 'signup-done', { email, returnTo });
   }
 
+  const verifyPage = (ctx: Ctx, f: FormState, status: number) => {
+    const token = String(f.values.token ?? '');
+    renderPage(ctx, 'verify-email', { token, returnTo: safeReturnPath(f.values.return), ...formData(f) }, status);
+  };
+
   async function verify(ctx: Ctx, input: z.output<typeof VerifyForm>) {
-    if (!(await verification.verify(input.token))) throw new AppError('link_invalid');
+    await verification.verify(input.token, input.password, requestInfo(ctx));
     renderPage(ctx, 'verified', { returnTo: safeReturnPath(input.return) });
   }
 
   router.get('/signup', (ctx) => signupPage(ctx));
   router.post('/signup', form(SignupForm, signup, signupPage));
-  // GET only shows a button: mail scanners that prefetch links must not consume the token.
-  router.get('/verify-email', (ctx) => {
+  // GET only shows the form: mail scanners that prefetch links must not consume the token.
+  router.get('/verify-email', async (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
+    if (!(await verification.isOpen(token))) throw new AppError('link_invalid');
     renderPage(ctx, 'verify-email', { token, returnTo: safeReturnPath(ctx.query.return) });
   });
-  router.post('/verify-email', form(VerifyForm, verify));
+  router.post('/verify-email', form(VerifyForm, verify, verifyPage, { limit: '8kb' }));
   return router;
 }

@@ -19,7 +19,9 @@ const USAGE = `Usage: sesame <command>
   migrate                                 apply database migrations
   keys generate                           create the first signing keys (once per cluster; every node shares KEYS_DIR)
   keys rotate                             publish new signing keys, retire the current ones
-  user create --email E --password P --name N [--given-name G] [--family-name F] [--locale L] [--zoneinfo Z]
+  user create --email E --password P (--given-name G --family-name F | --name "G F") [--locale L] [--zoneinfo Z]
+                                          first and last name are both required, as at sign-up; --name is
+                                          split at its first space (--given-name/--family-name override)
   user unlock --email E                   unlock an account locked after failed attempts
   user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
                                           the user is emailed, and signs in with the password alone
@@ -53,6 +55,21 @@ async function findAccount(deps: CoreDeps, email: string) {
   const account = await deps.repos.accounts.findByEmail(email);
   if (!account) throw new UsageError('no account with this email');
   return account;
+}
+
+/** First and last name as sign-up asks for them, both required (relying parties such as TYPO3
+ *  read given_name and family_name with no fallback): from --given-name/--family-name, or from
+ *  --name split at its first space ("Ludwig van Beethoven": Ludwig / van Beethoven). */
+function namesOf(values: { name?: string; 'given-name'?: string; 'family-name'?: string }) {
+  const [first = '', ...rest] = (values.name ?? '').trim().split(/\s+/);
+  const givenName = (values['given-name'] ?? first).trim();
+  const familyName = (values['family-name'] ?? rest.join(' ')).trim();
+  if (!givenName || !familyName)
+    throw new UsageError(
+      'user create needs a first and a last name: --given-name G --family-name F, or --name "First Last"',
+    );
+  if (givenName.length > 200 || familyName.length > 200) throw new UsageError('names are limited to 200 characters');
+  return { name: `${givenName} ${familyName}`, givenName, familyName };
 }
 
 const emailOnly = (args: string[], name: string) => {
@@ -97,12 +114,10 @@ const commands: Record<string, Command> = {
         zoneinfo: { type: 'string' },
       },
     });
-    const { email, password, name } = values;
-    if (!email || !password || !name) throw new UsageError('user create needs --email, --password and --name');
+    const { email, password } = values;
+    if (!email || !password) throw new UsageError('user create needs --email and --password');
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('--email is not an email address');
-    const [given, ...fam] = name.trim().split(/\s+/);
-    const givenName = values['given-name'] ?? given ?? null;
-    const familyName = values['family-name'] ?? (fam.join(' ') || null);
+    const { name, givenName, familyName } = namesOf(values);
     try {
       assertPasswordAllowed(password, { email, givenName, familyName });
     } catch (err) {
@@ -113,7 +128,7 @@ const commands: Record<string, Command> = {
       const account = await deps.repos.accounts.create({
         email,
         passwordHash: await deps.password.hash(password),
-        name: name.trim(),
+        name,
         givenName,
         familyName,
         locale: localeOf({ locale: values.locale }),

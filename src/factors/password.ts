@@ -13,19 +13,25 @@ const COMMON = new Set<string>(
 
 export type PasswordProblem = 'weak_password' | 'common_password';
 
+/** Words shorter than this are not looked for in a password: "li" or "al" would refuse half of all
+ *  passphrases, while a three-letter name or mailbox ("zoe", "bob") is a guesser's first try. */
+const MIN_CONTEXT_WORD = 3;
+
 export function checkPasswordPolicy(password: string, context: string[] = []): PasswordProblem | undefined {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) return 'weak_password';
   const lower = password.toLowerCase();
   if (COMMON.has(lower)) return 'common_password';
-  // A password that is the user's own email or name is as good as common.
-  if (context.some((c) => c && c.length >= 4 && lower.includes(c.toLowerCase()))) return 'common_password';
+  // A password that contains the user's own email or name is as good as common.
+  const words = context.map((c) => c.trim().toLowerCase()).filter((c) => c.length >= MIN_CONTEXT_WORD);
+  if (words.some((c) => lower.includes(c))) return 'common_password';
   if (new Set(password).size < 4) return 'weak_password';
   return undefined;
 }
 
-/** The policy for a password someone chooses (sign-up, reset, change, the CLI): an AppError naming
- *  the problem, about the password field. Their own email (or its local part) and names count as
- *  common. */
+/** The policy for a password someone chooses (sign-up, reset, change, the compromised-password flow,
+ *  the CLI — every caller goes through here): an AppError naming the problem, about the password
+ *  field. A password containing their whole email address, its local part or their first or last
+ *  name (from three characters, whatever the case) counts as common. */
 export function assertPasswordAllowed(
   password: string,
   who: { email: string; givenName?: string | null; familyName?: string | null },

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import { setAccountLocale } from './locale.ts';
+import { renderPage } from './render.ts';
 import { randomToken, constantTimeEqual } from '../lib/crypto.ts';
 import { safeReturnPath } from './return-path.ts';
 import { describeBrowser } from '../lib/user-agent.ts';
@@ -61,6 +62,9 @@ export function createAccountSession(deps: {
     async requireAccount(ctx: AccountCtx, next: Next) {
       const account = await currentAccount(ctx, true);
       if (!account) return startLogin(ctx);
+      // No sign-in finishes for an unconfirmed address (login/finish.ts); a session from before that
+      // rule still reaches none of the account pages, so nothing set here can outlive verification.
+      if (!account.emailVerified) return renderPage(ctx, 'verify-first', {}, 403);
       ctx.state.account = account;
       setAccountLocale(ctx, account);
       await next();

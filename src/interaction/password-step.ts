@@ -14,7 +14,8 @@ export function createPasswordStep(deps: { checkPassword: CheckPassword; finish:
     const info = interactionInfo(ctx);
     const check = { email: input.email, password: input.password, refusal: 'invalid_credentials' } as const;
     const account = await deps.checkPassword(check, info);
-    await deps.finish.login(ctx, ctx.state.interaction, { accountId: account.id, amr: ['pwd'] }, info);
+    const login = { accountId: account.id, amr: ['pwd'], emailVerified: account.emailVerified };
+    await deps.finish.login(ctx, ctx.state.interaction, login, info);
   }
   // An empty or malformed field is named next to it (that says nothing about any account); only a
   // well-formed email and password get the vague refusal.

@@ -21,6 +21,8 @@ import { createPasswordStep } from './password-step.ts';
 import { createSecondFactorRoutes } from './second-factor.ts';
 import { createSecondFactorStatus } from './second-factor-status.ts';
 import { createConsent } from './consent.ts';
+import { createVerifyFirst } from './verify-first.ts';
+import type { EmailVerification } from '../account/email-verification.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -30,6 +32,7 @@ export interface InteractionDeps {
   finish: Finisher;
   repos: { accounts: AccountsRepo; applications: ApplicationsRepo };
   sessions: Sessions;
+  verification: EmailVerification;
 }
 
 export function createInteractionRouter(deps: InteractionDeps) {
@@ -46,6 +49,8 @@ export function createInteractionRouter(deps: InteractionDeps) {
   router.post('/second-factor', load, requirePrompt('login'), requirePendingLogin, second.answer);
   router.post('/second-factor/resend', load, requirePrompt('login'), requirePendingLogin, second.resend);
   router.get('/second-factor/status', createSecondFactorStatus({ provider, secondStep, pending }));
+  const verifyFirst = createVerifyFirst({ pending, accounts: deps.repos.accounts, verification: deps.verification });
+  router.post('/verify-email', load, requirePrompt('login'), verifyFirst);
   router.post('/confirm', load, requirePrompt('consent'), consent.confirm);
   router.post('/abort', load, consent.abort);
   router.post('/switch-account', load, requirePrompt('consent'), consent.switchAccount);

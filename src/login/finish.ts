@@ -1,8 +1,12 @@
 // The only place that finishes an interaction, and where its invariants are checked: a login
-// carries "pwd"; an account with 2FA on cannot finish without a second factor in its amr (it waits
-// for the second step instead); a request for the multi-factor acr gets it or an error, never less.
+// carries "pwd"; an account whose email is not confirmed gets no session and no tokens (it is shown
+// "confirm your email first" — pre-account hijacking: whoever signed up with someone else's address
+// must not sign in anywhere before its owner could object); an account with 2FA on cannot finish
+// without a second factor in its amr (it waits for the second step instead); a request for the
+// multi-factor acr gets it or an error, never less.
 import type Provider from 'oidc-provider';
 import type { Ctx } from '../http/context.ts';
+import { renderPage } from '../http/render.ts';
 import { ACR_MFA, ACR_PASSWORD, mfaRequested } from '../oidc/acr.ts';
 import { SECOND_FACTOR_AMR } from '../factors/second-factor.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
@@ -51,6 +55,10 @@ export function createFinisher(deps: {
     async login(ctx: Ctx, interaction: FinishingInteraction, login: PendingLogin, info: RequestInfo): Promise<void> {
       if (!login.accountId || !login.amr.includes('pwd'))
         throw new Error('finish.login: invariant violated (no password step)');
+      if (login.emailVerified !== true) {
+        await deps.pending.awaitEmail(interaction.uid, login.accountId);
+        return renderPage(ctx, 'verify-first', { uid: interaction.uid }, 403);
+      }
       const multi = isMultiFactor(login.amr);
       if (!multi && (await deps.secondStep.required(login.accountId))) {
         await deps.pending.start(interaction.uid, login);

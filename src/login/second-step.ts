@@ -122,7 +122,7 @@ export function createSecondStep(deps: {
       const spent = await deps.pending.spend(uid);
       if (!spent || spent.accountId !== login.accountId) throw new AppError('session_expired');
       return {
-        accountId: spent.accountId,
+        ...spent,
         amr: [...new Set([...spent.amr, ...(factor.amrFor?.(answer) ?? [factor.amr])])],
       };
     },

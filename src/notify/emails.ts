@@ -51,8 +51,10 @@ function compose(
 }
 
 export const emails = {
-  verifyEmail: (locale: Locale, to: string, name: string, link: string) =>
-    compose({ kind: 'verify_email', key: 'verify' }, { locale, to }, { name }, link),
+  /** To an address nobody has confirmed yet, so with nothing anyone typed (a name "Click here:
+   *  https://evil.example" would turn Sesame into a phishing relay): Sesame's own words and link. */
+  verifyEmail: (locale: Locale, to: string, link: string) =>
+    compose({ kind: 'verify_email', key: 'verify' }, { locale, to }, {}, link),
   /** Sent instead of a verification link when someone signs up with an address that has an
    *  account: the form answers the same either way, only the mailbox owner learns the truth. */
   signupExisting: (locale: Locale, to: string, link: string, greet?: string) =>
@@ -78,8 +80,9 @@ export const emails = {
       c.link,
     );
   },
-  confirmEmailChange: (locale: Locale, to: string, name: string, link: string) =>
-    compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { name, email: to }, link),
+  /** To the new, unconfirmed address: like verifyEmail, nothing the account's owner typed. */
+  confirmEmailChange: (locale: Locale, to: string, link: string) =>
+    compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { email: to }, link),
   accountDeleted: (locale: Locale, to: string, greet?: string) =>
     compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to, greet }, { email: to }),
   passwordReset: (locale: Locale, to: string, link: string, greet?: string) =>

@@ -25,8 +25,12 @@ describe('checkPasswordPolicy', () => {
     expect(checkPasswordPolicy('ada.lovelace-1815', ['ada.lovelace', 'Ada', 'Lovelace'])).toBe('common_password');
     expect(checkPasswordPolicy('my LOVELACE 1815!', ['ada', 'Ada', 'Lovelace'])).toBe('common_password');
   });
-  it('short or empty context words (under 4 characters) do not count', () => {
-    expect(checkPasswordPolicy('ada rides a 1815 engine', ['ada', 'Ada', ''])).toBeUndefined();
+  it('context words count from three characters, whatever their case; shorter or empty ones do not', () => {
+    expect(checkPasswordPolicy('ZOE rides a 1815 engine', ['zoe@example.com', 'zoe', 'Zoe', ''])).toBe(
+      'common_password',
+    );
+    expect(checkPasswordPolicy('zoe@example.com1', ['zoe@example.com', 'zoe'])).toBe('common_password');
+    expect(checkPasswordPolicy('al rides a 1815 engine', ['al@example.com', 'al', 'Al', ''])).toBeUndefined();
   });
   it('fewer than four distinct characters is weak, however long', () => {
     expect(checkPasswordPolicy('aaaaaaaaaaaaaaaaaaaa')).toBe('weak_password');

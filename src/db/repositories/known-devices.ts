@@ -30,6 +30,10 @@ export function createKnownDevicesRepo(db: Db) {
           set: { lastSeen: at },
         });
     },
+    /** Forgets every device and network (an address's owner taking over an account made with it). */
+    async forgetAll(accountId: string) {
+      await db.delete(knownDevices).where(eq(knownDevices.accountId, accountId));
+    },
   };
 }
 export type KnownDevicesRepo = ReturnType<typeof createKnownDevicesRepo>;

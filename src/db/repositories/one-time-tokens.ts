@@ -42,6 +42,13 @@ export function createOneTimeTokensRepo(db: Db) {
           ),
         );
     },
+    /** Voids every open link of the account, whatever it was for. */
+    async voidEvery(accountId: string, now = new Date()) {
+      await db
+        .update(oneTimeTokens)
+        .set({ consumedAt: now })
+        .where(and(eq(oneTimeTokens.accountId, accountId), isNull(oneTimeTokens.consumedAt)));
+    },
     /** Single-use in one atomic write: only the first caller gets the row back. */
     async consume(tokenHash: string, purpose: string, now = new Date()) {
       const rows = await db
