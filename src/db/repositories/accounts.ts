@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { isUniqueViolation } from '../errors.ts';
 import { accounts, type Account } from '../schema.ts';
 
 export type { Account };
@@ -162,7 +163,7 @@ export function createAccountsRepo(db: Db) {
           .returning({ id: accounts.id });
         return rows.length === 1;
       } catch (err) {
-        if ((err as { code?: string }).code === '23505' || /unique|duplicate/i.test(String(err))) return false;
+        if (isUniqueViolation(err)) return false;
         throw err;
       }
     },
