@@ -14,8 +14,10 @@ const PAGE_FOR: Partial<Record<ErrorCode, string>> = {
   link_invalid: 'link-invalid',
 };
 
+/** API routes, clients that ask for JSON, and clients that send it (the edge may refuse their body
+ *  before the API's router has marked the request). */
 function wantsJson(ctx: Ctx): boolean {
-  return ctx.state.api === true || ctx.accepts('html', 'json') === 'json';
+  return ctx.state.api === true || ctx.accepts('html', 'json') === 'json' || ctx.is('json') === 'json';
 }
 
 /** Koa and body-parser client errors (malformed body, too large, …) are bad input. */

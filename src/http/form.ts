@@ -67,7 +67,8 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
   return async function formEdge(ctx: Ctx<S>) {
     // The body was read and parsed at the edge (http/input-guard.ts); this form takes less.
     if ((ctx.state.bodyBytes ?? 0) > limit) throw new AppError('invalid_input', { status: 413 });
-    const values = formValues(ctx.request.body);
+    const refused = ctx.state.refusedForm;
+    const values = formValues(refused ? refused.values : ctx.request.body);
     if (!csrfTokenMatches(ctx, values[CSRF_FIELD])) throw new AppError('csrf_failed');
     const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !SECRET_FIELD.test(k)));
     if (view) {
@@ -81,6 +82,7 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
         return view(ctx, state, err.status);
       };
     }
+    if (refused) throw new AppError('invalid_characters', { fields: [refused.field] });
     const parsed = (typeof schema === 'function' ? schema(ctx) : schema).safeParse(values);
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))];

@@ -26,6 +26,8 @@ export interface BadInput {
   /** The parameter at fault ('path', a query or body field, 'authorization', 'body'). */
   param: string;
   reason: 'characters' | 'too_large' | 'malformed';
+  /** A form body's fields, the refused characters replaced by U+FFFD: for showing the form again. */
+  form?: Record<string, string | string[] | undefined>;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -119,6 +121,14 @@ function cleanAuthorization(header: string): boolean {
   });
 }
 
+/** A refused form's fields as they may be shown again: NUL as U+FFFD, like bytes that were not UTF-8. */
+function shownAgain(fields: querystring.ParsedUrlQuery): BadInput['form'] {
+  const visible = (v: string) => v.replaceAll('\0', '\uFFFD');
+  return Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => [visible(k), Array.isArray(v) ? v.map(visible) : v && visible(v)]),
+  );
+}
+
 async function readBody(ctx: Ctx, limit: number): Promise<Buffer | 'too_large'> {
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) return 'too_large';
@@ -151,9 +161,8 @@ export async function checkInput(ctx: Ctx, bodyLimit: number): Promise<BadInput 
   const raw = await readBody(ctx, bodyLimit);
   if (raw === 'too_large') return { param: 'body', reason: 'too_large' };
   if (type === 'urlencoded') {
-    const latin1 = raw.toString('latin1');
-    const bad = badPair(latin1);
-    if (bad) return bad;
+    const bad = badPair(raw.toString('latin1'));
+    if (bad) return { ...bad, form: shownAgain(querystring.parse(raw.toString('utf8'))) };
     ctx.request.body = querystring.parse(raw.toString('utf8'));
     ctx.state.bodyBytes = raw.length;
     return undefined;
@@ -172,10 +181,16 @@ export async function checkInput(ctx: Ctx, bodyLimit: number): Promise<BadInput 
   return undefined;
 }
 
-/** Our pages and APIs: an AppError, which the error handler shows as a page or JSON. */
+/** Our pages and APIs: an AppError, which the error handler shows as a page or JSON. A form whose
+ *  fields are refused goes on without a body (nothing reads what was refused): form() shows it
+ *  again with the message, where the user's language and the form's page are known. */
 export function createInputGuard(bodyLimit: number) {
   return async function inputGuard(ctx: Ctx, next: Next) {
     const bad = await checkInput(ctx, bodyLimit);
+    if (bad?.form) {
+      ctx.state.refusedForm = { field: bad.param, values: bad.form };
+      return next();
+    }
     if (bad) {
       const code = bad.reason === 'characters' ? 'invalid_characters' : 'invalid_input';
       throw new AppError(code, { fields: [bad.param], ...(bad.reason === 'too_large' ? { status: 413 } : {}) });
