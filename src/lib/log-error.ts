@@ -24,8 +24,8 @@ export function errorForLog(err: unknown): Logged {
   if (!(err instanceof Error)) return { type: typeof err, message: String(err).slice(0, MAX_MESSAGE) };
   const cause = err.cause instanceof Error ? err.cause : undefined;
   const failedQuery = isFailedQuery(err);
-  // A failed query's own message is its SQL; the driver's error (its cause) says what went wrong.
-  const message = failedQuery ? (cause?.message ?? 'query failed') : err.message;
+  // drizzle's message is the query itself; the driver's error (its cause) says what went wrong.
+  const message = err.message.startsWith('Failed query') ? (cause?.message ?? 'query failed') : err.message;
   return {
     type: failedQuery && cause ? `${err.name}: ${cause.name}` : err.name,
     code: codeOf(err) ?? (failedQuery ? codeOf(cause) : undefined),
