@@ -191,6 +191,9 @@ export function createInputGuard(bodyLimit: number) {
       ctx.state.refusedForm = { field: bad.param, values: bad.form };
       return next();
     }
+    // JSON that does not parse leaves no body: the route refuses it in its own terms (a form has
+    // no CSRF token then, the device API no fields).
+    if (bad?.reason === 'malformed') return next();
     if (bad) {
       const code = bad.reason === 'characters' ? 'invalid_characters' : 'invalid_input';
       throw new AppError(code, { fields: [bad.param], ...(bad.reason === 'too_large' ? { status: 413 } : {}) });

@@ -42,9 +42,11 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
     ctx.state.api = true;
     await next();
   });
-  // The JSON body was read and checked at the edge (http/input-guard.ts); a device sends little.
+  // The JSON body was read, parsed and checked at the edge (http/input-guard.ts); a device sends little.
   router.use(async (ctx, next) => {
     if ((ctx.state.bodyBytes ?? 0) > BODY_LIMIT) throw new AppError('invalid_input', { status: 413 });
+    // JSON that did not parse, refused before anything else looks at the request.
+    if (ctx.method === 'POST' && ctx.is('json') && ctx.request.body === undefined) throw new AppError('invalid_input');
     await next();
   });
 
