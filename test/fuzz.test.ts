@@ -4,7 +4,7 @@
 // invalid UTF-8, very long strings, unicode, out-of-range numbers and dates, wrong types (repeated
 // and bracketed keys) and prototype keys. None may answer 5xx or log an error.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, storageModes, createClient, STRONG_PASSWORD, type TestServer } from './helpers/server.ts';
 import { Agent, basicAuth, decodeEntities, type Page } from './helpers/agent.ts';
 import { signedInUser } from './helpers/mfa.ts';
 import { createAccountRouters } from '../src/account/routes.ts';
@@ -165,25 +165,58 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
   /** A route's path with its parameters (:id, :uid, :token) set to `value`. */
   const withParams = (path: string, value: string) => path.replace(/:\w+/g, value).replace(/\{[^}]*\}/g, '');
 
+  /** A plausible value for each field, so that one bad field is what a request gets wrong: what
+   *  the page filled in, else a likely value for its name. */
+  const PLAUSIBLE: Record<string, string> = {
+    email: 'fuzz@example.test',
+    email_again: 'fuzz@example.test',
+    password: STRONG_PASSWORD,
+    current_password: STRONG_PASSWORD,
+    new_password: 'another long passphrase 2026',
+    new_password_again: 'another long passphrase 2026',
+    given_name: 'Ada',
+    family_name: 'Lovelace',
+    name: 'Fuzz',
+    type: 'web',
+    redirect_uris: 'https://fuzz.example/cb',
+    country: 'CH',
+    phone: '079 123 45 67',
+    recovery_email: 'recovery@example.test',
+    locale: 'en',
+    zoneinfo: 'Europe/Zurich',
+    code: '123456',
+    lockout_threshold: '10',
+  };
+
   function formsOf(page: Page) {
     return [...page.body.matchAll(/<form([^>]*)>([\s\S]*?)<\/form>/g)]
       .filter((m) => /method="post"/i.test(m[1]!))
       .map((m) => {
         const action = decodeEntities(/action="([^"]*)"/.exec(m[1]!)?.[1] ?? new URL(page.url).pathname);
-        const names = [...m[2]!.matchAll(/<(?:input|select|textarea)[^>]*name="([^"]+)"/g)].map((n) => n[1]!);
-        const csrf = /name="_csrf" value="([^"]+)"/.exec(m[2]!)?.[1];
-        const hidden = Object.fromEntries(
-          [...m[2]!.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((h) => [
+        const html = m[2]!;
+        const names = [...html.matchAll(/<(?:input|select|textarea)[^>]*name="([^"]+)"/g)].map((n) => n[1]!);
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+        const filled = Object.fromEntries(
+          [...html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((h) => [
             h[1]!,
             decodeEntities(h[2]!),
           ]),
         );
-        return { action: new URL(action, page.url).pathname, names: [...new Set(names)], csrf, hidden };
+        const hidden = Object.fromEntries(
+          [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((h) => [
+            h[1]!,
+            decodeEntities(h[2]!),
+          ]),
+        );
+        const plausible = Object.fromEntries(
+          [...new Set(names)].map((n) => [n, filled[n] || PLAUSIBLE[n] || (hidden[n] ?? 'x')]),
+        );
+        return { action: new URL(action, page.url).pathname, names: [...new Set(names)], csrf, hidden, plausible };
       });
   }
 
-  /** Every field of every form on `pagePath`: each odd value in one field at a time, every value in
-   *  all fields at once, and prototype keys as field names. */
+  /** Every field of every form on `pagePath`: every value in one field at a time (the others
+   *  plausible) and in all fields at once, wrong types, and prototype keys as field names. */
   async function fuzzForms(agent: Agent, pagePath: string, keepSignedIn?: () => Promise<void>) {
     const page = await agent.go(pagePath);
     // Each form once (several pages show the same one); none that ends the session it runs in.
@@ -193,9 +226,9 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
     for (const f of forms) fuzzed.add(f.action);
     for (const f of forms) {
       const fields = f.names.filter((n) => n !== '_csrf');
-      /** The form's hidden fields and a valid CSRF token, but for the fields being fuzzed. */
+      /** Plausible fields and a valid CSRF token, but for the fields being fuzzed. */
       const base = (...skip: string[]) =>
-        Object.entries({ ...f.hidden, ...(f.csrf ? { _csrf: decodeEntities(f.csrf) } : {}) })
+        Object.entries({ ...f.plausible, ...(f.csrf ? { _csrf: decodeEntities(f.csrf) } : {}) })
           .filter(([k]) => !skip.includes(k))
           .map(([k, v]) => `${enc(k)}=${enc(v)}`)
           .join('&');
@@ -204,7 +237,7 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
       for (const value of VALUES)
         tasks.push(post(`${base(...fields)}&${fields.map((n) => `${enc(n)}=${value}`).join('&')}`));
       for (const name of fields) {
-        for (const value of ODD) tasks.push(post(`${base(name)}&${enc(name)}=${value}`));
+        for (const value of VALUES) tasks.push(post(`${base(name)}&${enc(name)}=${value}`));
         for (const shape of wrongTypes(enc(name))) tasks.push(post(`${base(name)}&${shape}`));
       }
       for (const key of ['__proto__', 'constructor', 'hasOwnProperty', '__proto__[x]'])
