@@ -26,11 +26,6 @@ export type ActivityGroup = keyof typeof ACTIVITY_GROUPS;
 export type ActivityType = (typeof ACTIVITY_GROUPS)[ActivityGroup][number];
 export const ACTIVITY_TYPES: readonly ActivityType[] = Object.values(ACTIVITY_GROUPS).flat();
 
-export function isActivityGroup(v: unknown): v is ActivityGroup {
-  // Own keys only: `constructor` or `hasOwnProperty` are not groups.
-  return typeof v === 'string' && Object.hasOwn(ACTIVITY_GROUPS, v);
-}
-
 /** The type filter's value for a whole group: distinct from any one type's ("sign_in"). */
 export const groupFilter = (group: ActivityGroup) => `all:${group}`;
 
