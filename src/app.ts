@@ -13,6 +13,12 @@ import { createInteractionRouter } from './interaction/router.ts';
 import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
 import { isProviderPath } from './oidc/routes.ts';
+import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
+
+/** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
+const BODY_LIMIT = 128 * 1024;
+/** oidc-provider's own limit (shared/selective_body.js). */
+const PROVIDER_BODY_LIMIT = 56 * 1024;
 
 /** A feature's router, whatever state its routes type. */
 interface Mountable {
@@ -36,14 +42,17 @@ export function createApp(deps: Deps): Koa<SesameState> {
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);
   const oidc = compose(provider.middleware as never[]);
   const errorHandler = createErrorHandler(deps.logger);
+  const inputGuard = createInputGuard(BODY_LIMIT);
+  const protocolInputGuard = createProtocolInputGuard(PROVIDER_BODY_LIMIT);
 
   app.use(securityHeaders);
   app.use(createStatic());
   app.use(localeMiddleware);
   app.use(async (ctx, next) => {
-    // The provider's own endpoints handle their errors in the protocol's format.
-    if (isProviderPath(ctx.path)) return oidc(ctx, next);
-    return errorHandler(ctx, () => csrf(ctx, () => ours(ctx, next)));
+    // The provider's own endpoints handle their errors in the protocol's format. Both refuse
+    // characters the database cannot store before anything else reads the request.
+    if (isProviderPath(ctx.path)) return protocolInputGuard(ctx, () => oidc(ctx, next));
+    return errorHandler(ctx, () => csrf(ctx, () => inputGuard(ctx, () => ours(ctx, next))));
   });
   return app;
 }

@@ -6,6 +6,7 @@
 const CODES = {
   // Input and forms
   invalid_input: 400,
+  invalid_characters: 400,
   csrf_failed: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -22,6 +23,7 @@ const CODES = {
   passwords_differ: 400,
   emails_differ: 400,
   email_same: 400,
+  email_taken: 409,
   email_is_recovery: 400,
   recovery_same_as_login: 400,
   confirm_delete: 400,

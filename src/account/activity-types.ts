@@ -26,6 +26,11 @@ export type ActivityGroup = keyof typeof ACTIVITY_GROUPS;
 export type ActivityType = (typeof ACTIVITY_GROUPS)[ActivityGroup][number];
 export const ACTIVITY_TYPES: readonly ActivityType[] = Object.values(ACTIVITY_GROUPS).flat();
 
-export function isActivityGroup(v: unknown): v is ActivityGroup {
-  return typeof v === 'string' && v in ACTIVITY_GROUPS;
-}
+/** The type filter's value for a whole group: distinct from any one type's ("sign_in"). */
+export const groupFilter = (group: ActivityGroup) => `all:${group}`;
+
+/** Every value the type filter takes, and the types each stands for. */
+export const ACTIVITY_FILTERS: ReadonlyMap<string, readonly ActivityType[]> = new Map<string, readonly ActivityType[]>([
+  ...ACTIVITY_TYPES.map((t) => [t, [t]] as const),
+  ...(Object.keys(ACTIVITY_GROUPS) as ActivityGroup[]).map((g) => [groupFilter(g), ACTIVITY_GROUPS[g]] as const),
+]);

@@ -166,9 +166,13 @@ export function createConfirmEmailRouter(deps: { profile: ProfileService }) {
     renderPage(ctx, 'confirm-email-change', { token: typeof ctx.query.token === 'string' ? ctx.query.token : '' });
   });
   async function confirmEmailChange(ctx: Ctx, input: z.output<typeof ConfirmForm>) {
-    if (!(await deps.profile.confirmEmailChange(input.token, requestInfo(ctx)))) throw new AppError('link_invalid');
+    const outcome = await deps.profile.confirmEmailChange(input.token, requestInfo(ctx));
+    if (outcome === 'invalid') throw new AppError('link_invalid');
+    if (outcome === 'taken') throw new AppError('email_taken');
     renderPage(ctx, 'email-changed', {});
   }
-  router.post('/confirm-email-change', form(ConfirmForm, confirmEmailChange, undefined, { limit: '4kb' }));
+  const confirmPage = (ctx: Ctx, f: FormState, status: number) =>
+    renderPage(ctx, 'confirm-email-change', { token: f.values.token ?? '', error: f.error }, status);
+  router.post('/confirm-email-change', form(ConfirmForm, confirmEmailChange, confirmPage, { limit: '4kb' }));
   return router;
 }

@@ -127,17 +127,25 @@ export function createProfileService(deps: {
       );
       await log(a, 'email_change_requested', info, { to: email });
     },
-    /** Spends the link; the new address takes effect and the old one is told. */
-    async confirmEmailChange(token: string, info: RequestInfo): Promise<boolean> {
-      if (!isLinkToken(token)) return false;
-      const row = await deps.tokens.consume(tokenHash(token), CHANGE_EMAIL);
-      if (!row) return false;
+    /** Spends the link; the new address takes effect and the old one is told. An address another
+     *  account took meanwhile is refused before the link is spent ('taken'): the link still works
+     *  should the address become free. */
+    async confirmEmailChange(token: string, info: RequestInfo): Promise<'changed' | 'invalid' | 'taken'> {
+      if (!isLinkToken(token)) return 'invalid';
+      const hash = tokenHash(token);
+      const pending = await deps.tokens.peek(hash, CHANGE_EMAIL);
+      if (!pending) return 'invalid';
+      const owner = await accounts.findByEmail(String(pending.data.email));
+      if (owner && owner.id !== pending.accountId) return 'taken';
+      const row = await deps.tokens.consume(hash, CHANGE_EMAIL);
+      if (!row) return 'invalid';
       const a = await accounts.findById(row.accountId);
-      if (!a || normalizeEmail(a.email) !== normalizeEmail(String(row.data.from))) return false;
-      if (!(await accounts.setEmail(a.id, String(row.data.email)))) return false;
+      if (!a || normalizeEmail(a.email) !== normalizeEmail(String(row.data.from))) return 'invalid';
+      // Taken in the instant between the check and this write (the unique index decides): spent.
+      if (!(await accounts.setEmail(a.id, String(row.data.email)))) return 'taken';
       await log(a, 'email_changed', info, { from: a.email, to: row.data.email });
       await notice(a, 'email_changed', a.email);
-      return true;
+      return 'changed';
     },
     /** Everything goes: sessions (with back-channel logout), grants and tokens, factors, activity,
      *  applications it owns. */

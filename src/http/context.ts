@@ -14,6 +14,10 @@ export interface SesameState extends DefaultState {
   rerender?: (err: AppError) => unknown;
   /** Set by routers that only speak JSON (the device API, the REST API): errors are JSON there. */
   api?: boolean;
+  /** The size of the body read at the edge (http/input-guard.ts), for forms that take less. */
+  bodyBytes?: number;
+  /** A form body the edge refused (a NUL, not UTF-8): form() shows it again with the message. */
+  refusedForm?: { field: string; values: Record<string, unknown> };
 }
 
 /** The state of every page behind requireAccount: the signed-in account, typed. */

@@ -28,8 +28,10 @@ function parentPage(ctx: Ctx): string | undefined {
   return parent.startsWith('/account') || parent.startsWith('/interaction/') ? parent : undefined;
 }
 
+/** API routes, clients that ask for JSON, and clients that send it (the edge may refuse their body
+ *  before the API's router has marked the request). */
 function wantsJson(ctx: Ctx): boolean {
-  return ctx.state.api === true || ctx.accepts('html', 'json') === 'json';
+  return ctx.state.api === true || ctx.accepts('html', 'json') === 'json' || ctx.is('json') === 'json';
 }
 
 /** Koa and body-parser client errors (malformed body, too large, …) are bad input. */

@@ -1,9 +1,9 @@
-// The request edge of every HTML form: form(schema, handler, view) parses the urlencoded body,
-// checks the CSRF token (before anything else), validates with zod and calls the handler with a
-// typed value. Whatever the handler throws as an AppError is shown by the error handler through
-// `view`: the same form again, with what the user typed (never a password) and the message in their
-// language. Inner code takes typed values and never reads ctx.request.body.
-import { bodyParser } from '@koa/bodyparser';
+// The request edge of every HTML form: form(schema, handler, view) takes the urlencoded body (read
+// by http/input-guard.ts, which refused characters the database cannot store), checks the CSRF
+// token (before anything else), validates with zod and calls the handler with a typed value.
+// Whatever the handler throws as an AppError is shown by the error handler through `view`: the same
+// form again, with what the user typed (never a password) and the message in their language.
+// Inner code takes typed values and never reads ctx.request.body.
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx, SesameState } from './context.ts';
@@ -45,14 +45,11 @@ export interface FormOptions {
   invalid?: (fields: string[]) => AppError;
 }
 
-const parsers = new Map<string, ReturnType<typeof bodyParser>>();
-function parserFor(limit: string) {
-  let p = parsers.get(limit);
-  if (!p) {
-    p = bodyParser({ enableTypes: ['form'], formLimit: limit });
-    parsers.set(limit, p);
-  }
-  return p;
+/** '64kb' → bytes. */
+function limitBytes(limit: string): number {
+  const m = /^(\d+)kb$/.exec(limit);
+  if (!m) throw new Error(`form limit must be given in kb: ${limit}`);
+  return Number(m[1]) * 1024;
 }
 
 /** The message code of one failed field (views/locales `fieldErrors.*`): a custom refinement's own
@@ -95,10 +92,12 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
   view?: FormView<S>,
   opts: FormOptions = {},
 ) {
-  const parse = parserFor(opts.limit ?? '64kb');
+  const limit = limitBytes(opts.limit ?? '64kb');
   return async function formEdge(ctx: Ctx<S>) {
-    await parse(ctx, async () => {});
-    const values = formValues(ctx.request.body);
+    // The body was read and parsed at the edge (http/input-guard.ts); this form takes less.
+    if ((ctx.state.bodyBytes ?? 0) > limit) throw new AppError('invalid_input', { status: 413 });
+    const refused = ctx.state.refusedForm;
+    const values = formValues(refused ? refused.values : ctx.request.body);
     if (!csrfTokenMatches(ctx, values[CSRF_FIELD])) throw new AppError('csrf_failed');
     const kept = Object.fromEntries(Object.entries(values).filter(([k]) => !SECRET_FIELD.test(k)));
     if (view) {
@@ -112,6 +111,7 @@ export function form<S extends SesameState, Schema extends z.ZodType>(
         return view(ctx, state, err.status);
       };
     }
+    if (refused) throw new AppError('invalid_characters', { fields: [refused.field] });
     const parsed = (typeof schema === 'function' ? schema(ctx) : schema).safeParse(values);
     if (!parsed.success) {
       const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '')))];

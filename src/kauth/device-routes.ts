@@ -2,7 +2,6 @@
 // Server-Sent Events stream. JSON in and out; every call but linking is signed by the device key.
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import type { SesameState, Ctx } from '../http/context.ts';
 import type { Store } from '../store/store.ts';
@@ -22,6 +21,7 @@ const DecisionBody = z.object({
   not_me: z.boolean().optional(),
 });
 const HEARTBEAT_MS = 15_000;
+const BODY_LIMIT = 16 * 1024;
 
 export interface DeviceRouterDeps {
   config: { issuer: string };
@@ -42,7 +42,13 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
     ctx.state.api = true;
     await next();
   });
-  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
+  // The JSON body was read, parsed and checked at the edge (http/input-guard.ts); a device sends little.
+  router.use(async (ctx, next) => {
+    if ((ctx.state.bodyBytes ?? 0) > BODY_LIMIT) throw new AppError('invalid_input', { status: 413 });
+    // JSON that did not parse, refused before anything else looks at the request.
+    if (ctx.method === 'POST' && ctx.is('json') && ctx.request.body === undefined) throw new AppError('invalid_input');
+    await next();
+  });
 
   const device = (ctx: Ctx): Promise<SecondFactorRow> =>
     auth.authenticate(ctx.method, `${issuer}${ctx.path}`, ctx.get('Authorization'));

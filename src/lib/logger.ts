@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { errorForLog } from './log-error.ts';
 
 export type { Logger };
 
@@ -7,6 +8,8 @@ export function createLogger(level: string, destination?: { write(line: string):
   const options = {
     level,
     base: { service: 'sesame' },
+    // `{ err }` anywhere: type, code and a short message, never a failed query's SQL (lib/log-error.ts).
+    serializers: { err: errorForLog },
     redact: {
       paths: [
         'password',

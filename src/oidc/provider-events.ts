@@ -12,7 +12,7 @@ export function watchProvider(provider: Provider, deps: { sessions: Sessions; lo
     if (!session?.accountId || !session.uid) return;
     sessions
       .touch(session.uid, session.accountId, { ip: ctx.ip, device: describeBrowser(ctx.get('User-Agent')) })
-      .catch((err: unknown) => logger.warn({ err: String(err) }, 'session info not saved'));
+      .catch((err: unknown) => logger.warn({ err }, 'session info not saved'));
   });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
   provider.on('backchannel.error', (_ctx, err, client) => {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { isUniqueViolation } from '../errors.ts';
 import { accounts, type Account } from '../schema.ts';
 import { countedFailure, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
 
@@ -144,7 +145,7 @@ export function createAccountsRepo(db: Db) {
           .returning({ id: accounts.id });
         return rows.length === 1;
       } catch (err) {
-        if ((err as { code?: string }).code === '23505' || /unique|duplicate/i.test(String(err))) return false;
+        if (isUniqueViolation(err)) return false;
         throw err;
       }
     },

@@ -1,8 +1,8 @@
 // The activity log: every sign-in and every security change, per account, newest first.
 import crypto from 'node:crypto';
-import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { activity, type ActivityRow } from '../schema.ts';
+import { activity, applications, type ActivityRow } from '../schema.ts';
 
 export type { ActivityRow };
 
@@ -23,7 +23,13 @@ export interface ActivityFilter {
   to?: Date;
   types?: readonly string[];
   clientId?: string;
+  /** Text to find in the application, address or device, or one of these types (whose description
+   *  in the user's language contains it). */
+  search?: { text: string; types: readonly string[] };
 }
+
+/** A LIKE pattern matching `text` anywhere, its own % and _ taken literally. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
 export function createActivityRepo(db: Db) {
   const where = (accountId: string, f: ActivityFilter) =>
@@ -33,6 +39,14 @@ export function createActivityRepo(db: Db) {
       f.to ? lt(activity.at, f.to) : undefined,
       f.types?.length ? inArray(activity.type, [...f.types]) : undefined,
       f.clientId ? eq(activity.clientId, f.clientId) : undefined,
+      f.search
+        ? or(
+            f.search.types.length ? inArray(activity.type, [...f.search.types]) : undefined,
+            ilike(activity.application, containing(f.search.text)),
+            ilike(activity.ip, containing(f.search.text)),
+            ilike(activity.device, containing(f.search.text)),
+          )
+        : undefined,
     );
   return {
     async record(e: ActivityEvent): Promise<void> {
@@ -65,17 +79,25 @@ export function createActivityRepo(db: Db) {
         .where(where(accountId, f));
       return row?.n ?? 0;
     },
-    /** The applications this account's activity mentions (for the filter). */
-    async applications(accountId: string): Promise<{ clientId: string; application: string }[]> {
+    /** The applications this account's activity mentions (for the filter), by client id: the
+     *  current name of those that still exist, the recorded one of the others. */
+    async applications(accountId: string): Promise<{ clientId: string; name: string; exists: boolean }[]> {
       const rows = await db
-        .selectDistinct({ clientId: activity.clientId, application: activity.application })
+        .selectDistinct({
+          clientId: activity.clientId,
+          recorded: activity.application,
+          current: applications.name,
+        })
         .from(activity)
+        .leftJoin(applications, eq(applications.clientId, activity.clientId))
         .where(and(eq(activity.accountId, accountId), sql`${activity.clientId} IS NOT NULL`));
-      const seen = new Map<string, string>();
-      for (const r of rows) if (r.clientId) seen.set(r.clientId, r.application ?? r.clientId);
-      return [...seen]
-        .map(([clientId, application]) => ({ clientId, application }))
-        .sort((a, b) => a.application.localeCompare(b.application));
+      const seen = new Map<string, { clientId: string; name: string; exists: boolean }>();
+      for (const r of rows) {
+        if (!r.clientId) continue;
+        const exists = r.current !== null;
+        seen.set(r.clientId, { clientId: r.clientId, name: r.current ?? r.recorded ?? r.clientId, exists });
+      }
+      return [...seen.values()];
     },
     async deleteOlderThan(cutoff: Date, batch: number): Promise<number> {
       const rows = await db
