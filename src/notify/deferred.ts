@@ -59,10 +59,7 @@ export function createDeferred(deps: { logger: Logger } & DeferredOptions) {
     } catch (err) {
       if (job.attempt < attempts) {
         const delay = retryDelayMs * 4 ** (job.attempt - 1);
-        logger.warn(
-          { what: job.what, attempt: job.attempt, err: String(err), retryInMs: delay },
-          'deferred job failed',
-        );
+        logger.warn({ what: job.what, attempt: job.attempt, err, retryInMs: delay }, 'deferred job failed');
         const timer = setTimeout(() => {
           retries.delete(timer);
           queue.push({ ...job, attempt: job.attempt + 1 });
@@ -70,7 +67,7 @@ export function createDeferred(deps: { logger: Logger } & DeferredOptions) {
         }, delay);
         retries.add(timer);
       } else {
-        logger.error({ what: job.what, attempts: job.attempt, err: String(err) }, 'deferred job given up');
+        logger.error({ what: job.what, attempts: job.attempt, err }, 'deferred job given up');
       }
     } finally {
       running--;

@@ -55,11 +55,15 @@ describe('deferred', () => {
     }
     expect(tries).toBe(3);
     expect(unhandled).toEqual([]);
-    const log = lines.map((l) => JSON.parse(l) as { msg: string; what: string; err: string });
+    const log = lines.map((l) => JSON.parse(l) as { msg: string; what: string; err: unknown });
     const failed = log.filter((l) => l.msg === 'deferred job failed').map((l) => l.what);
     expect(failed.sort()).toEqual(['password_reset', 'password_reset', 'reset_code', 'reset_code']);
     expect(log.filter((l) => l.msg === 'deferred job given up')).toEqual([
-      expect.objectContaining({ what: 'reset_code', err: 'Error: gateway down', attempts: 3 }),
+      expect.objectContaining({
+        what: 'reset_code',
+        err: expect.objectContaining({ type: 'Error', message: 'gateway down' }),
+        attempts: 3,
+      }),
     ]);
     const all = lines.join('');
     expect(all).not.toContain('very-secret-token');
