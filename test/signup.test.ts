@@ -300,6 +300,37 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
       }
   });
 
+  it('signup.prehijack-old-session: a session an unconfirmed account got before this rule no longer signs in anywhere', async () => {
+    // An account whose session and tokens were issued while unconfirmed accounts could still sign in.
+    const squatter = await createUser(srv);
+    const agent = new Agent(srv.url);
+    const first = await authorize(agent, {
+      clientId: web.clientId,
+      redirectUri: web.redirectUri,
+      email: squatter.email,
+      password: squatter.password,
+    });
+    const tokens = await redeem(srv, web, first.code!);
+    await srv.deps.database.db.execute(
+      sql`UPDATE accounts SET email_verified = false WHERE id = ${squatter.account.id}`,
+    );
+    // The session cookie no longer skips the sign-in: a silent request is refused…
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid email',
+      prompt: 'none',
+    });
+    const silent = await agent.go(`/authorize?${q}`);
+    expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
+    // …and the access token it had says nothing about the account.
+    const userinfo = await fetch(`${srv.url}/oauth2/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(userinfo.status).toBe(401);
+  });
+
   it('signup.sign-in-link: the sign-up page says "Already have an account?" and keeps the way back to the sign-in', async () => {
     const plain = await new Agent(srv.url).go('/signup');
     expect(plain.body).toMatch(/id="have-account">Already have an account\? <a href="\/account">Sign in<\/a>/);

@@ -1,5 +1,6 @@
 // Authentication Context Class References. Level 1: password only; level 2: multi-factor. A relying
 // party that asks for level 2 gets it or an error (unmet_authentication_requirements), never less.
+import { isUnconfirmed } from './account.ts';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { required } from '../lib/required.ts';
 
@@ -36,6 +37,15 @@ export function sesamePolicy() {
       if (!mfaRequested(params)) return Check.NO_NEED_TO_PROMPT;
       return ctx.oidc.acr === ACR_MFA ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
+  );
+  // A session whose account is not (any more) confirmed signs in again (oidc/account.ts).
+  required(policy.get('login'), 'login prompt').checks.add(
+    new Check(
+      'unconfirmed_account',
+      'the account must confirm its email address',
+      'login_required',
+      (ctx: KoaContextWithOIDC) => (isUnconfirmed(ctx.oidc.account) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+    ),
   );
   return policy;
 }
