@@ -13,6 +13,7 @@ import { createInteractionRouter } from './interaction/router.ts';
 import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
 import { isProviderPath } from './oidc/routes.ts';
+import { AppError } from './errors.ts';
 import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
 
 /** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
@@ -41,7 +42,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);
   const oidc = compose(provider.middleware as never[]);
-  const errorHandler = createErrorHandler(deps.logger);
+  const errorHandler = createErrorHandler(deps.logger, (ctx) => deps.accountSession.currentAccount(ctx));
   const inputGuard = createInputGuard(BODY_LIMIT);
   const protocolInputGuard = createProtocolInputGuard(PROVIDER_BODY_LIMIT);
 
@@ -51,7 +52,13 @@ export function createApp(deps: Deps): Koa<SesameState> {
   app.use(async (ctx, next) => {
     // The provider's own endpoints handle their errors in the protocol's format. Both refuse
     // characters the database cannot store before anything else reads the request.
-    if (isProviderPath(ctx.path)) return protocolInputGuard(ctx, () => oidc(ctx, next));
+    if (isProviderPath(ctx.path))
+      return protocolInputGuard(ctx, async () => {
+        await oidc(ctx, next);
+        // An address or method the provider does not serve: our page (or JSON), not Koa's bare text.
+        if (ctx.status === 404 && ctx.body == null)
+          await errorHandler(ctx, () => Promise.reject(new AppError('not_found')));
+      });
     return errorHandler(ctx, () => csrf(ctx, () => inputGuard(ctx, () => ours(ctx, next))));
   });
   return app;

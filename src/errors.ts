@@ -20,6 +20,7 @@ const CODES = {
   // Choosing a password or an address
   weak_password: 400,
   common_password: 400,
+  personal_password: 400,
   passwords_differ: 400,
   emails_differ: 400,
   email_same: 400,

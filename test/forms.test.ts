@@ -111,4 +111,22 @@ describe('forms', () => {
     expect(field(back, 'name').error).toBe('This is too long.');
     expect(field(back, 'name').value).toBe('n'.repeat(128));
   });
+
+  it('form.password-with-email-says-why: a new password containing the email is refused next to the field, saying why', async () => {
+    const email = uniqueEmail('zoe');
+    await createUser(srv, { email });
+    const agent = new Agent(srv.url);
+    await signInToAccount(srv, agent, email, STRONG_PASSWORD);
+    const page = await agent.go('/account/profile/password');
+    const back = await agent.submit(
+      page,
+      { current_password: STRONG_PASSWORD, new_password: `${email}1`, new_password_again: `${email}1` },
+      '/password"',
+    );
+    expect(back.status).toBe(400);
+    const pw = field(back, 'new_password');
+    expect(pw.invalid).toBe(true);
+    expect(pw.describedByError).toBe(true);
+    expect(pw.error).toBe('Your password must not contain your email address or your name.');
+  });
 });

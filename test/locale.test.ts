@@ -93,4 +93,51 @@ describe('locale', () => {
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain('<link rel="stylesheet" href="/static/sesame.css">');
   });
+
+  it("i18n.error-page-in-account-language: an unknown address or method under /account speaks the signed-in account's language", async () => {
+    const user = await createUser(srv, { locale: 'fr' });
+    const agent = new Agent(srv.url, { 'accept-language': 'en' });
+    await signInToAccount(srv, agent, user.email, user.password, '/account/profile');
+    const get = await agent.go('/account/security/totp');
+    expect(get.status).toBe(405);
+    expect(get.body).toContain('<html lang="fr">');
+    const missing = await agent.go('/account/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toContain('<html lang="fr">');
+  });
+
+  it('pages.provider-404-styled: an address or method the provider does not serve gets our page, not bare "Not Found"', async () => {
+    const agent = new Agent(srv.url, { 'accept-language': 'fr' });
+    for (const path of ['/token', '/.well-known/nope']) {
+      const res = await agent.request(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      const body = await res.text();
+      expect(body).toContain('<link rel="stylesheet" href="/static/sesame.css">');
+      expect(body).toContain('<html lang="fr">');
+    }
+    const json = await agent.request('/token', { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(((await json.json()) as { error: string }).error).toBe('not_found');
+  });
+
+  it('lockout.unlock-clears-rate-limit: once unlocked, the owner signs in at once, not after the rate-limit window', async () => {
+    const limited = await startServer({ env: { RATE_LIMIT_LOGIN_PER_ACCOUNT: '3' } });
+    try {
+      const app = await createClient(limited, { type: 'web' });
+      const url = `/authorize?${new URLSearchParams({ client_id: app.clientId, redirect_uri: app.redirectUri, response_type: 'code', scope: 'openid' })}`;
+      const user = await createUser(limited);
+      await limited.deps.repos.accounts.update(user.account.id, { lockoutThreshold: 3 });
+      const tryPassword = async (password: string) => {
+        const agent = new Agent(limited.url);
+        return agent.submit(await agent.go(url), { email: user.email, password }, '/login');
+      };
+      for (let i = 0; i < 4; i++) await tryPassword(`wrong guess ${i}`);
+      expect((await tryPassword(user.password)).body).toContain('Too many attempts');
+      expect(await limited.deps.lockout.unlock(user.account.id, 'cli')).toBe(true);
+      expect((await tryPassword(user.password)).body).toContain('/confirm"');
+    } finally {
+      await limited.stop();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
-import { form, newPasswordField, type FormState } from '../http/form.ts';
+import { form, formData, newPasswordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
 import type { AccountSession } from '../http/require-account.ts';
@@ -40,8 +40,7 @@ export function createCompromisedRouter(deps: CompromisedDeps) {
   router.use(deps.accountSession.requireAccount);
   const fresh = deps.requireFresh.page;
   const whenFresh = deps.requireFresh.action(PATH);
-  const page = (ctx: AccountCtx, f: FormState, status: number) =>
-    renderPage(ctx, 'compromised', { error: f.error }, status);
+  const page = (ctx: AccountCtx, f: FormState, status: number) => renderPage(ctx, 'compromised', formData(f), status);
 
   async function recover(ctx: AccountCtx, input: z.output<typeof CompromisedForm>) {
     if (input.new_password !== input.new_password_again) throw new AppError('passwords_differ');

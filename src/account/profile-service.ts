@@ -86,7 +86,7 @@ export function createProfileService(deps: {
       info: RequestInfo,
       keepSessionUid: string | undefined,
     ): Promise<void> {
-      assertPasswordAllowed(next, a);
+      assertPasswordAllowed(next, a, 'new_password');
       await accounts.setPasswordHash(a.id, await deps.password.hash(next));
       await deps.sessions.endAll(a.id, keepSessionUid);
       await log(a, 'password_changed', info);

@@ -48,7 +48,7 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
   async function resetPage(ctx: Ctx, f: FormState, status: number) {
     const account = await recovery.resetAccount(f.values.token ?? '');
     if (account) setAccountLocale(ctx, account);
-    renderPage(ctx, 'reset-password', { token: f.values.token ?? '', error: f.error }, status);
+    renderPage(ctx, 'reset-password', { ...formData(f), token: f.values.token ?? '' }, status);
   }
   const forgotLoginPage = (ctx: Ctx, f?: FormState, status = 200) =>
     renderPage(

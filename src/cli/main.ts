@@ -41,7 +41,8 @@ export interface CliIo {
 const CLI_INFO = { ip: '', device: 'sesame command line' };
 
 const PASSWORD_PROBLEM: Record<string, string> = {
-  common_password: '--password is too common or contains the email or name',
+  common_password: '--password is too common',
+  personal_password: '--password contains the email or a name',
   weak_password: '--password must be 10 to 256 characters with some variety',
 };
 

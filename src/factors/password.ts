@@ -11,7 +11,7 @@ const COMMON = new Set<string>(
   ((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()),
 );
 
-export type PasswordProblem = 'weak_password' | 'common_password';
+export type PasswordProblem = 'weak_password' | 'common_password' | 'personal_password';
 
 /** Words shorter than this are not looked for in a password: "li" or "al" would refuse half of all
  *  passphrases, while a three-letter name or mailbox ("zoe", "bob") is a guesser's first try. */
@@ -23,7 +23,7 @@ export function checkPasswordPolicy(password: string, context: string[] = []): P
   if (COMMON.has(lower)) return 'common_password';
   // A password that contains the user's own email or name is as good as common.
   const words = context.map((c) => c.trim().toLowerCase()).filter((c) => c.length >= MIN_CONTEXT_WORD);
-  if (words.some((c) => lower.includes(c))) return 'common_password';
+  if (words.some((c) => lower.includes(c))) return 'personal_password';
   if (new Set(password).size < 4) return 'weak_password';
   return undefined;
 }
@@ -35,10 +35,11 @@ export function checkPasswordPolicy(password: string, context: string[] = []): P
 export function assertPasswordAllowed(
   password: string,
   who: { email: string; givenName?: string | null; familyName?: string | null },
+  field = 'password',
 ): void {
   const context = [who.email, who.email.split('@')[0] ?? '', who.givenName ?? '', who.familyName ?? ''];
   const problem = checkPasswordPolicy(password, context);
-  if (problem) throw new AppError(problem, { fields: ['password'] });
+  if (problem) throw new AppError(problem, { fields: [field], fieldErrors: { [field]: problem } });
 }
 
 export function createPasswordFactor(opts: { memoryCost: number; timeCost: number }) {

@@ -6,6 +6,7 @@ import type { Next } from 'koa';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { renderPage } from './render.ts';
+import { setAccountLocale } from './locale.ts';
 import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -78,7 +79,17 @@ export function renderProtocolError(ctx: Ctx, code: string, description: string 
   renderPage(ctx, 'error', { code, description, protocol: true }, status >= 400 ? status : 400);
 }
 
-export function createErrorHandler(logger: Logger) {
+/** The signed-in account of a request that failed before its route knew it (an unknown address or
+ *  method under /account): its error page is in the account's language like its other pages. */
+export type AccountOf = (ctx: Ctx) => Promise<{ locale?: string | null } | undefined>;
+
+async function accountLanguage(ctx: Ctx, accountOf: AccountOf | undefined) {
+  if (ctx.state.accountLocale || !accountOf || wantsJson(ctx)) return;
+  const account = await accountOf(ctx).catch(() => undefined);
+  if (account) setAccountLocale(ctx, account);
+}
+
+export function createErrorHandler(logger: Logger, accountOf?: AccountOf) {
   return async function errorHandler(ctx: Ctx, next: Next) {
     try {
       await next();
@@ -94,6 +105,7 @@ export function createErrorHandler(logger: Logger) {
         appErr = new AppError('internal');
       }
       try {
+        await accountLanguage(ctx, accountOf);
         await renderError(ctx, appErr);
       } catch (renderErr) {
         // The form could not be shown again (its own data failed): the plain error page.

@@ -21,6 +21,7 @@ import { localeOf } from '../http/i18n.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 import type { TrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
 import type { Ctx } from '../http/context.ts';
 import { deviceHashOf, ensureDeviceCookie, sentDeviceCookie } from '../http/device-cookie.ts';
@@ -43,6 +44,7 @@ export function createLockout(deps: {
   activity: ActivityRepo;
   mailer: Mailer;
   clock: Clock;
+  limiter: RateLimiter;
 }) {
   const { config, accounts, trustedDevices, tokens, activity, clock } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
@@ -78,6 +80,9 @@ export function createLockout(deps: {
   async function unlock(accountId: string, via: 'link' | 'cli' | 'reset', info?: RequestInfo): Promise<boolean> {
     const [account, browser] = await Promise.all([accounts.unlock(accountId), trustedDevices.unlockAll(accountId)]);
     const was = account || browser;
+    // Unlocked means the owner can sign in now: the sign-in rate limit of the address starts over too.
+    const row = await accounts.findById(accountId);
+    if (row) await deps.limiter.reset('login-account', row.email);
     await tokens.voidAll(accountId, UNLOCK_PURPOSE);
     if (was)
       await activity.record({ ip: info?.ip, device: info?.device, accountId, type: 'unlocked', details: { via } });
@@ -99,7 +104,7 @@ export function createLockout(deps: {
       const account = await accounts.findById(accountId);
       if (!account?.lockedAt) return;
       const link = await newLink(account.id);
-      await deps.mailer.send(emails.unlockLink(localeOf(account), to, link));
+      await deps.mailer.send(emails.unlockLink(localeOf(account), to, link, greetingName(account, to)));
     },
     trustedDevice: (accountId: string, info: RequestInfo) => trustedDevice(accountId, info.deviceCookie),
     /** Before checking an answer: reserves one attempt, from the trusted browser's budget when

@@ -136,8 +136,8 @@ export const emails = {
       c.link,
     ),
   /** A new unlock link, asked for on the "unlock my account" page (single-use, 24 hours). */
-  unlockLink: (locale: Locale, to: string, link: string) =>
-    compose({ kind: 'unlock_link', key: 'unlockLink' }, { locale, to }, { email: to }, link),
+  unlockLink: (locale: Locale, to: string, link: string, greet?: string) =>
+    compose({ kind: 'unlock_link', key: 'unlockLink' }, { locale, to, greet }, { email: to }, link),
   /** The user pressed "this wasn't me" on a push approval request: someone has their password. */
   pushDenied: (
     locale: Locale,

@@ -22,14 +22,14 @@ describe('checkPasswordPolicy', () => {
     expect(checkPasswordPolicy('qwertyuiop')).toBe('common_password');
   });
   it("a password containing the user's email name or given name is as good as common", () => {
-    expect(checkPasswordPolicy('ada.lovelace-1815', ['ada.lovelace', 'Ada', 'Lovelace'])).toBe('common_password');
-    expect(checkPasswordPolicy('my LOVELACE 1815!', ['ada', 'Ada', 'Lovelace'])).toBe('common_password');
+    expect(checkPasswordPolicy('ada.lovelace-1815', ['ada.lovelace', 'Ada', 'Lovelace'])).toBe('personal_password');
+    expect(checkPasswordPolicy('my LOVELACE 1815!', ['ada', 'Ada', 'Lovelace'])).toBe('personal_password');
   });
   it('context words count from three characters, whatever their case; shorter or empty ones do not', () => {
     expect(checkPasswordPolicy('ZOE rides a 1815 engine', ['zoe@example.com', 'zoe', 'Zoe', ''])).toBe(
-      'common_password',
+      'personal_password',
     );
-    expect(checkPasswordPolicy('zoe@example.com1', ['zoe@example.com', 'zoe'])).toBe('common_password');
+    expect(checkPasswordPolicy('zoe@example.com1', ['zoe@example.com', 'zoe'])).toBe('personal_password');
     expect(checkPasswordPolicy('al rides a 1815 engine', ['al@example.com', 'al', 'Al', ''])).toBeUndefined();
   });
   it('fewer than four distinct characters is weak, however long', () => {
