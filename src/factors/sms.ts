@@ -70,8 +70,12 @@ export function recoveryCountries(locale: string): Array<{ code: string; label: 
 }
 
 /** +41 •• ••• •• 67: enough for the user to recognise their number, not enough to learn it. */
+/** A number shown without giving it away: its own country code, then only its last two digits
+ *  (+1 •••••••23, +41 •••••••67). */
 export function maskPhone(e164: string): string {
-  return `${e164.slice(0, 3)} ${'•'.repeat(Math.max(0, e164.length - 5))}${e164.slice(-2)}`;
+  const cc = parsePhoneNumberFromString(e164)?.countryCallingCode ?? e164.slice(1, 3);
+  const rest = e164.length - 1 - cc.length;
+  return `+${cc} ${'•'.repeat(Math.max(0, rest - 2))}${e164.slice(-2)}`;
 }
 
 export type SendResult = { ok: true } | { ok: false; reason: 'rate_limited' | 'unavailable' };

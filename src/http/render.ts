@@ -40,7 +40,7 @@ export function renderPage<S extends SesameState>(
     locales: LOCALES,
     csrfToken,
     languages,
-    formatDate: (d: Date, tz?: string) => formatDate(d, locale, tz),
+    formatDate: (d: Date, tz?: string, opts?: { zoneLabel?: boolean }) => formatDate(d, locale, tz, opts),
     factorName: (type: string, name: string) => factorName(t, type, name),
     // The account menu, on the pages of a signed-in account (requireAccount set it).
     accountMenu: 'account' in ctx.state && ctx.state.account ? accountMenu(ctx.path) : undefined,

@@ -50,6 +50,21 @@ function compose(
   return { kind, to, subject, text, html };
 }
 
+const MARK_METHOD = '\u0001';
+const MARK_NAME = '\u0002';
+
+/** A change notice's sentence: the method's label in lower case inside a sentence (not in German,
+ *  whose nouns keep their capital, nor for an acronym such as SMS), and its name in quotes only when
+ *  it says more than the label ("Authenticator app “Authenticator app”" says it twice). */
+function sentence(locale: Locale, template: string, method: string, name: string): string {
+  const inside = template.indexOf(MARK_METHOD) > 0;
+  const label =
+    inside && locale !== 'de' && /^\p{Lu}\p{Ll}/u.test(method) ? method[0]!.toLowerCase() + method.slice(1) : method;
+  const withName =
+    name && name !== method ? template : template.replace(new RegExp(`\\s*[«“„"]\\s*${MARK_NAME}\\s*[»”“"]`, 'u'), '');
+  return withName.replace(MARK_METHOD, label).replace(MARK_NAME, name);
+}
+
 export const emails = {
   /** To an address nobody has confirmed yet, so with nothing anyone typed (a name "Click here:
    *  https://evil.example" would turn Sesame into a phishing relay): Sesame's own words and link. */
@@ -68,11 +83,14 @@ export const emails = {
     c: { change: string; method?: string; name?: string; when: Date; link: string; greet?: string },
   ) => {
     const t = translator(locale);
-    const change = t(`securityChanges.${c.change}`, {
-      method: c.method ? t(`methods.${c.method}`) : '',
-      name: c.method && c.name ? factorName(t, c.method, c.name) : (c.name ?? ''),
-      when: when(c.when, locale, timeZone),
-    });
+    const method = c.method ? t(`methods.${c.method}`) : '';
+    const name = c.method && c.name ? factorName(t, c.method, c.name) : (c.name ?? '');
+    const change = sentence(
+      locale,
+      t(`securityChanges.${c.change}`, { method: MARK_METHOD, name: MARK_NAME, when: when(c.when, locale, timeZone) }),
+      method,
+      name,
+    );
     return compose(
       { kind: `security_${c.change}`, key: 'securityChange' },
       { locale, to, greet: c.greet },
