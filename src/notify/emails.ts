@@ -59,7 +59,9 @@ const MARK_NAME = '\u0002';
 function sentence(locale: Locale, template: string, method: string, name: string): string {
   const inside = template.indexOf(MARK_METHOD) > 0;
   const label =
-    inside && locale !== 'de' && /^\p{Lu}\p{Ll}/u.test(method) ? method[0]!.toLowerCase() + method.slice(1) : method;
+    inside && locale !== 'de' && /^\p{Lu}\p{Ll}/u.test(method)
+      ? method.charAt(0).toLowerCase() + method.slice(1)
+      : method;
   const withName =
     name && name !== method ? template : template.replace(new RegExp(`\\s*[«“„"]\\s*${MARK_NAME}\\s*[»”“"]`, 'u'), '');
   return withName.replace(MARK_METHOD, label).replace(MARK_NAME, name);
