@@ -16,4 +16,6 @@ CREATE TABLE trusted_devices (
 );
 -- Browsers that signed in before this migration are trusted already.
 INSERT INTO trusted_devices (account_id, device_hash, first_sign_in, last_sign_in)
-SELECT account_id, device_hash, min(first_seen), max(last_seen) FROM known_devices GROUP BY account_id, device_hash;
+SELECT k.account_id, k.device_hash, min(k.first_seen), max(k.last_seen) FROM known_devices k
+  JOIN accounts a ON a.id = k.account_id AND a.email_verified
+  GROUP BY k.account_id, k.device_hash;

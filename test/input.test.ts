@@ -174,6 +174,21 @@ describe.each(storageModes())('bad input (%s storage)', (mode) => {
     expect((await user.agent.go('/account/activity?app=%00')).status).toBe(400);
   });
 
+  it('input.uuid-shaped-ids-404: ids of 36 dashes or hex digits are no ids, before or after sign-in (no 22P02)', async () => {
+    const user = await signedInUser(srv);
+    for (const id of ['-'.repeat(36), 'f'.repeat(36)]) {
+      expect((await user.agent.go(`/account/applications/${id}`)).status, id).toBe(404);
+      expect((await user.agent.go(`/account/security/factors/${id}/rename`)).status, id).toBe(404);
+      const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: id })).toString('base64url');
+      const res = await get('/1/devices/me', {
+        authorization: `Device ${header}.e30.c2ln`,
+        accept: 'application/json',
+      });
+      expect(res.status, id).toBe(401);
+    }
+    expect(errorLines()).toEqual([]);
+  });
+
   it('input.email-change-taken-meanwhile: "already taken", and the link is not spent', async () => {
     const user = await signedInUser(srv);
     const wanted = uniqueEmail('wanted');

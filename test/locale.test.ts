@@ -46,7 +46,15 @@ describe('locale', () => {
 
   it('i18n.language-switcher-no-open-redirect: the way back stays on this site', async () => {
     const agent = new Agent(srv.url);
-    for (const back of ['//evil.example/', 'https://evil.example/', '/\\evil.example', '/%0d%0aSet-Cookie:x=1']) {
+    for (const back of [
+      '//evil.example/',
+      'https://evil.example/',
+      '/\\evil.example',
+      '/%0d%0aSet-Cookie:x=1',
+      '/.//evil.example/x',
+      '/..//evil.example',
+      '/%2e%2e//evil.example',
+    ]) {
       const res = await agent.request(`/language?${new URLSearchParams({ set: 'fr', back })}`);
       expect(res.status).toBe(303);
       const location = res.headers.get('location')!;

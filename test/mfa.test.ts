@@ -75,7 +75,7 @@ describe.each(storageModes())('second factors (%s storage)', (mode) => {
       .filter((m) => m.to === email)
       .at(-1)!;
     expect(mail.kind).toBe('security_mfa_enabled');
-    expect(mail.text).toContain('Authenticator app “My phone”');
+    expect(mail.text).toContain('authenticator app “My phone”');
   });
 
   it('sign-in asks for the code after the password; the ID token has amr pwd+otp and the multi-factor acr', async () => {
@@ -362,7 +362,7 @@ describe('security page', () => {
     ]);
     const mail = srv.outbox().filter((m) => m.to === user.email)[0]!;
     expect(mail.subject).toBe('Les paramètres de sécurité de votre compte Sesame ont changé');
-    expect(mail.text).toContain("Application d'authentification « Téléphone »");
+    expect(mail.text).toContain("application d'authentification « Téléphone »");
 
     // 2FA off again: the password alone signs in, and the old secret no longer matters.
     const web = await createClient(srv, { type: 'web' });

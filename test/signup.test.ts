@@ -174,7 +174,19 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
     const old = await redeem(srv, web, (await rpSignIn(victim, ATTACKER_PASSWORD, attacker)).code!);
     await setVerified(false);
     const squatter = 'eve@evil.example';
-    await srv.deps.repos.accounts.update(squat.id, { recoveryEmail: squatter, recoveryPhoneHash: 'h' });
+    await srv.deps.repos.accounts.update(squat.id, {
+      recoveryEmail: squatter,
+      recoveryPhoneHash: 'h',
+      lockoutThreshold: 50,
+      alertEverySignIn: false,
+    });
+    const trustedBrowsers = async () =>
+      (
+        (await srv.deps.database.db.execute(
+          sql`SELECT count(*)::int AS n FROM trusted_devices WHERE account_id = ${squat.id}`,
+        )) as unknown as { rows: { n: number }[] }
+      ).rows[0]!.n;
+    expect(await trustedBrowsers()).toBeGreaterThan(0); // the squatter's browser signed in before
     await srv.deps.repos.secondFactors.create({ accountId: squat.id, type: 'totp', name: 'Eve', secret: 'v1.x.y.z' });
     await srv.deps.repos.backupCodes.replace(squat.id, ['code-hash']);
     const { app } = await srv.deps.applications.create(squat.id, {
@@ -198,7 +210,10 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
       recoveryEmail: null,
       recoveryPhone: null,
       recoveryPhoneHash: null,
+      lockoutThreshold: 10,
     });
+    // No browser of the squatter keeps a lockout budget of its own on the owner's account.
+    expect(await trustedBrowsers()).toBe(0);
     expect(await srv.deps.repos.secondFactors.count(owned.id)).toBe(0);
     expect(await srv.deps.repos.backupCodes.hasSet(owned.id)).toBe(false);
     expect(await srv.deps.repos.applications.listByOwner(owned.id)).toHaveLength(0);

@@ -8,11 +8,12 @@
 import type Provider from 'oidc-provider';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { oidcPayloads } from '../db/schema.ts';
+import { oidcPayloads, DEFAULT_LOCKOUT_THRESHOLD } from '../db/schema.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 import type { KnownDevicesRepo } from '../db/repositories/known-devices.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
+import type { TrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { ApplicationsService } from './applications-service.ts';
 import type { SecurityService } from './security-service.ts';
@@ -26,6 +27,7 @@ export function createFreshStart(deps: {
     applications: ApplicationsRepo;
     knownDevices: KnownDevicesRepo;
     oneTimeTokens: OneTimeTokensRepo;
+    trustedDevices: TrustedDevicesRepo;
   };
   sessions: Sessions;
   security: SecurityService;
@@ -50,8 +52,17 @@ export function createFreshStart(deps: {
       await revokeGrants(a.id);
       await deps.security.disable(a, info);
       for (const app of await repos.applications.listByOwner(a.id)) await deps.applications.delete(app);
-      await repos.accounts.update(a.id, { recoveryEmail: null, recoveryPhone: null, recoveryPhoneHash: null });
+      // Whoever signed up may have weakened the protection settings: back to the defaults.
+      await repos.accounts.update(a.id, {
+        recoveryEmail: null,
+        recoveryPhone: null,
+        recoveryPhoneHash: null,
+        lockoutThreshold: DEFAULT_LOCKOUT_THRESHOLD,
+        alertEverySignIn: false,
+        alertFailedPassword: false,
+      });
       await repos.knownDevices.forgetAll(a.id);
+      await repos.trustedDevices.forgetAll(a.id);
       await repos.oneTimeTokens.voidEvery(a.id);
       await repos.accounts.markEmailVerified(a.id, a.email);
     },

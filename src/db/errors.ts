@@ -16,3 +16,9 @@ function sqlState(err: unknown): string | undefined {
 export function isUniqueViolation(err: unknown): boolean {
   return sqlState(err) === UNIQUE_VIOLATION;
 }
+
+/** SQLSTATE class 22 (data exception: a value the column cannot hold, e.g. 22P02 invalid text for a
+ *  uuid): input the edge should have refused — bad input all the same, never a server error. */
+export function isDataException(err: unknown): boolean {
+  return sqlState(err)?.startsWith('22') ?? false;
+}

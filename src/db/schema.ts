@@ -1,6 +1,9 @@
 // drizzle schema; the SQL in /migrations is the source of truth and must match this file.
 import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey, bigint, integer } from 'drizzle-orm/pg-core';
 
+/** Failed attempts before an account locks, unless its owner chose otherwise (migration 0003). */
+export const DEFAULT_LOCKOUT_THRESHOLD = 10;
+
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
   email: text('email').notNull(),
@@ -11,7 +14,7 @@ export const accounts = pgTable('accounts', {
   familyName: text('family_name'),
   locale: text('locale').notNull().default('en'),
   zoneinfo: text('zoneinfo').notNull().default('UTC'),
-  lockoutThreshold: integer('lockout_threshold').notNull().default(10),
+  lockoutThreshold: integer('lockout_threshold').notNull().default(DEFAULT_LOCKOUT_THRESHOLD),
   lockedAt: timestamp('locked_at', { withTimezone: true }),
   failedPasswords: integer('failed_passwords').notNull().default(0),
   failedSecondFactors: integer('failed_second_factors').notNull().default(0),

@@ -6,6 +6,7 @@ import type { Next } from 'koa';
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { renderPage } from './render.ts';
+import { isDataException } from '../db/errors.ts';
 import { setAccountLocale } from './locale.ts';
 import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -100,7 +101,11 @@ export function createErrorHandler(logger: Logger, accountOf?: AccountOf) {
       let appErr: AppError;
       if (err instanceof AppError) appErr = err;
       else if (isClientError(err)) appErr = new AppError('invalid_input');
-      else {
+      else if (isDataException(err)) {
+        // A value the database cannot hold got past the edge: a bug to fix, but the user's bad input.
+        logger.warn({ err, path: ctx.path }, 'data exception from input');
+        appErr = new AppError('invalid_input');
+      } else {
         logger.error({ err, path: ctx.path }, 'unhandled error');
         appErr = new AppError('internal');
       }

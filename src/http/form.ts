@@ -25,7 +25,7 @@ export type FormView<S extends SesameState = SesameState> = (ctx: Ctx<S>, form: 
 export type FormHandler<S extends SesameState, T> = (ctx: Ctx<S>, input: T) => unknown;
 
 /** Never sent back to the page. */
-const SECRET_FIELD = /^(_csrf|credential|(current_|new_)?password(_again)?)$/;
+const SECRET_FIELD = /^(_csrf|credential|code|(current_|new_)?password(_again)?)$/;
 
 /** The string fields of a urlencoded body (arrays joined by newlines), for showing the form again. */
 function formValues(body: unknown): Record<string, string> {

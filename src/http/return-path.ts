@@ -11,7 +11,9 @@ export function safeLocalPath(value: unknown): string | undefined {
     return undefined;
   try {
     const u = new URL(value, 'http://sesame.invalid');
-    return u.origin === 'http://sesame.invalid' ? u.pathname + u.search : undefined;
+    const path = u.pathname + u.search;
+    // Checked again after normalising: `/.//evil.example` becomes `//evil.example`, another host.
+    return u.origin === 'http://sesame.invalid' && /^\/(?![/\\])/.test(path) ? path : undefined;
   } catch {
     return undefined;
   }

@@ -18,7 +18,7 @@ export interface NewAccount {
   emailVerified?: boolean;
 }
 
-const isUuid = (id: string) => /^[0-9a-f-]{36}$/i.test(id);
+const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -28,7 +28,7 @@ export function createApplicationsRepo(db: Db) {
         .orderBy(desc(applications.createdAt));
     },
     async findOwned(ownerId: string, id: string): Promise<Application | undefined> {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
       const [row] = await db
         .select()
         .from(applications)

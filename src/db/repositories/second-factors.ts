@@ -19,7 +19,7 @@ export interface NewFactor {
   data?: Record<string, unknown>;
 }
 
-const UUID = /^[0-9a-f-]{36}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSecondFactorsRepo(db: Db) {
   return {

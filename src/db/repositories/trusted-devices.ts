@@ -54,6 +54,10 @@ export function createTrustedDevicesRepo(db: Db) {
         .returning({ n: trustedDevices.deviceHash });
       return rows.length === 1;
     },
+    /** Forgets every browser of the account (a fresh start: none of them is the owner's). */
+    async forgetAll(accountId: string): Promise<void> {
+      await db.delete(trustedDevices).where(sql`${trustedDevices.accountId} = ${accountId}`);
+    },
     /** Unlocks every browser of the account and forgives their failures; true when one was locked. */
     async unlockAll(accountId: string): Promise<boolean> {
       const rows = await db.execute(sql`
