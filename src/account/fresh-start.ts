@@ -63,7 +63,7 @@ export function createFreshStart(deps: {
       });
       await repos.knownDevices.forgetAll(a.id);
       await repos.trustedDevices.forgetAll(a.id);
-      await repos.oneTimeTokens.voidEvery(a.id);
+      await repos.oneTimeTokens.voidAll(a.id);
       await repos.accounts.markEmailVerified(a.id, a.email);
     },
   };

@@ -29,25 +29,19 @@ export function createOneTimeTokensRepo(db: Db) {
         .limit(1);
       return row;
     },
-    /** Voids every open link of this purpose for the account (a newer one replaces them). */
-    async voidAll(accountId: string, purpose: string, now = new Date()) {
+    /** Voids every open link of the account of this purpose (a newer one replaces them), or of any
+     *  purpose when none is given. */
+    async voidAll(accountId: string, purpose?: string, now = new Date()) {
       await db
         .update(oneTimeTokens)
         .set({ consumedAt: now })
         .where(
           and(
             eq(oneTimeTokens.accountId, accountId),
-            eq(oneTimeTokens.purpose, purpose),
+            purpose === undefined ? undefined : eq(oneTimeTokens.purpose, purpose),
             isNull(oneTimeTokens.consumedAt),
           ),
         );
-    },
-    /** Voids every open link of the account, whatever it was for. */
-    async voidEvery(accountId: string, now = new Date()) {
-      await db
-        .update(oneTimeTokens)
-        .set({ consumedAt: now })
-        .where(and(eq(oneTimeTokens.accountId, accountId), isNull(oneTimeTokens.consumedAt)));
     },
     /** Single-use in one atomic write: only the first caller gets the row back. */
     async consume(tokenHash: string, purpose: string, now = new Date()) {
