@@ -2,6 +2,15 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { oneTimeTokens } from '../schema.ts';
 
+/** The link with this hash and purpose, if still open: not spent, not expired. */
+const openLink = (tokenHash: string, purpose: string, now: Date) =>
+  and(
+    eq(oneTimeTokens.tokenHash, tokenHash),
+    eq(oneTimeTokens.purpose, purpose),
+    isNull(oneTimeTokens.consumedAt),
+    gt(oneTimeTokens.expiresAt, now),
+  );
+
 export function createOneTimeTokensRepo(db: Db) {
   return {
     async create(input: {
@@ -18,14 +27,7 @@ export function createOneTimeTokensRepo(db: Db) {
       const [row] = await db
         .select({ accountId: oneTimeTokens.accountId, data: oneTimeTokens.data })
         .from(oneTimeTokens)
-        .where(
-          and(
-            eq(oneTimeTokens.tokenHash, tokenHash),
-            eq(oneTimeTokens.purpose, purpose),
-            isNull(oneTimeTokens.consumedAt),
-            gt(oneTimeTokens.expiresAt, now),
-          ),
-        )
+        .where(openLink(tokenHash, purpose, now))
         .limit(1);
       return row;
     },
@@ -48,14 +50,7 @@ export function createOneTimeTokensRepo(db: Db) {
       const rows = await db
         .update(oneTimeTokens)
         .set({ consumedAt: now })
-        .where(
-          and(
-            eq(oneTimeTokens.tokenHash, tokenHash),
-            eq(oneTimeTokens.purpose, purpose),
-            isNull(oneTimeTokens.consumedAt),
-            gt(oneTimeTokens.expiresAt, now),
-          ),
-        )
+        .where(openLink(tokenHash, purpose, now))
         .returning({ accountId: oneTimeTokens.accountId, data: oneTimeTokens.data });
       return rows[0];
     },
