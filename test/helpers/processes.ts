@@ -1,0 +1,276 @@
+// Real processes for fault, cluster and shutdown tests: Sesame nodes (`sesame serve`, as npm start
+// runs it), and a private PostgreSQL or Redis that a test starts, kills and restarts itself. The
+// machine's shared services (5432, 6379) are never touched: other test files use them meanwhile.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { ROOT_DIR } from '../../src/lib/paths.ts';
+
+const BIN = path.join(ROOT_DIR, 'src/bin/sesame.js');
+const children = new Set<ChildProcess>();
+// A failed test must not leave servers behind (CI runs on the session's machine).
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 15_000,
+): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface NodeProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Every JSON log line so far (stdout), and anything else it printed (stderr and non-JSON). */
+  logs(): LogLine[];
+  output(): string;
+  waitForLog(match: RegExp, ms?: number): Promise<LogLine>;
+  /** Resolves with how it ended, and how long after the call. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+export interface NodeOptions {
+  env: Record<string, string>;
+  port?: number;
+  /** Resolve once the process has started, without waiting for it to listen. */
+  noWait?: boolean;
+}
+
+/** `sesame serve` in its own process. The env is complete: nothing leaks in from the test's own. */
+export async function startNode(opts: NodeOptions): Promise<NodeProcess> {
+  const port = opts.port ?? (await freePort());
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ISSUER: `http://localhost:${port}`,
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, [BIN, 'serve'], { env, cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const lines: LogLine[] = [];
+  let text = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const raw of chunk.toString().split('\n')) {
+      if (!raw.trim()) continue;
+      try {
+        lines.push(JSON.parse(raw) as LogLine);
+      } catch {
+        /* not JSON: kept in output() */
+      }
+    }
+    for (const w of waiters) w();
+  };
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    // Lines may be split across chunks: parse whole lines only.
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    if (parts.length) onData(Buffer.from(parts.join('\n') + '\n'));
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const node: NodeProcess = {
+    url: env.ISSUER!,
+    port,
+    child,
+    logs: () => lines,
+    output: () => text,
+    waitForLog: (match, ms = 20_000) =>
+      waitFor(`log ${match} from node :${port}\n${text.slice(-2000)}`, () => lines.find((l) => match.test(l.msg)), ms),
+    exited: () => exit,
+    async stop(signal = 'SIGTERM') {
+      const t0 = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const r = await exit;
+      return { ...r, ms: Date.now() - t0 };
+    },
+  };
+  if (!opts.noWait) {
+    await Promise.race([
+      node.waitForLog(/^Sesame listening/, 30_000),
+      exit.then((r) => {
+        throw new Error(`node exited before listening (${JSON.stringify(r)}):\n${text}`);
+      }),
+    ]);
+  }
+  return node;
+}
+
+const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** initdb and pg_ctl refuse root: run them as the postgres user then. */
+function pgCommand(cmd: string, args: string[]) {
+  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).toString();
+}
+
+export interface PrivateService {
+  url: string;
+  port: number;
+  /** Stops it (PostgreSQL: fast shutdown; Redis: SIGTERM, which writes its append-only file). */
+  stop(): Promise<void>;
+  /** Kills it without a clean shutdown. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** Removes its files; call once at the end. */
+  destroy(): Promise<void>;
+}
+
+/** A PostgreSQL cluster of its own on a free port (initdb + pg_ctl), trust auth, user postgres. */
+export async function privatePostgres(): Promise<PrivateService> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-pg-'));
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data);
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  fs.chmodSync(dir, 0o755);
+  pgCommand('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`;
+  const service: PrivateService = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async start() {
+      pgCommand('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+    },
+    async stop() {
+      pgCommand('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async kill() {
+      pgCommand('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    async destroy() {
+      try {
+        pgCommand('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        /* not running */
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await service.start();
+  return service;
+}
+
+/** A redis-server of its own on a free port. `appendonly` as production should run it (README). */
+export async function privateRedis(opts: { appendonly?: boolean } = {}): Promise<PrivateService> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--dir',
+    dir,
+  ];
+  const ping = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('error', () => resolve(false));
+      s.once('connect', () => s.write('PING\r\n'));
+      s.once('data', (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+    });
+  const ended = (c: ChildProcess) =>
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => c.once('exit', () => r()));
+  const halt = async (signal: NodeJS.Signals) => {
+    if (!child) return;
+    const c = child;
+    child = undefined;
+    c.kill(signal);
+    await ended(c);
+  };
+  const service: PrivateService = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      children.add(child);
+      await waitFor(`redis on ${port}`, ping, 10_000);
+    },
+    stop: () => halt('SIGTERM'),
+    kill: () => halt('SIGKILL'),
+    async destroy() {
+      await halt('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await service.start();
+  return service;
+}
+
+/** A database of its own on the machine's PostgreSQL (cluster tests: several nodes, one database). */
+export function freshDatabaseUrl(base: string, name: string): string {
+  const u = new URL(base);
+  const admin = new URL(base);
+  admin.pathname = '/postgres';
+  execFileSync(
+    'psql',
+    [admin.toString(), '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, '-c', `CREATE DATABASE ${name}`],
+    {
+      stdio: 'ignore',
+    },
+  );
+  u.pathname = `/${name}`;
+  return u.toString();
+}
