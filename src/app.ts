@@ -14,6 +14,8 @@ import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
 import { isProviderPath } from './oidc/routes.ts';
 import { AppError } from './errors.ts';
+import { RETRY_AFTER_SECONDS } from './lib/dependency.ts';
+import type { Ctx } from './http/context.ts';
 import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
 
 /** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
@@ -25,6 +27,16 @@ const PROVIDER_BODY_LIMIT = 56 * 1024;
 interface Mountable {
   routes(): unknown;
   allowedMethods(): unknown;
+}
+
+async function answerUnavailable(ctx: Ctx, errorHandler: ReturnType<typeof createErrorHandler>) {
+  const err = ctx.state.dependencyDown;
+  ctx.remove('Location');
+  if (ctx.accepts('json', 'html') === 'html') return errorHandler(ctx, () => Promise.reject(err));
+  ctx.status = 503;
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'temporarily_unavailable', error_description: 'a dependency is briefly unavailable; retry' };
 }
 
 export function createApp(deps: Deps): Koa<SesameState> {
@@ -42,10 +54,16 @@ export function createApp(deps: Deps): Koa<SesameState> {
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);
   const oidc = compose(provider.middleware as never[]);
-  const errorHandler = createErrorHandler(deps.logger, (ctx) => deps.accountSession.currentAccount(ctx));
+  const onDown = (which: 'database' | 'store', err: unknown) => deps.outages[which].error(err);
+  const errorHandler = createErrorHandler(deps.logger, (ctx) => deps.accountSession.currentAccount(ctx), onDown);
   const inputGuard = createInputGuard(BODY_LIMIT);
   const protocolInputGuard = createProtocolInputGuard(PROVIDER_BODY_LIMIT);
 
+  app.use(async (ctx, next) => {
+    // Shutting down: every response asks its client to close, so keep-alive connections end.
+    if (deps.lifecycle.draining) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(securityHeaders);
   app.use(createStatic());
   app.use(localeMiddleware);
@@ -55,6 +73,9 @@ export function createApp(deps: Deps): Koa<SesameState> {
     if (isProviderPath(ctx.path))
       return protocolInputGuard(ctx, async () => {
         await oidc(ctx, next);
+        // PostgreSQL or Redis failed under the provider (provider-events.ts marked it): a 503 with
+        // Retry-After, in the protocol's format for clients, our page for browsers.
+        if (ctx.state.dependencyDown) return answerUnavailable(ctx, errorHandler);
         // An address or method the provider does not serve: our page (or JSON), not Koa's bare text.
         if (ctx.status === 404 && ctx.body == null)
           await errorHandler(ctx, () => Promise.reject(new AppError('not_found')));

@@ -23,6 +23,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'letters, digits and _ : . - only, at most 64')
+    .default('sesame:'),
   COOKIE_SECRETS: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -51,6 +55,9 @@ const EnvSchema = z.object({
   WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Sesame'),
   ARGON2_MEMORY_KIB: intFrom(19456, 19456, 4_194_304),
   ARGON2_TIME_COST: intFrom(2, 2, 100),
+  STARTUP_WAIT_SECONDS: intFrom(60, 0, 3600),
+  SHUTDOWN_DRAIN_SECONDS: intFrom(10, 1, 300),
+  DATABASE_POOL_SIZE: intFrom(10, 1, 1000),
 });
 
 export interface Config {
@@ -62,6 +69,8 @@ export interface Config {
   readonly keysDir: string;
   readonly databaseUrl?: string;
   readonly redisUrl?: string;
+  /** Prefix of every Redis key and channel (several deployments on one Redis). */
+  readonly redisPrefix: string;
   /** Keygrip keys for signed cookies; the first one signs. */
   readonly cookieSecrets: readonly string[];
   /** 32 bytes: AES-256-GCM for secrets at rest. */
@@ -103,6 +112,11 @@ export interface Config {
   /** A sign-in this recent counts as having just typed the password (security changes). */
   readonly reauthWindowSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number };
+  /** How long a starting node retries an unreachable PostgreSQL or Redis before it gives up. */
+  readonly startupWaitSeconds: number;
+  /** After SIGTERM: in-flight requests get this long to finish before connections are cut. */
+  readonly shutdownDrainSeconds: number;
+  readonly databasePoolSize: number;
   /** Where generated dev secrets came from, for the start-up warning. */
   readonly generatedSecretsFile?: string;
 }
@@ -141,13 +155,37 @@ function loadOrCreateDevSecrets(dataDir: string): { secrets: DevSecrets; file: s
   return { secrets, file };
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  const e = parsed.data;
+type Env = z.infer<typeof EnvSchema>;
+
+/** Each variable on its own, so that one bad value does not hide the others: a variable that fails
+ *  is reported and takes its default for the checks that follow. */
+function parseEach(env: NodeJS.ProcessEnv): { e: Env; problems: string[] } {
   const problems: string[] = [];
+  const e: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(EnvSchema.shape)) {
+    const r = (schema as z.ZodType).safeParse(env[key]);
+    if (r.success) e[key] = r.data;
+    else {
+      problems.push(`${key}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+      e[key] = (schema as z.ZodType).safeParse(undefined).data;
+    }
+  }
+  return { e: e as Env, problems };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { e, problems: invalid } = parseEach(env);
+  // Every problem at once: a later check on a variable that is already reported says nothing more.
+  const problems = {
+    list: [...invalid],
+    push(p: string) {
+      const name = p.slice(0, p.indexOf(':') + 1);
+      if (!this.list.some((q) => q === p || (invalid.includes(q) && q.startsWith(name)))) this.list.push(p);
+    },
+    get length() {
+      return this.list.length;
+    },
+  };
   const production = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
 
@@ -194,7 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey = decodeKey(encryptionKeyRaw);
     if (!encryptionKey) problems.push('ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64');
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw new ConfigError(problems.list);
 
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   if (!encryptionKey) throw new ConfigError(['ENCRYPTION_KEY: missing']);
@@ -210,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keysDir: path.resolve(e.KEYS_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     cookieSecrets: Object.freeze([...(cookieSecrets ?? [])]),
     encryptionKey,
     hashKey,
@@ -237,6 +276,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webauthnRpName: e.WEBAUTHN_RP_NAME,
     reauthWindowSeconds: e.REAUTH_WINDOW_SECONDS,
     argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST }),
+    startupWaitSeconds: e.STARTUP_WAIT_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     generatedSecretsFile,
   });
 }

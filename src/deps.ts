@@ -7,6 +7,8 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { openStore } from './store/open-store.ts';
+import { describeUrl, outageLog, withStartupRetries } from './lib/dependency.ts';
+import { createLifecycle } from './lib/lifecycle.ts';
 import { createAccountsRepo } from './db/repositories/accounts.ts';
 import { createApplicationsRepo } from './db/repositories/applications.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
@@ -88,12 +90,43 @@ export interface DepsOptions {
 export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // A lost connection is logged once per outage; requests meanwhile answer 503 (http/error-handler.ts).
+  const outages = { database: outageLog(logger, 'PostgreSQL'), store: outageLog(logger, 'Redis') };
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    onConnectionError: (err) => outages.database.error(err),
+    onConnect: () => outages.database.ok(),
+  });
+  // Unreachable at start: retried with backoff, one log line per attempt, then a clear failure.
+  const retry = { logger, limitSeconds: config.startupWaitSeconds };
   // Every process applies what is missing (under an advisory lock, so nodes starting together wait).
-  const applied = await migrate(database);
+  const applied = await withStartupRetries(
+    `PostgreSQL at ${describeUrl(config.databaseUrl ?? '')}`,
+    () => migrate(database),
+    retry,
+  ).catch(async (err: unknown) => {
+    await database.close().catch(() => {});
+    throw err;
+  });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const repos = createRepos(database.db);
-  const store = await openStore(config, opts.storePrefix);
+  const store = await withStartupRetries(
+    `Redis at ${describeUrl(config.redisUrl ?? '')}`,
+    () =>
+      openStore(config, {
+        prefix: opts.storePrefix ?? config.redisPrefix,
+        onWarning: (message) => logger.warn(message),
+        onError: (err) => outages.store.error(err),
+        onReady: () => outages.store.ok(),
+      }),
+    retry,
+  ).catch(async (err: unknown) => {
+    await database.close().catch(() => {});
+    throw err;
+  });
+  const lifecycle = createLifecycle();
   const mailTransport = opts.mailer ?? createMailer(config, logger);
   const mailer = keepGoing(mailTransport, logger);
   const sms = opts.sms ?? createSmsTransport(config, logger);
@@ -132,6 +165,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   return {
     ...base,
     database,
+    outages,
+    lifecycle,
     sms,
     deferred,
     later,
@@ -142,9 +177,9 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     password: createPasswordFactor(config.argon2),
     security: createSecurityService({ ...base, factors }),
     applications: createApplicationsService({ ...base, clientCache }),
-    async close() {
-      // Sends what was queued (a shutdown waits for the mail server at most 10 s).
-      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    /** Sends what was queued, waiting for the mail server at most `withinMs`, then disconnects. */
+    async close(withinMs = 10_000) {
+      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, withinMs).unref())]);
       await store.close();
       await database.close();
     },

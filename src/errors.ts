@@ -51,6 +51,8 @@ const CODES = {
   already_decided: 409,
   wrong_number: 400,
   // Ours
+  /** PostgreSQL or Redis did not answer: retry (Retry-After). */
+  unavailable: 503,
   internal: 500,
 } as const;
 

@@ -6,6 +6,8 @@ import { createApp } from './app.ts';
 import { deleteExpiredPayloads } from './oidc/adapter.ts';
 import { createLogger } from './lib/logger.ts';
 import { MissingKeysError } from './oidc/keys.ts';
+import { StartupError } from './lib/dependency.ts';
+import { errorForLog } from './lib/log-error.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -36,6 +38,17 @@ function startCleanup(deps: Deps): () => void {
   return () => clearInterval(timer);
 }
 
+/** Ends the process with one clear log line, no stack trace: a failed start is the operator's
+ *  to fix (an address, a password, a database that does not exist), not a bug to debug. */
+function startFailed(logger: ReturnType<typeof createLogger>, err: unknown): never {
+  const message =
+    err instanceof StartupError || err instanceof MissingKeysError
+      ? err.message
+      : `start failed: ${errorForLog(err).code ? `${errorForLog(err).code} ` : ''}${errorForLog(err).message}`;
+  logger.fatal(message);
+  process.exit(1);
+}
+
 export async function serve(): Promise<RunningServer> {
   let config;
   try {
@@ -48,6 +61,9 @@ export async function serve(): Promise<RunningServer> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Last line of defence: a promise nobody awaited that fails (a dependency's error in a callback)
+  // is logged, never the end of the node.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (the node keeps running)'));
   if (config.generatedSecretsFile)
     logger.warn(
       { file: config.generatedSecretsFile },
@@ -57,16 +73,15 @@ export async function serve(): Promise<RunningServer> {
   try {
     deps = await createDeps(config, { logger });
   } catch (err) {
-    if (err instanceof MissingKeysError) {
-      logger.fatal(err.message);
-      process.exit(2);
-    }
-    throw err;
+    startFailed(logger, err);
   }
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  }).catch((err: unknown) => startFailed(logger, err));
   const stopCleanup = startCleanup(deps);
   logger.info(
     {
@@ -77,23 +92,52 @@ export async function serve(): Promise<RunningServer> {
     `Sesame listening on ${config.issuer}`,
   );
 
-  let closing = false;
-  const close = async () => {
-    if (closing) return;
-    closing = true;
-    stopCleanup();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
+  let closing: Promise<void> | undefined;
+  /** SIGTERM: stop accepting; end event streams and idle keep-alive connections at once; let
+   *  in-flight requests finish (each response closes its connection); cut what is left when the
+   *  drain time is up; then send what is queued and disconnect, all within SHUTDOWN_DRAIN_SECONDS. */
+  const close = () =>
+    (closing ??= (async () => {
+      const budget = config.shutdownDrainSeconds * 1000;
+      const started = Date.now();
+      deps.lifecycle.drain();
+      stopCleanup();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-    });
-    await deps.close();
-  };
+      // A connection whose request just finished is idle now: close it without waiting for 65 s.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      let timer: NodeJS.Timeout | undefined;
+      const requestsBudget = Math.max(budget - 1000, budget / 2);
+      const drained = await Promise.race([
+        closed.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), requestsBudget))),
+      ]);
+      clearTimeout(timer);
+      clearInterval(sweep);
+      if (!drained) {
+        logger.warn({ afterMs: Date.now() - started }, 'drain time is up: closing the connections still open');
+        server.closeAllConnections();
+      }
+      await deps.close(Math.max(200, budget - (Date.now() - started) - 200));
+    })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      logger.info({ signal: sig }, 'shutting down');
+    process.on(sig, () => {
+      if (closing) {
+        // Asked twice: stop now.
+        process.exit(1);
+      }
+      logger.info({ signal: sig, drainSeconds: config.shutdownDrainSeconds }, 'shutting down');
+      // Whatever happens, the process ends within the drain time (plus a moment to log).
+      setTimeout(
+        () => {
+          logger.warn('shutdown took longer than the drain time; exiting');
+          process.exit(1);
+        },
+        config.shutdownDrainSeconds * 1000 + 500,
+      ).unref();
       close().then(
         () => process.exit(0),
-        (err) => {
+        (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
           process.exit(1);
         },

@@ -14,11 +14,43 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<Database> {
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  /** Connections per node (DATABASE_POOL_SIZE). */
+  poolSize?: number;
+  /** Connection errors of idle pooled clients (a restarting server) are reported here. */
+  onConnectionError?: (err: Error) => void;
+  /** A new connection was made (after an outage: the server is back). */
+  onConnect?: () => void;
+}
+
+/** How long a request waits for a connection (a new one, or a free one from the pool) before it is
+ *  answered 503: a server that is down refuses at once, one that does not answer costs this. */
+const CONNECT_TIMEOUT_MS = 1000;
+/** A query the server does not answer (a partition, a stopped server) fails after this. */
+const QUERY_TIMEOUT_MS = 10_000;
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pg = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
-    const pool = new pg.default.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    const pool = new pg.default.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+    });
+    // An idle client whose server went away emits 'error' on the pool; unhandled, that event
+    // would end the process. The pool drops that client and connects anew when asked.
+    pool.on('error', (err) => opts.onConnectionError?.(err));
+    pool.on('connect', (client) => {
+      // A checked-out client (a transaction) has no listener of the pool's: one of ours, so that a
+      // connection lost mid-transaction fails that transaction and nothing else.
+      client.on('error', (err) => opts.onConnectionError?.(err));
+      opts.onConnect?.();
+    });
     const db = drizzle(pool, { schema }) as unknown as Db;
     return {
       db,

@@ -18,6 +18,8 @@ export interface SesameState extends DefaultState {
   bodyBytes?: number;
   /** A form body the edge refused (a NUL, not UTF-8): form() shows it again with the message. */
   refusedForm?: { field: string; values: Record<string, unknown> };
+  /** PostgreSQL or Redis failed while oidc-provider served the request (oidc/provider-events.ts). */
+  dependencyDown?: unknown;
 }
 
 /** The state of every page behind requireAccount: the signed-in account, typed. */

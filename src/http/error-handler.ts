@@ -10,6 +10,17 @@ import { isDataException } from '../db/errors.ts';
 import { setAccountLocale } from './locale.ts';
 import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
+import { DependencyDownError, isDependencyDown, RETRY_AFTER_SECONDS } from '../lib/dependency.ts';
+
+/** Told of each request that met a dependency outage (logged once per outage). */
+export type OnDependencyDown = (which: 'database' | 'store', err: unknown) => void;
+
+/** Which dependency an outage error is about: the store tags its own; the rest is PostgreSQL's. */
+export function dependencyOf(err: unknown): 'database' | 'store' {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    if (e instanceof DependencyDownError) return e.which;
+  return 'database';
+}
 
 /** Codes that have a page of their own, whatever the user was doing. */
 const PAGE_FOR: Partial<Record<ErrorCode, string>> = {
@@ -90,7 +101,7 @@ async function accountLanguage(ctx: Ctx, accountOf: AccountOf | undefined) {
   if (account) setAccountLocale(ctx, account);
 }
 
-export function createErrorHandler(logger: Logger, accountOf?: AccountOf) {
+export function createErrorHandler(logger: Logger, accountOf?: AccountOf, onDown?: OnDependencyDown) {
   return async function errorHandler(ctx: Ctx, next: Next) {
     try {
       await next();
@@ -101,7 +112,12 @@ export function createErrorHandler(logger: Logger, accountOf?: AccountOf) {
       let appErr: AppError;
       if (err instanceof AppError) appErr = err;
       else if (isClientError(err)) appErr = new AppError('invalid_input');
-      else if (isDataException(err)) {
+      else if (isDependencyDown(err)) {
+        // PostgreSQL or Redis is down: fail now, say when to retry; the node recovers by itself.
+        onDown?.(dependencyOf(err), err);
+        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+        appErr = new AppError('unavailable');
+      } else if (isDataException(err)) {
         // A value the database cannot hold got past the edge: a bug to fix, but the user's bad input.
         logger.warn({ err, path: ctx.path }, 'data exception from input');
         appErr = new AppError('invalid_input');
@@ -110,7 +126,7 @@ export function createErrorHandler(logger: Logger, accountOf?: AccountOf) {
         appErr = new AppError('internal');
       }
       try {
-        await accountLanguage(ctx, accountOf);
+        if (appErr.code !== 'unavailable') await accountLanguage(ctx, accountOf);
         await renderError(ctx, appErr);
       } catch (renderErr) {
         // The form could not be shown again (its own data failed): the plain error page.

@@ -1,6 +1,7 @@
 // The kAuth device API (/1/devices): linking, pending approval requests, decisions, and a
 // Server-Sent Events stream. JSON in and out; every call but linking is signed by the device key.
 import { PassThrough } from 'node:stream';
+import type { Lifecycle } from '../lib/lifecycle.ts';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { SesameState, Ctx } from '../http/context.ts';
@@ -26,6 +27,7 @@ const BODY_LIMIT = 16 * 1024;
 export interface DeviceRouterDeps {
   config: { issuer: string };
   store: Store;
+  lifecycle: Lifecycle;
   repos: { accounts: AccountsRepo };
   deviceAuth: DeviceAuth;
   factors: { push: PushFactor };
@@ -116,8 +118,11 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
       if (ev.type === 'removed') stream.end();
     });
     const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // A node shutting down ends its streams at once; the device reconnects to another node.
+    const forget = deps.lifecycle.whenDraining(() => stream.end());
     const stop = () => {
       clearInterval(heartbeat);
+      forget();
       void unsubscribe();
     };
     stream.on('close', stop);

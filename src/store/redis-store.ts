@@ -1,25 +1,113 @@
-import { createClient } from 'redis';
+import { createClient, ErrorReply, type RedisClientOptions } from 'redis';
 import type { Store } from './store.ts';
+import { DependencyDownError } from '../lib/dependency.ts';
 
-export async function createRedisStore(url: string, prefix = 'sesame:'): Promise<Store> {
-  const client = createClient({ url });
-  client.on('error', () => {
-    /* reconnects by itself; commands fail loudly meanwhile */
+export interface RedisStoreOptions {
+  prefix?: string;
+  /** Connection lost (once per outage is the caller's business) and restored. */
+  onError?: (err: unknown) => void;
+  onReady?: () => void;
+  /** A production setting the README asks for is missing (checked at start). */
+  onWarning?: (message: string) => void;
+}
+
+/** Reconnects after a lost connection: 50 ms, 100 ms, … at most 1 s apart, for ever. */
+const reconnect = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+
+/** The client's options. While the connection is down nothing waits: the offline queue is off, so
+ *  a command fails at once (a 503) instead of piling up behind the reconnection. There is no
+ *  per-command timer either (node-redis's default 5 s AbortSignal per command kept every request
+ *  alive for 5 s under load); a server that stops answering is found by the socket timeout, which
+ *  the 1 s PING keeps from firing on an idle but healthy connection. */
+function clientOptions(url: string): RedisClientOptions {
+  return {
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: 0 },
+    pingInterval: 1000,
+    socket: { connectTimeout: 1000, socketTimeout: 5000, keepAlive: true, reconnectStrategy: reconnect },
+  };
+}
+
+/** One connection attempt: refused or timed out means an error, not the client's endless retries
+ *  (a silent hang at start); the caller decides whether to try again. */
+async function connectOnce(url: string, opts: RedisStoreOptions) {
+  let connected = false;
+  const client = createClient({
+    ...clientOptions(url),
+    socket: {
+      ...clientOptions(url).socket,
+      reconnectStrategy: (retries: number, cause: Error) => (connected ? reconnect(retries) : cause),
+    },
+  } as RedisClientOptions);
+  client.on('error', (err: unknown) => {
+    if (connected) opts.onError?.(err);
   });
-  await client.connect();
-  const k = (key: string) => prefix + key;
-  // Subscriptions need a connection of their own, opened at the first one.
-  let subscriber: ReturnType<typeof client.duplicate> | undefined;
-  const subscriberReady = async () => {
-    if (!subscriber) {
-      subscriber = client.duplicate();
-      subscriber.on('error', () => {});
-      await subscriber.connect();
+  client.on('ready', () => opts.onReady?.());
+  try {
+    await client.connect();
+  } catch (err) {
+    client.destroy();
+    throw new DependencyDownError('store', err);
+  }
+  connected = true;
+  return client;
+}
+
+/** Every method's failure, but a reply the server gave on purpose (WRONGTYPE, …), means the store
+ *  is down: the error handler answers 503 for it. */
+function tagged(store: Store): Store {
+  const out = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(store) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    out[name] = (...args: unknown[]) =>
+      fn.apply(store, args).catch((err: unknown) => {
+        if (err instanceof ErrorReply && !String(err.message).startsWith('LOADING')) throw err;
+        throw err instanceof DependencyDownError ? err : new DependencyDownError('store', err);
+      });
+  }
+  return out as unknown as Store;
+}
+
+/** What the README asks of a production Redis, checked at start where the server lets us read its
+ *  configuration (managed services often refuse CONFIG: then nothing is said). */
+async function settingsWarnings(client: Awaited<ReturnType<typeof connectOnce>>): Promise<string[]> {
+  const get = async (name: string) => {
+    try {
+      const reply = (await client.configGet(name)) as Record<string, string>;
+      return reply[name];
+    } catch {
+      return undefined;
     }
+  };
+  const [policy, aof, save] = await Promise.all([get('maxmemory-policy'), get('appendonly'), get('save')]);
+  const warnings: string[] = [];
+  // Every key has a TTL, so any eviction policy may drop a consumed-code marker or a sign-in in
+  // progress before its time.
+  if (policy && policy !== 'noeviction')
+    warnings.push(`Redis maxmemory-policy is ${policy}: set noeviction, or single-use markers may be evicted early`);
+  if (aof === 'no' && save === '')
+    warnings.push(
+      'Redis keeps nothing on disk (appendonly no, no save): a Redis restart loses sign-ins in progress and access tokens; set appendonly yes',
+    );
+  return warnings;
+}
+
+export async function createRedisStore(url: string, opts: RedisStoreOptions = {}): Promise<Store> {
+  const prefix = opts.prefix ?? 'sesame:';
+  const client = await connectOnce(url, opts);
+  for (const w of await settingsWarnings(client)) opts.onWarning?.(w);
+  const k = (key: string) => prefix + key;
+  // Subscriptions need a connection of their own, opened at the first one (node-redis subscribes
+  // again by itself after a reconnection).
+  let subscriber: Awaited<ReturnType<typeof connectOnce>> | undefined;
+  const subscriberReady = async () => {
+    subscriber ??= await connectOnce(url, opts);
+    // Down now: fail at once, like any other command.
+    if (!subscriber.isReady) throw new DependencyDownError('store');
     return subscriber;
   };
 
-  return {
+  return tagged({
     async get(key) {
       return client.get(k(key));
     },
@@ -87,8 +175,12 @@ export async function createRedisStore(url: string, prefix = 'sesame:'): Promise
       await client.ping();
     },
     async close() {
-      if (subscriber) await subscriber.quit().catch(() => {});
-      await client.quit();
+      // quit() waits for replies; a server that is down will not send them.
+      for (const c of [subscriber, client]) {
+        if (!c) continue;
+        if (c.isReady) await c.quit().catch(() => c.destroy());
+        else c.destroy();
+      }
     },
-  };
+  });
 }

@@ -274,3 +274,50 @@ export function freshDatabaseUrl(base: string, name: string): string {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+export interface PrivateDeployment {
+  pg: PrivateService;
+  redis: PrivateService;
+  /** What every node of this deployment runs with (add to it per node). */
+  env: Record<string, string>;
+  /** `sesame …` against this deployment, in this process; its JSON output. */
+  cli(args: string[], extraEnv?: Record<string, string>): Promise<Record<string, string>>;
+  destroy(): Promise<void>;
+}
+
+/** A PostgreSQL and a Redis of a test file's own, a DATA_DIR, and the env nodes need for them;
+ *  the database is migrated. */
+export async function privateDeployment(name: string): Promise<PrivateDeployment> {
+  const { runCli } = await import('../../src/cli/main.ts');
+  const [pg, redis] = await Promise.all([privatePostgres(), privateRedis()]);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `sesame-${name}-`));
+  const env: Record<string, string> = {
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    DATA_DIR: dataDir,
+    KEYS_DIR: path.join(dataDir, 'keys'),
+    RATE_LIMIT_LOGIN_PER_IP: '10000',
+    RATE_LIMIT_LOGIN_PER_ACCOUNT: '10000',
+  };
+  const cli = async (args: string[], extraEnv: Record<string, string> = {}) => {
+    let out = '';
+    const code = await runCli(args, {
+      env: { ...env, ...extraEnv, LOG_LEVEL: 'silent' },
+      stdout: (s) => (out += s),
+      stderr: () => {},
+    });
+    if (code !== 0) throw new Error(`sesame ${args.join(' ')} exited ${code}: ${out}`);
+    return JSON.parse(out || '{}') as Record<string, string>;
+  };
+  await cli(['migrate']);
+  return {
+    pg,
+    redis,
+    env,
+    cli,
+    async destroy() {
+      await Promise.all([pg.destroy(), redis.destroy()]);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -33,11 +33,11 @@ describe('errors', () => {
     const en = keys(catalog('en')).sort();
     for (const l of LOCALES) expect(keys(catalog(l)).sort()).toEqual(en);
   });
-  it('a status per code: 4xx for what the user can fix, 5xx only for ours or the SMS gateway', () => {
+  it('a status per code: 4xx for what the user can fix, 5xx only for ours, a dependency or the SMS gateway', () => {
     for (const code of ERROR_CODES) {
       const { status } = new AppError(code);
       expect(status >= 400 && status < 600).toBe(true);
-      if (status >= 500) expect(['internal', 'sms_unavailable']).toContain(code);
+      if (status >= 500) expect(['internal', 'unavailable', 'sms_unavailable']).toContain(code);
     }
     expect(new AppError('invalid_code', { status: 400 }).status).toBe(400);
     expect(isErrorCode('rate_limited')).toBe(true);
