@@ -194,6 +194,28 @@ describe('faults', () => {
     expect(node.logs().filter((l) => /unhandled/.test(l.msg))).toEqual([]);
   });
 
+  it('fault.redis-hung-requests-fail-fast: Redis frozen with its connections open; requests answer 503 within the deadline, then serve again', async () => {
+    const load = steadyLoad();
+    redis.pause!();
+    try {
+      const down = await waitFor('readyz to report the store', async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      });
+      expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
+      const token = await tokenRequest({ grant_type: 'client_credentials' }, service);
+      expect(token.status).toBe(503);
+      expect(token.retryAfter).toBeTruthy();
+      expect(token.ms).toBeLessThan(2500);
+    } finally {
+      redis.resume!();
+    }
+    await waitFor('readyz after Redis answers again', async () => (await ready()).status === 200, 20_000);
+    expectOnlyRealAnswers(await load.stop());
+    expect((await tokenRequest({ grant_type: 'client_credentials' }, service)).status).toBe(200);
+    expect(node.child.exitCode).toBeNull();
+  });
+
   it('fault.lockout-survives-redis-restart: failed passwords before a Redis restart (with nothing persisted) still count after it', async () => {
     const email = await newUser();
     const wrong = async () =>

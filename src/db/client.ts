@@ -8,6 +8,9 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
+  /** The same database without the per-query timeout requests have: migrations and the periodic
+   *  cleanup, whose statements may rightly take longer (two connections at most). */
+  maintenance: Db;
   kind: 'postgres' | 'pglite';
   /** Runs a multi-statement SQL script (migrations). */
   execScript(sql: string): Promise<void>;
@@ -28,38 +31,44 @@ export interface OpenOptions {
 /** How long a request waits for a connection (a new one, or a free one from the pool) before it is
  *  answered 503: a server that is down refuses at once, one that does not answer costs this. */
 const CONNECT_TIMEOUT_MS = 1000;
-/** A query the server does not answer (a partition, a stopped server) fails after this. */
-const QUERY_TIMEOUT_MS = 10_000;
+/** A query the server does not answer (a partition, a stopped server) fails after this; requests'
+ *  queries take milliseconds. */
+const QUERY_TIMEOUT_MS = 5000;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pg = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
-    const pool = new pg.default.Pool({
-      connectionString: opts.databaseUrl,
-      max: opts.poolSize ?? 10,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      query_timeout: QUERY_TIMEOUT_MS,
-      keepAlive: true,
-    });
-    // An idle client whose server went away emits 'error' on the pool; unhandled, that event
-    // would end the process. The pool drops that client and connects anew when asked.
-    pool.on('error', (err) => opts.onConnectionError?.(err));
-    pool.on('connect', (client) => {
-      // A checked-out client (a transaction) has no listener of the pool's: one of ours, so that a
-      // connection lost mid-transaction fails that transaction and nothing else.
-      client.on('error', (err) => opts.onConnectionError?.(err));
-      opts.onConnect?.();
-    });
-    const db = drizzle(pool, { schema }) as unknown as Db;
+    const newPool = (max: number, queryTimeout?: number) => {
+      const pool = new pg.default.Pool({
+        connectionString: opts.databaseUrl,
+        max,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        query_timeout: queryTimeout,
+        keepAlive: true,
+      });
+      // An idle client whose server went away emits 'error' on the pool; unhandled, that event
+      // would end the process. The pool drops that client and connects anew when asked.
+      pool.on('error', (err) => opts.onConnectionError?.(err));
+      pool.on('connect', (client) => {
+        // A checked-out client (a transaction) has no listener of the pool's: one of ours, so that
+        // a connection lost mid-transaction fails that transaction and nothing else.
+        client.on('error', (err) => opts.onConnectionError?.(err));
+        opts.onConnect?.();
+      });
+      return pool;
+    };
+    const pool = newPool(opts.poolSize ?? 10, QUERY_TIMEOUT_MS);
+    const maintenancePool = newPool(2);
     return {
-      db,
+      db: drizzle(pool, { schema }) as unknown as Db,
+      maintenance: drizzle(maintenancePool, { schema }) as unknown as Db,
       kind: 'postgres',
       async execScript(sql) {
-        await pool.query(sql);
+        await maintenancePool.query(sql);
       },
       async close() {
-        await pool.end();
+        await Promise.all([pool.end(), maintenancePool.end()]);
       },
     };
   }
@@ -71,6 +80,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
+    maintenance: db,
     kind: 'pglite',
     async execScript(sql) {
       await client.exec(sql);

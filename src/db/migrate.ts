@@ -18,7 +18,7 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
   await database.execScript(
     'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
   );
-  await database.db.transaction(async (tx) => {
+  await database.maintenance.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_ID})`);
     const rows = await tx.execute(sql`SELECT name FROM schema_migrations`);
     const done = new Set((rows as unknown as { rows: { name: string }[] }).rows.map((r) => r.name));

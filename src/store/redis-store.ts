@@ -54,15 +54,43 @@ async function connectOnce(url: string, opts: RedisStoreOptions) {
   return client;
 }
 
+/** A command Redis has not answered after this fails (503): a server that stopped answering
+ *  (a partition, a paused process) must not hold requests. */
+const COMMAND_DEADLINE_MS = 1000;
+
 /** Every method's failure, but a reply the server gave on purpose (WRONGTYPE, …), means the store
- *  is down: the error handler answers 503 for it. */
+ *  is down: the error handler answers 503 for it. Calls past their deadline fail the same way; one
+ *  sweep timer for all of them, instead of a timer per command. */
 function tagged(store: Store): Store {
+  const pending = new Set<{ at: number; reject: (err: unknown) => void }>();
+  const sweep = setInterval(() => {
+    const late = Date.now() - COMMAND_DEADLINE_MS;
+    for (const p of pending) {
+      if (p.at > late) continue;
+      pending.delete(p);
+      p.reject(new DependencyDownError('store', new Error('Redis did not answer in time')));
+    }
+  }, COMMAND_DEADLINE_MS / 4);
+  sweep.unref();
   const out = {} as Record<string, unknown>;
   for (const [name, fn] of Object.entries(store) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    if (name === 'close') {
+      out[name] = async () => {
+        clearInterval(sweep);
+        await fn.apply(store);
+      };
+      continue;
+    }
     out[name] = (...args: unknown[]) =>
-      fn.apply(store, args).catch((err: unknown) => {
-        if (err instanceof ErrorReply && !String(err.message).startsWith('LOADING')) throw err;
-        throw err instanceof DependencyDownError ? err : new DependencyDownError('store', err);
+      new Promise((resolve, reject) => {
+        const entry = { at: Date.now(), reject };
+        pending.add(entry);
+        fn.apply(store, args)
+          .then(resolve, (err: unknown) => {
+            if (err instanceof ErrorReply && !String(err.message).startsWith('LOADING')) reject(err);
+            else reject(err instanceof DependencyDownError ? err : new DependencyDownError('store', err));
+          })
+          .finally(() => pending.delete(entry));
       });
   }
   return out as unknown as Store;

@@ -161,6 +161,9 @@ export interface PrivateService {
   /** Kills it without a clean shutdown. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /** Freezes the server process (SIGSTOP): connections stay open, nothing answers. Redis only. */
+  pause?(): void;
+  resume?(): void;
   /** Removes its files; call once at the end. */
   destroy(): Promise<void>;
 }
@@ -250,6 +253,8 @@ export async function privateRedis(opts: { appendonly?: boolean } = {}): Promise
     },
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async destroy() {
       await halt('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
