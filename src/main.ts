@@ -5,7 +5,7 @@ import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
 import { deleteExpiredPayloads } from './oidc/adapter.ts';
 import { createLogger } from './lib/logger.ts';
-import { MissingKeysError } from './oidc/keys.ts';
+import { SigningKeysError } from './oidc/signing-keys.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -57,7 +57,7 @@ export async function serve(): Promise<RunningServer> {
   try {
     deps = await createDeps(config, { logger });
   } catch (err) {
-    if (err instanceof MissingKeysError) {
+    if (err instanceof SigningKeysError) {
       logger.fatal(err.message);
       process.exit(2);
     }
