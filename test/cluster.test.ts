@@ -109,17 +109,20 @@ async function sql(url: string, statement: string) {
   await client.query(statement).finally(() => client.end());
 }
 
+// The embedded database belongs to one process: a cluster needs PostgreSQL (CI sets DATABASE_URL).
 describe.skipIf(!BASE)(
-  'cluster (nodes as processes on one PostgreSQL database; skipped: DATABASE_URL is not set)',
+  BASE
+    ? 'cluster (nodes as processes on one PostgreSQL database)'
+    : 'cluster (skipped: needs DATABASE_URL, a PostgreSQL server)',
   () => {
     it('cluster.first-start-one-jwks: three nodes first started at once on an empty database publish one key set', async () => {
       const db = databaseFor('first_start');
       const nodes = await Promise.all([0, 1, 2].map(() => startNode({ env: nodeEnv(db.url) })));
       try {
         const [a, b, c] = await Promise.all(nodes.map(jwksOf));
-        expect(a!.map((k) => k.alg)).toEqual(['RS256', 'ES256']);
         expect(b).toEqual(a);
         expect(c).toEqual(a);
+        expect(a!.map((k) => k.alg)).toEqual(['RS256', 'ES256']);
         expect(a!.some((k) => 'd' in k)).toBe(false);
         // Exactly one key per alg in the table, both active.
         const rows = await storedKeys(db.url);
@@ -221,5 +224,30 @@ describe.skipIf(!BASE)(
         db.drop();
       }
     }, 120_000);
+
+    // With Redis, a rotation is announced: nodes whose refresh is an hour away publish it at once.
+    it.skipIf(!process.env.REDIS_URL)(
+      'cluster.rotation-announced: a rotation reaches nodes through Redis without waiting for their refresh',
+      async () => {
+        const db = databaseFor('announced');
+        const extra = { REDIS_URL: process.env.REDIS_URL!, KEYS_REFRESH_SECONDS: '3600' };
+        const nodes = await Promise.all([0, 1].map(() => startNode({ env: nodeEnv(db.url, extra) })));
+        try {
+          const env = { DATABASE_URL: db.url, DATA_DIR: nodeEnv(db.url).DATA_DIR, ...extra, ...SECRETS };
+          const rotated = await sesame<Rotated>(['keys', 'rotate'], env);
+          expect(Date.parse(rotated.activates_at) - Date.now()).toBeGreaterThan(7_000_000);
+          await waitFor(
+            'both nodes to publish the announced keys',
+            async () =>
+              (await Promise.all(nodes.map(kidsOf))).every((kids) => rotated.added.every((k) => kids.includes(k))),
+            5_000,
+          );
+        } finally {
+          await Promise.all(nodes.map((n) => n.stop()));
+          db.drop();
+        }
+      },
+      60_000,
+    );
   },
 );

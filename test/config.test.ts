@@ -47,6 +47,8 @@ describe('configuration', () => {
       }),
     ).toThrow(/https/);
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT[\s\S]*DATABASE_URL/);
+    expect(() => loadConfig({ KEYS_REFRESH_SECONDS: '0' })).toThrow(/KEYS_REFRESH_SECONDS/);
+    expect(loadConfig({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cfg-')) }).keysRefreshSeconds).toBe(60);
     const secrets = {
       NODE_ENV: 'production',
       DATA_DIR: dir,
