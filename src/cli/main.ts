@@ -6,6 +6,7 @@ import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { keyState, publishedKeys } from '../oidc/keys.ts';
+import { SigningKeysError } from '../oidc/signing-keys.ts';
 import { assertPasswordAllowed } from '../factors/password.ts';
 import { createLogger } from '../lib/logger.ts';
 import { localeOf } from '../http/i18n.ts';
@@ -283,7 +284,7 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
     return await command(args, { config, out, withDeps });
   } catch (err) {
     const parseError = (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof ConfigError || parseError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof SigningKeysError || parseError) {
       stderr(`sesame: ${(err as Error).message}\n\n${err instanceof UsageError ? USAGE : ''}`);
       return 2;
     }

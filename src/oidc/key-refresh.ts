@@ -111,7 +111,8 @@ export async function watchSigningKeys(deps: KeyRefreshDeps) {
       clearInterval(timer);
       clearTimeout(boundary);
       await unsubscribe();
-      await running;
+      // A read in flight ends with the database; a shutdown does not wait on it for long.
+      await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
 }
