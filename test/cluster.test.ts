@@ -167,7 +167,7 @@ describe.skipIf(!BASE)(
         const oldToken = await signIn(0);
         expect(kidOf(oldToken)).toBe(oldKids[0]);
 
-        const rotated = await sesame<Rotated>(['keys', 'rotate', '--activate-in', '6'], env);
+        const rotated = await sesame<Rotated>(['keys', 'rotate', '--activate-in', '10'], env);
         const activatesAt = Date.parse(rotated.activates_at);
         expect(rotated.retired.sort()).toEqual([...oldKids].sort());
         // Published by both within a refresh interval, the old keys still there (bounded wait).
