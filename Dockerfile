@@ -20,10 +20,11 @@ COPY --from=build /app/dist ./dist
 COPY src/bin ./src/bin
 COPY views ./views
 COPY migrations ./migrations
+# /app/keys: only read to import key files an earlier version wrote (README, Signing keys).
 RUN mkdir -p /app/data /app/keys && chown -R node:node /app/data /app/keys
 USER node
 EXPOSE 3000
-VOLUME ["/app/data", "/app/keys"]
+VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "src/bin/sesame.js"]
 CMD ["serve"]

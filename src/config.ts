@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   ISSUER: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('data'),
   KEYS_DIR: z.string().min(1).default('keys'),
+  KEYS_REFRESH_SECONDS: intFrom(60, 1, 3600),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -66,7 +67,10 @@ export interface Config {
   readonly host: string;
   readonly issuer: string;
   readonly dataDir: string;
+  /** Where signing keys were kept before the database: imported once into an empty key table. */
   readonly keysDir: string;
+  /** How often each node re-reads the signing keys (a rotation activates two intervals later). */
+  readonly keysRefreshSeconds: number;
   readonly databaseUrl?: string;
   readonly redisUrl?: string;
   /** Prefix of every Redis key and channel (several deployments on one Redis). */
@@ -246,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer,
     dataDir,
     keysDir: path.resolve(e.KEYS_DIR),
+    keysRefreshSeconds: e.KEYS_REFRESH_SECONDS,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,

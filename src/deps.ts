@@ -50,8 +50,11 @@ import { createProfileService } from './account/profile-service.ts';
 import { createRecovery } from './account/recovery.ts';
 import { createShownOnce } from './account/shown-once.ts';
 import { createFreshStart } from './account/fresh-start.ts';
-import { loadKeys } from './oidc/keys.ts';
-import { createProvider } from './oidc/provider.ts';
+import { createSigningKeysRepo } from './db/repositories/signing-keys.ts';
+import { publishedKeys } from './oidc/keys.ts';
+import { createSigningKeySet } from './oidc/signing-keys.ts';
+import { watchSigningKeys } from './oidc/key-refresh.ts';
+import { createProvider, replaceProviderKeys } from './oidc/provider.ts';
 import { createFindAccount } from './oidc/account.ts';
 import { createClientCache } from './oidc/client-cache.ts';
 import { createClientLoader } from './oidc/clients.ts';
@@ -136,6 +139,13 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const later = { mailer: deferred.mailer(mailTransport), sms: deferred.sms(sms) };
   const limiter = createRateLimiter(store);
   const clientCache = createClientCache(createClientLoader({ repos, config }));
+  const signingKeys = createSigningKeySet({
+    repo: createSigningKeysRepo(database.db),
+    encryptionKey: config.encryptionKey,
+    keysDir: config.keysDir,
+    store,
+    logger,
+  });
   const base = { config, logger, clock, store, repos, mailer, limiter };
 
   const lockout = createLockout({
@@ -171,6 +181,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     deferred,
     later,
     clientCache,
+    signingKeys,
     lockout,
     factors,
     pushTransport,
@@ -191,7 +202,9 @@ export type CoreDeps = Awaited<ReturnType<typeof createCoreDeps>>;
 export async function createDeps(config: Config, opts: DepsOptions = {}) {
   const core = await createCoreDeps(config, opts);
   const { repos, store, logger, limiter, lockout, factors } = core;
-  const keys = await loadKeys(config, logger);
+  // One key set per deployment, made by the first node (oidc/signing-keys.ts); followed without a
+  // restart (oidc/key-refresh.ts). Keys run on real time: relying parties check tokens by it.
+  const { keys } = await core.signingKeys.ensure();
   if (!factors.webauthn.available)
     logger.warn(
       { issuer: config.issuer },
@@ -199,13 +212,21 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     );
   const provider = createProvider({
     config,
-    keys,
+    keys: publishedKeys(keys, Date.now()).map((k) => k.jwk),
     db: core.database.db,
     store,
     findAccount: createFindAccount(repos.accounts),
     findClient: core.clientCache.find,
     clock: core.clock,
     pages: providerPages,
+  });
+  const keyRefresh = await watchSigningKeys({
+    keySet: core.signingKeys,
+    initial: keys,
+    apply: (jwks) => replaceProviderKeys(provider, jwks),
+    store,
+    logger,
+    refreshSeconds: config.keysRefreshSeconds,
   });
   const sessions = createSessions({ provider, repo: repos.sessionInfo, activity: repos.activity, logger });
   watchProvider(provider, { sessions, logger });
@@ -261,6 +282,11 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       activity: repos.activity,
       freshStart: createFreshStart(services),
     }),
+    keyRefresh,
+    async close() {
+      await keyRefresh.stop();
+      await core.close();
+    },
   };
 }
 export type Deps = Awaited<ReturnType<typeof createDeps>>;

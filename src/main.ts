@@ -5,7 +5,7 @@ import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
 import { deleteExpiredPayloads } from './oidc/adapter.ts';
 import { createLogger } from './lib/logger.ts';
-import { MissingKeysError } from './oidc/keys.ts';
+import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
 import { errorForLog } from './lib/log-error.ts';
 
@@ -42,7 +42,7 @@ function startCleanup(deps: Deps): () => void {
  *  to fix (an address, a password, a database that does not exist), not a bug to debug. */
 function startFailed(logger: ReturnType<typeof createLogger>, err: unknown): never {
   const message =
-    err instanceof StartupError || err instanceof MissingKeysError
+    err instanceof StartupError
       ? err.message
       : `start failed: ${errorForLog(err).code ? `${errorForLog(err).code} ` : ''}${errorForLog(err).message}`;
   logger.fatal(message);
@@ -73,6 +73,11 @@ export async function serve(): Promise<RunningServer> {
   try {
     deps = await createDeps(config, { logger });
   } catch (err) {
+    if (err instanceof SigningKeysError) {
+      // A key set this node cannot read (another ENCRYPTION_KEY): a configuration problem.
+      logger.fatal(err.message);
+      process.exit(2);
+    }
     startFailed(logger, err);
   }
   const app = createApp(deps);

@@ -137,9 +137,24 @@ describe('cli', () => {
     } finally {
       await srv.stop();
     }
+    expect((await sesame(['keys', 'generate'], env)).json()).toMatchObject({ created: [], imported: [] });
+    // New keys sign two refresh intervals later (every node publishes them first): no sooner.
+    const tooSoon = await sesame(['keys', 'rotate', '--activate-in', '119'], env);
+    expect(tooSoon.code).toBe(2);
+    expect(tooSoon.stderr).toContain('--activate-in must be whole seconds, at least 120 (2 x KEYS_REFRESH_SECONDS)');
     const rotated = (await sesame(['keys', 'rotate'], env)).json();
     expect(rotated.added).toHaveLength(2);
     expect(rotated.retired.sort()).toEqual([...keys.created].sort());
+    expect(Date.parse(rotated.activates_at) - Date.now()).toBeGreaterThan(110_000);
+    const listed = (await sesame(['keys', 'list'], env)).json() as unknown as Array<Record<string, string>>;
+    expect(listed.map((k) => [k.kid, k.alg, k.state])).toEqual([
+      [keys.published[0], 'RS256', 'active'],
+      [keys.published[1], 'ES256', 'active'],
+      [rotated.added[0], 'RS256', 'pending'],
+      [rotated.added[1], 'ES256', 'pending'],
+    ]);
+    expect(listed[0]).toMatchObject({ retired_at: rotated.activates_at, activates_at: expect.any(String) });
+    expect(JSON.stringify(listed)).not.toMatch(/"d"|"p"|"q"/);
   }, 120_000);
 
   it('sesame user reset-2fa: an administrator turns 2FA off for a user who lost phone and codes', async () => {

@@ -10,8 +10,6 @@ import crypto from 'node:crypto';
 import { startServer, createUser, createClient } from './helpers/server.ts';
 import { Agent } from './helpers/agent.ts';
 import { loadConfig, ConfigError } from '../src/config.ts';
-import { loadKeys } from '../src/oidc/keys.ts';
-import { createLogger } from '../src/lib/logger.ts';
 
 const run = promisify(execFile);
 
@@ -49,6 +47,8 @@ describe('configuration', () => {
       }),
     ).toThrow(/https/);
     expect(() => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x' })).toThrow(/PORT[\s\S]*DATABASE_URL/);
+    expect(() => loadConfig({ KEYS_REFRESH_SECONDS: '0' })).toThrow(/KEYS_REFRESH_SECONDS/);
+    expect(loadConfig({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cfg-')) }).keysRefreshSeconds).toBe(60);
     const secrets = {
       NODE_ENV: 'production',
       DATA_DIR: dir,
@@ -67,18 +67,6 @@ describe('configuration', () => {
     expect(ok.issuer).toBe('https://id.example');
     expect(Object.isFrozen(ok)).toBe(true);
     expect(fs.existsSync(path.join(dir, 'secrets.json'))).toBe(false);
-  });
-
-  it('keys.cluster-split: production never generates signing keys by itself', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-keys-'));
-    const logger = createLogger('silent');
-    await expect(loadKeys({ env: 'production', keysDir: dir }, logger)).rejects.toThrow(/sesame keys generate/);
-    expect(fs.readdirSync(dir)).toEqual([]);
-    // Outside production the first set is made (and a warning logged); production then uses it.
-    const made = await loadKeys({ env: 'development', keysDir: dir }, logger);
-    expect(made.map((k) => k.jwk.alg).sort()).toEqual(['ES256', 'RS256']);
-    const again = await loadKeys({ env: 'production', keysDir: dir }, logger);
-    expect(again.map((k) => k.jwk.kid)).toEqual(made.map((k) => k.jwk.kid));
   });
 
   it('the dev default generates its secrets once under DATA_DIR and keeps them', () => {

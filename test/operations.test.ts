@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, createLocalJWKSet } from 'jose';
 import { startServer, storageModes, createUser, createClient, uniqueEmail, STRONG_PASSWORD } from './helpers/server.ts';
-import { Agent, authorize } from './helpers/agent.ts';
-import { rotateKeys } from '../src/oidc/keys.ts';
+import { Agent, authorize, signInForIdToken } from './helpers/agent.ts';
+import { waitFor } from './helpers/processes.ts';
 import argon2 from 'argon2';
 import { eq, like } from 'drizzle-orm';
 import { oidcPayloads } from '../src/db/schema.ts';
@@ -59,42 +59,39 @@ describe.each(storageModes())('restarts and keys (%s storage)', (mode) => {
       await srv.stop();
     }
   });
+});
 
-  it('keys.rotate: new tokens use the new key, tokens signed with the old one still verify', async () => {
-    let srv = await startServer({ mode });
-    const port = Number(new URL(srv.url).port);
-    const user = await createUser(srv);
-    const web = await createClient(srv, { type: 'web' });
-    const login = async () => {
-      const { code } = await authorize(new Agent(srv.url), {
-        clientId: web.clientId,
-        redirectUri: web.redirectUri,
-        email: user.email,
-        password: user.password,
-      });
-      return (
-        await token(srv.url, {
-          grant_type: 'authorization_code',
-          code: code!,
-          redirect_uri: web.redirectUri,
-          client_id: web.clientId,
-          client_secret: web.clientSecret,
-        })
-      ).body.id_token as string;
-    };
-    const oldToken = await login();
-    const oldKid = decodeProtectedHeader(oldToken).kid;
-    const { dataDir, config } = srv;
-    await srv.stop();
-    const rotated = await rotateKeys(config.keysDir);
-    expect(rotated.retired).toContain(oldKid);
-    srv = await startServer({ mode, dataDir, port });
+// Embedded: the server has a database of its own (a rotation on a shared PostgreSQL database would
+// change the keys of every other test's servers; the cluster tests rotate on PostgreSQL).
+describe('keys (embedded storage)', () => {
+  it('keys.rotate: a running server publishes the new keys at once, signs with them once they activate, old tokens still verify', async () => {
+    const srv = await startServer({ env: { KEYS_REFRESH_SECONDS: '1' } });
     try {
-      const jwks = (await (await fetch(`${srv.url}/jwks`)).json()) as { keys: Array<{ kid: string }> };
-      expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, ...rotated.added]));
-      const newToken = await login();
-      expect(decodeProtectedHeader(newToken).kid).not.toBe(oldKid);
-      expect(rotated.added).toContain(decodeProtectedHeader(newToken).kid);
+      const user = await createUser(srv);
+      const web = await createClient(srv, { type: 'web' });
+      const agent = new Agent(srv.url);
+      const login = () => signInForIdToken(agent, { ...web, email: user.email, password: user.password });
+      const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid;
+      const published = async () =>
+        ((await (await fetch(`${srv.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+      const oldToken = await login();
+      const oldKid = kidOf(oldToken)!;
+      const rotated = await srv.deps.signingKeys.rotate(5);
+      expect(rotated.retired).toContain(oldKid);
+      await waitFor('the new keys to be published', async () => {
+        const kids = await published();
+        return [oldKid, ...rotated.added].every((k) => kids.includes(k));
+      });
+      const before = await login();
+      expect(Date.now()).toBeLessThan(Date.parse(rotated.activates_at));
+      expect(kidOf(before)).toBe(oldKid);
+      const newToken = await waitFor('the new key to sign', async () => {
+        const t = await login();
+        return kidOf(t) !== oldKid && t;
+      });
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(rotated.activates_at));
+      expect(rotated.added).toContain(kidOf(newToken));
+      expect((await published())[0]).toBe(rotated.added[0]);
       const set = createRemoteJWKSet(new URL(`${srv.url}/jwks`));
       await jwtVerify(oldToken, set, { issuer: srv.url });
       await jwtVerify(newToken, set, { issuer: srv.url });

@@ -1,7 +1,7 @@
 // The protocol as relying parties speak it, on every storage mode this run has.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createRemoteJWKSet, jwtVerify, SignJWT, importJWK } from 'jose';
-import { loadOrCreateKeys } from '../src/oidc/keys.ts';
+import { signerFor } from '../src/oidc/keys.ts';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, pkcePair, basicAuth } from './helpers/agent.ts';
 
@@ -506,8 +506,7 @@ describe.each(storageModes())('protocol (%s storage)', (mode) => {
       password: user.password,
     });
     // An ID token issued two days ago by this server's own RS256 key (as a relying party keeps it).
-    const keys = await loadOrCreateKeys(srv.config.keysDir);
-    const jwk = keys.keys.find((k) => k.jwk.alg === 'RS256')!.jwk;
+    const jwk = signerFor(await srv.deps.signingKeys.load(), 'RS256', Date.now())!.jwk;
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ sub: user.account.id })
       .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })

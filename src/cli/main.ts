@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
-import { rotateKeys, loadOrCreateKeys } from '../oidc/keys.ts';
+import { keyState, publishedKeys } from '../oidc/keys.ts';
+import { SigningKeysError } from '../oidc/signing-keys.ts';
 import { assertPasswordAllowed } from '../factors/password.ts';
 import { createLogger } from '../lib/logger.ts';
 import { localeOf } from '../http/i18n.ts';
@@ -17,8 +18,11 @@ const USAGE = `Usage: sesame <command>
 
   serve                                   start the server (what npm start runs)
   migrate                                 apply database migrations
-  keys generate                           create the first signing keys (once per cluster; every node shares KEYS_DIR)
-  keys rotate                             publish new signing keys, retire the current ones
+  keys generate                           create the signing keys if there are none (a first start does it too;
+                                          imports KEYS_DIR into an empty database)
+  keys rotate [--activate-in SECONDS]     publish new signing keys now; they sign from SECONDS on (default and
+                                          least: 2 x KEYS_REFRESH_SECONDS), when the current ones retire
+  keys list                               every signing key: kid, alg, state (pending/active/retired), dates
   user create --email E --password P (--given-name G --family-name F | --name "G F") [--locale L] [--zoneinfo Z]
                                           first and last name are both required, as at sign-up; --name is
                                           split at its first space (--given-name/--family-name override)
@@ -89,17 +93,50 @@ const commands: Record<string, Command> = {
     }
     return 0;
   },
-  async 'keys generate'(_args, { config, out }) {
-    const { keys, created } = await loadOrCreateKeys(config.keysDir);
-    out({ created, published: keys.map((k) => k.jwk.kid), dir: config.keysDir });
-    return 0;
-  },
-  async 'keys rotate'(_args, { config, out }) {
-    out({
-      ...(await rotateKeys(config.keysDir)),
-      note: 'restart every Sesame node to start signing with the new keys',
+  async 'keys generate'(_args, { out, withDeps }) {
+    return withDeps(async (deps) => {
+      const now = Date.now();
+      const { keys, created, imported } = await deps.signingKeys.ensure(now);
+      out({ created, imported, published: publishedKeys(keys, now).map((k) => k.kid) });
+      return 0;
     });
-    return 0;
+  },
+  async 'keys rotate'(args, { config, out, withDeps }) {
+    const { values } = parseArgs({ args, strict: true, options: { 'activate-in': { type: 'string' } } });
+    // Every node re-reads the keys at least once per interval: two intervals publish the new keys
+    // everywhere before any node signs with them.
+    const least = 2 * config.keysRefreshSeconds;
+    const activateIn = values['activate-in'] === undefined ? least : Number(values['activate-in']);
+    if (!Number.isInteger(activateIn) || activateIn < least || activateIn > 30 * 86_400)
+      throw new UsageError(
+        `--activate-in must be whole seconds, at least ${least} (2 x KEYS_REFRESH_SECONDS) and at most 30 days`,
+      );
+    return withDeps(async (deps) => {
+      out({
+        ...(await deps.signingKeys.rotate(activateIn)),
+        note: `every node publishes the new keys within ${config.keysRefreshSeconds} s and signs with them from activates_at, without a restart`,
+      });
+      return 0;
+    });
+  },
+  async 'keys list'(_args, { out, withDeps }) {
+    return withDeps(async (deps) => {
+      const now = Date.now();
+      const keys = await deps.signingKeys.load();
+      const iso = (d: Date | null) => d?.toISOString() ?? null;
+      out(
+        publishedKeys(keys, now).map((k) => ({
+          kid: k.kid,
+          alg: k.alg,
+          state: keyState(k, keys, now),
+          created_at: iso(k.createdAt),
+          activates_at: iso(k.activatesAt),
+          retired_at: iso(k.retiredAt),
+          remove_after: iso(k.removeAfter),
+        })),
+      );
+      return 0;
+    });
   },
   async 'user create'(args, { out, withDeps }) {
     const { values } = parseArgs({
@@ -247,7 +284,7 @@ export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
     return await command(args, { config, out, withDeps });
   } catch (err) {
     const parseError = (err as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS');
-    if (err instanceof UsageError || err instanceof ConfigError || parseError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof SigningKeysError || parseError) {
       stderr(`sesame: ${(err as Error).message}\n\n${err instanceof UsageError ? USAGE : ''}`);
       return 2;
     }

@@ -169,3 +169,15 @@ export type FactorType = 'totp' | 'webauthn' | 'sms' | 'push';
 export type Account = typeof accounts.$inferSelect;
 export type SecondFactorRow = typeof secondFactors.$inferSelect;
 export type Application = typeof applications.$inferSelect;
+
+/** Private signing keys, each JWK encrypted with ENCRYPTION_KEY (oidc/signing-keys.ts). */
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  privateJwk: text('private_jwk').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  activatesAt: timestamp('activates_at', { withTimezone: true }).notNull(),
+  retiredAt: timestamp('retired_at', { withTimezone: true }),
+  removeAfter: timestamp('remove_after', { withTimezone: true }),
+});
+export type SigningKeyRow = typeof signingKeys.$inferSelect;

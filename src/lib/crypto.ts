@@ -23,20 +23,24 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb) && a.length === b.length;
 }
 
-/** AES-256-GCM with a random 96-bit nonce; output "v1.<iv>.<tag>.<ciphertext>" in base64url. */
-export function encrypt(key: Buffer, plaintext: string): string {
+/** AES-256-GCM with a random 96-bit nonce; output "v1.<iv>.<tag>.<ciphertext>" in base64url. `aad`
+ *  (not stored) binds the ciphertext to its purpose: decrypting needs the same string, so a value
+ *  cannot be moved to a column or row it was not written for. */
+export function encrypt(key: Buffer, plaintext: string, aad?: string): string {
   const iv = crypto.randomBytes(12);
   const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  if (aad !== undefined) cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join(
     '.',
   );
 }
 
-export function decrypt(key: Buffer, boxed: string): string {
+export function decrypt(key: Buffer, boxed: string, aad?: string): string {
   const [v, iv, tag, ct] = boxed.split('.');
   if (v !== 'v1' || !iv || !tag || ct === undefined) throw new Error('unknown ciphertext format');
   const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  if (aad !== undefined) decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
 }

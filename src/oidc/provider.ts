@@ -2,7 +2,8 @@
 // pages and policy.
 import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { Config } from '../config.ts';
-import type { StoredKey } from './keys.ts';
+import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import type { PrivateJwk } from './keys.ts';
 import { createAdapterFactory } from './adapter.ts';
 import {
   postLogoutUriAllowed,
@@ -25,7 +26,8 @@ import { PROVIDER_CSP } from '../http/security-headers.ts';
 
 export interface ProviderDeps {
   config: Config;
-  keys: StoredKey[];
+  /** The published order (oidc/keys.ts publishedKeys): each alg's signing key first. */
+  keys: PrivateJwk[];
   db: Db;
   store: Store;
   findClient: AdapterDeps['findClient'];
@@ -43,6 +45,18 @@ export interface ProviderDeps {
   };
 }
 
+type ProviderJwks = Configuration['jwks'] extends { keys: infer K } | undefined ? K : never;
+
+/** Replaces the keys a running provider signs with and publishes (a rotation, an activation),
+ *  without a restart. oidc-provider takes `jwks` only when it is built; its own initializer, called
+ *  again, replaces both its keystore (read at every signature and id_token_hint check) and the JWKS
+ *  /jwks serves (read per request); nothing else keeps the keys, and the discovery's
+ *  *_signing_alg_values_supported stay as they were (the algs never change). It is internal to
+ *  oidc-provider: test/keys.test.ts (keys.live-swap) fails if a new version breaks this. */
+export function replaceProviderKeys(provider: Provider, keys: PrivateJwk[]): void {
+  initializeKeystore.call(provider, { keys });
+}
+
 export function hashClientSecret(hashKey: Buffer, secret: string): string {
   return `hmac-sha256:${hmac(hashKey, `client-secret:${secret}`)}`;
 }
@@ -52,9 +66,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createAdapterFactory({ db: deps.db, store: deps.store, findClient: deps.findClient }),
     findAccount: deps.findAccount,
-    jwks: {
-      keys: deps.keys.map((k) => k.jwk) as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never,
-    },
+    jwks: { keys: deps.keys as ProviderJwks },
     cookies: {
       keys: [...config.cookieSecrets],
       names: { session: 'sesame.session', interaction: 'sesame.interaction', resume: 'sesame.resume' },

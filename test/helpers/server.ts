@@ -17,6 +17,9 @@ import { afterResponse } from './agent.ts';
 
 export type StorageMode = 'embedded' | 'postgres';
 
+/** The ENCRYPTION_KEY of every test server and node on a PostgreSQL database (test only). */
+export const TEST_ENCRYPTION_KEY = crypto.createHash('sha256').update('sesame test encryption key').digest('hex');
+
 /** The storage modes this run can test: always the embedded default, plus PostgreSQL + Redis when given. */
 export function storageModes(): StorageMode[] {
   return process.env.DATABASE_URL && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
@@ -98,6 +101,16 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   };
   // An empty value unsets a variable (e.g. REDIS_URL: '' for PostgreSQL without Redis).
   for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  // Servers on one PostgreSQL database share its signing keys: one ENCRYPTION_KEY opens them, as in
+  // a real cluster. Written as the DATA_DIR's dev secrets, so that the command line run on the same
+  // DATA_DIR uses it too.
+  const secretsFile = path.join(dataDir, 'secrets.json');
+  if (env.DATABASE_URL && !env.ENCRYPTION_KEY && !fs.existsSync(secretsFile)) {
+    const cookieSecrets = [crypto.randomBytes(32).toString('base64url')];
+    fs.writeFileSync(secretsFile, JSON.stringify({ cookieSecrets, encryptionKey: TEST_ENCRYPTION_KEY }), {
+      mode: 0o600,
+    });
+  }
   const config = loadConfig(env);
   const deps = await createDeps(config, {
     logger: createLogger(config.logLevel, opts.logTo),
