@@ -283,9 +283,9 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       freshStart: createFreshStart(services),
     }),
     keyRefresh,
-    async close() {
+    async close(withinMs?: number) {
       await keyRefresh.stop();
-      await core.close();
+      await core.close(withinMs);
     },
   };
 }
