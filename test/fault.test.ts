@@ -175,6 +175,18 @@ describe('faults', () => {
       return r.status === 503 ? r : undefined;
     });
     expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
+    // A browser starting a sign-in meanwhile gets a page that says to retry (not the RP's error).
+    const q = new URLSearchParams({
+      client_id: web.clientId,
+      redirect_uri: web.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's',
+    });
+    const page = await timed(`${node.url}/authorize?${q}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(page.status).toBe(503);
+    expect(page.retryAfter).toBeTruthy();
+    expect(page.body).toContain('Sesame is briefly unavailable');
     // The refresh fails while Redis is down (its answer is lost to the client)…
     const lost = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
     expect(lost.status).toBe(503);
