@@ -47,8 +47,6 @@ const DOWN_MESSAGES = [
   'The client is offline',
   'Connection timeout',
   'Socket timeout',
-  // Redis replaying its append-only file after a restart
-  'LOADING',
 ];
 
 /** True when `err` (or what it wraps: drizzle wraps the driver's error as `cause`) says a
@@ -59,6 +57,8 @@ export function isDependencyDown(err: unknown): boolean {
     const { code, message, errors } = e as { code?: unknown; message?: unknown; errors?: unknown };
     if (typeof code === 'string' && (SOCKET_CODES.has(code) || PG_DOWN.test(code))) return true;
     if (typeof message === 'string' && DOWN_MESSAGES.some((m) => message.includes(m))) return true;
+    // Redis replaying its append-only file after a restart.
+    if (typeof message === 'string' && message.startsWith('LOADING ')) return true;
     // AggregateError (a host with several addresses, each refused).
     if (Array.isArray(errors) && errors.some(isDependencyDown)) return true;
   }
