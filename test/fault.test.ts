@@ -14,6 +14,7 @@ import {
   type NodeProcess,
   type PrivateDeployment,
   type PrivateService,
+  privateServicesMissing,
 } from './helpers/processes.ts';
 import { STRONG_PASSWORD, uniqueEmail, type TestServer } from './helpers/server.ts';
 import { passwordStep } from './helpers/mfa.ts';
@@ -77,6 +78,7 @@ const userinfo = (accessToken: string) =>
   timed(`${node.url}/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
 
 beforeAll(async () => {
+  if (privateServicesMissing) return;
   deployment = await privateDeployment('fault');
   ({ pg, redis } = deployment);
   env = { ...deployment.env, ALLOW_PRIVATE_NETWORK_CALLBACKS: 'true' };
@@ -129,131 +131,134 @@ function expectOnlyRealAnswers(results: Array<{ status: number; ms: number; retr
   expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(3000);
 }
 
-describe('faults', () => {
-  it('fault.pg-restart-node-survives: PostgreSQL stopped, killed and started again; the node answers 503 meanwhile and serves again by itself', async () => {
-    const before = await signedInTokens();
-    for (const stop of [() => pg.stop(), () => pg.kill()]) {
+describe.skipIf(privateServicesMissing)(
+  `faults${privateServicesMissing ? ` (skipped: ${privateServicesMissing})` : ''}`,
+  () => {
+    it('fault.pg-restart-node-survives: PostgreSQL stopped, killed and started again; the node answers 503 meanwhile and serves again by itself', async () => {
+      const before = await signedInTokens();
+      for (const stop of [() => pg.stop(), () => pg.kill()]) {
+        const load = steadyLoad();
+        await stop();
+        // While it is down: /readyz names it, a request that needs it fails fast with 503 + Retry-After.
+        const down = await waitFor('readyz to report the database', async () => {
+          const r = await ready();
+          return r.status === 503 ? r : undefined;
+        });
+        expect(JSON.parse(down.body)).toMatchObject({ database: 'unavailable', store: 'ok', missing: ['database'] });
+        const refresh = await tokenRequest({
+          grant_type: 'refresh_token',
+          refresh_token: 'not-a-real-token-' + crypto.randomUUID(),
+        });
+        expect(refresh.status).toBe(503);
+        expect(refresh.retryAfter).toBeTruthy();
+        expect(JSON.parse(refresh.body).error).toBe('temporarily_unavailable');
+        expect(refresh.ms).toBeLessThan(1500);
+        const page = await timed(`${node.url}/account`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+        expect([503, 302, 303]).toContain(page.status);
+        await pg.start();
+        await waitFor('readyz after PostgreSQL is back', async () => (await ready()).status === 200, 20_000);
+        expectOnlyRealAnswers(await load.stop());
+        expect(node.child.exitCode).toBeNull();
+      }
+      // Sign-ins from before the outages still work, and new ones too.
+      const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: before.refresh_token });
+      expect(refreshed.status).toBe(200);
+      expect((await userinfo(JSON.parse(refreshed.body).access_token)).status).toBe(200);
+      await signedInTokens();
+      // One line per outage, not one per failed request; nothing unhandled.
+      expect(node.logs().filter((l) => /PostgreSQL connection lost/.test(l.msg)).length).toBeGreaterThanOrEqual(1);
+      expect(node.logs().filter((l) => /unhandled/.test(l.msg))).toEqual([]);
+    });
+
+    it('fault.redis-restart-refresh-retry-keeps-grant: a refresh that failed while Redis was down, retried when it is back, keeps the sign-in', async () => {
+      const first = await signedInTokens();
       const load = steadyLoad();
-      await stop();
-      // While it is down: /readyz names it, a request that needs it fails fast with 503 + Retry-After.
-      const down = await waitFor('readyz to report the database', async () => {
-        const r = await ready();
-        return r.status === 503 ? r : undefined;
-      });
-      expect(JSON.parse(down.body)).toMatchObject({ database: 'unavailable', store: 'ok', missing: ['database'] });
-      const refresh = await tokenRequest({
-        grant_type: 'refresh_token',
-        refresh_token: 'not-a-real-token-' + crypto.randomUUID(),
-      });
-      expect(refresh.status).toBe(503);
-      expect(refresh.retryAfter).toBeTruthy();
-      expect(JSON.parse(refresh.body).error).toBe('temporarily_unavailable');
-      expect(refresh.ms).toBeLessThan(1500);
-      const page = await timed(`${node.url}/account`, { headers: { accept: 'text/html' }, redirect: 'manual' });
-      expect([503, 302, 303]).toContain(page.status);
-      await pg.start();
-      await waitFor('readyz after PostgreSQL is back', async () => (await ready()).status === 200, 20_000);
-      expectOnlyRealAnswers(await load.stop());
-      expect(node.child.exitCode).toBeNull();
-    }
-    // Sign-ins from before the outages still work, and new ones too.
-    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: before.refresh_token });
-    expect(refreshed.status).toBe(200);
-    expect((await userinfo(JSON.parse(refreshed.body).access_token)).status).toBe(200);
-    await signedInTokens();
-    // One line per outage, not one per failed request; nothing unhandled.
-    expect(node.logs().filter((l) => /PostgreSQL connection lost/.test(l.msg)).length).toBeGreaterThanOrEqual(1);
-    expect(node.logs().filter((l) => /unhandled/.test(l.msg))).toEqual([]);
-  });
-
-  it('fault.redis-restart-refresh-retry-keeps-grant: a refresh that failed while Redis was down, retried when it is back, keeps the sign-in', async () => {
-    const first = await signedInTokens();
-    const load = steadyLoad();
-    await redis.kill();
-    const down = await waitFor('readyz to report the store', async () => {
-      const r = await ready();
-      return r.status === 503 ? r : undefined;
-    });
-    expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
-    // A browser starting a sign-in meanwhile gets a page that says to retry (not the RP's error).
-    const q = new URLSearchParams({
-      client_id: web.clientId,
-      redirect_uri: web.redirectUri,
-      response_type: 'code',
-      scope: 'openid',
-      state: 's',
-    });
-    const page = await timed(`${node.url}/authorize?${q}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
-    expect(page.status).toBe(503);
-    expect(page.retryAfter).toBeTruthy();
-    expect(page.body).toContain('Sesame is briefly unavailable');
-    // The refresh fails while Redis is down (its answer is lost to the client)…
-    const lost = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
-    expect(lost.status).toBe(503);
-    expect(lost.retryAfter).toBeTruthy();
-    expect(lost.ms).toBeLessThan(1500);
-    await redis.start();
-    await waitFor('readyz after Redis is back', async () => (await ready()).status === 200, 20_000);
-    expectOnlyRealAnswers(await load.stop());
-    // …and the client's retry with the same refresh token gets a working token set.
-    const retried = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
-    expect(retried.status).toBe(200);
-    const set = JSON.parse(retried.body) as { access_token: string; refresh_token: string };
-    expect((await userinfo(set.access_token)).status).toBe(200);
-    const next = await tokenRequest({ grant_type: 'refresh_token', refresh_token: set.refresh_token });
-    expect(next.status).toBe(200);
-    expect(node.child.exitCode).toBeNull();
-    expect(node.logs().filter((l) => /unhandled/.test(l.msg))).toEqual([]);
-  });
-
-  it('fault.redis-hung-requests-fail-fast: Redis frozen with its connections open; requests answer 503 within the deadline, then serve again', async () => {
-    const load = steadyLoad();
-    redis.pause!();
-    try {
+      await redis.kill();
       const down = await waitFor('readyz to report the store', async () => {
         const r = await ready();
         return r.status === 503 ? r : undefined;
       });
       expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
-      const token = await tokenRequest({ grant_type: 'client_credentials' }, service);
-      expect(token.status).toBe(503);
-      expect(token.retryAfter).toBeTruthy();
-      expect(token.ms).toBeLessThan(2500);
-    } finally {
-      redis.resume!();
-    }
-    await waitFor('readyz after Redis answers again', async () => (await ready()).status === 200, 20_000);
-    expectOnlyRealAnswers(await load.stop());
-    expect((await tokenRequest({ grant_type: 'client_credentials' }, service)).status).toBe(200);
-    expect(node.child.exitCode).toBeNull();
-  });
-
-  it('fault.lockout-survives-redis-restart: failed passwords before a Redis restart (with nothing persisted) still count after it', async () => {
-    const email = await newUser();
-    const wrong = async () =>
-      (await passwordStep({ url: node.url } as TestServer, web, email, 'wrong password 123')).page;
-    // The default threshold is 10: 6 wrong answers, Redis loses everything, 4 more.
-    for (let i = 0; i < 6; i++) expect((await wrong()).status).toBe(401);
-    await redis.kill();
-    await redis.start();
-    await waitFor('readyz after Redis is back', async () => (await ready()).status === 200, 20_000);
-    for (let i = 0; i < 4; i++) expect((await wrong()).status).toBe(401);
-    // Locked: even the right password is refused now, and the owner got the unlock link.
-    await expect(
-      authorize(new Agent(node.url), {
-        clientId: web.clientId,
-        redirectUri: web.redirectUri,
-        email,
-        password: STRONG_PASSWORD,
-      }),
-    ).rejects.toThrow(/did not return to the RP: 401/);
-    await waitFor('the lock email', () => {
-      const file = path.join(env.DATA_DIR!, 'outbox', 'emails.jsonl');
-      return (
-        fs.existsSync(file) &&
-        fs.readFileSync(file, 'utf8').includes(email) &&
-        fs.readFileSync(file, 'utf8').includes('/unlock?token=')
-      );
+      // A browser starting a sign-in meanwhile gets a page that says to retry (not the RP's error).
+      const q = new URLSearchParams({
+        client_id: web.clientId,
+        redirect_uri: web.redirectUri,
+        response_type: 'code',
+        scope: 'openid',
+        state: 's',
+      });
+      const page = await timed(`${node.url}/authorize?${q}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect(page.status).toBe(503);
+      expect(page.retryAfter).toBeTruthy();
+      expect(page.body).toContain('Sesame is briefly unavailable');
+      // The refresh fails while Redis is down (its answer is lost to the client)…
+      const lost = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+      expect(lost.status).toBe(503);
+      expect(lost.retryAfter).toBeTruthy();
+      expect(lost.ms).toBeLessThan(1500);
+      await redis.start();
+      await waitFor('readyz after Redis is back', async () => (await ready()).status === 200, 20_000);
+      expectOnlyRealAnswers(await load.stop());
+      // …and the client's retry with the same refresh token gets a working token set.
+      const retried = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+      expect(retried.status).toBe(200);
+      const set = JSON.parse(retried.body) as { access_token: string; refresh_token: string };
+      expect((await userinfo(set.access_token)).status).toBe(200);
+      const next = await tokenRequest({ grant_type: 'refresh_token', refresh_token: set.refresh_token });
+      expect(next.status).toBe(200);
+      expect(node.child.exitCode).toBeNull();
+      expect(node.logs().filter((l) => /unhandled/.test(l.msg))).toEqual([]);
     });
-  });
-});
+
+    it('fault.redis-hung-requests-fail-fast: Redis frozen with its connections open; requests answer 503 within the deadline, then serve again', async () => {
+      const load = steadyLoad();
+      redis.pause!();
+      try {
+        const down = await waitFor('readyz to report the store', async () => {
+          const r = await ready();
+          return r.status === 503 ? r : undefined;
+        });
+        expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
+        const token = await tokenRequest({ grant_type: 'client_credentials' }, service);
+        expect(token.status).toBe(503);
+        expect(token.retryAfter).toBeTruthy();
+        expect(token.ms).toBeLessThan(2500);
+      } finally {
+        redis.resume!();
+      }
+      await waitFor('readyz after Redis answers again', async () => (await ready()).status === 200, 20_000);
+      expectOnlyRealAnswers(await load.stop());
+      expect((await tokenRequest({ grant_type: 'client_credentials' }, service)).status).toBe(200);
+      expect(node.child.exitCode).toBeNull();
+    });
+
+    it('fault.lockout-survives-redis-restart: failed passwords before a Redis restart (with nothing persisted) still count after it', async () => {
+      const email = await newUser();
+      const wrong = async () =>
+        (await passwordStep({ url: node.url } as TestServer, web, email, 'wrong password 123')).page;
+      // The default threshold is 10: 6 wrong answers, Redis loses everything, 4 more.
+      for (let i = 0; i < 6; i++) expect((await wrong()).status).toBe(401);
+      await redis.kill();
+      await redis.start();
+      await waitFor('readyz after Redis is back', async () => (await ready()).status === 200, 20_000);
+      for (let i = 0; i < 4; i++) expect((await wrong()).status).toBe(401);
+      // Locked: even the right password is refused now, and the owner got the unlock link.
+      await expect(
+        authorize(new Agent(node.url), {
+          clientId: web.clientId,
+          redirectUri: web.redirectUri,
+          email,
+          password: STRONG_PASSWORD,
+        }),
+      ).rejects.toThrow(/did not return to the RP: 401/);
+      await waitFor('the lock email', () => {
+        const file = path.join(env.DATA_DIR!, 'outbox', 'emails.jsonl');
+        return (
+          fs.existsSync(file) &&
+          fs.readFileSync(file, 'utf8').includes(email) &&
+          fs.readFileSync(file, 'utf8').includes('/unlock?token=')
+        );
+      });
+    });
+  },
+);
