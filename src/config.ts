@@ -53,6 +53,7 @@ const EnvSchema = z.object({
   SMS_GATEWAY_URL: z.string().url().optional(),
   SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
   REAUTH_WINDOW_SECONDS: intFrom(300, 0, 3600),
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: intFrom(30, 0, 300),
   WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Sesame'),
   ARGON2_MEMORY_KIB: intFrom(19456, 19456, 4_194_304),
   ARGON2_TIME_COST: intFrom(2, 2, 100),
@@ -115,6 +116,9 @@ export interface Config {
   readonly webauthnRpName: string;
   /** A sign-in this recent counts as having just typed the password (security changes). */
   readonly reauthWindowSeconds: number;
+  /** A consumed refresh token presented again this soon after its first use gets a new token set
+   *  (a retry after a lost response) instead of revoking the grant; 0 turns the grace off. */
+  readonly refreshTokenReuseGraceSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number };
   /** How long a starting node retries an unreachable PostgreSQL or Redis before it gives up. */
   readonly startupWaitSeconds: number;
@@ -280,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smsGateway: e.SMS_GATEWAY_URL ? Object.freeze({ url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }) : undefined,
     webauthnRpName: e.WEBAUTHN_RP_NAME,
     reauthWindowSeconds: e.REAUTH_WINDOW_SECONDS,
+    refreshTokenReuseGraceSeconds: e.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
     argon2: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST }),
     startupWaitSeconds: e.STARTUP_WAIT_SECONDS,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,

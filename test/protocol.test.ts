@@ -4,6 +4,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, importJWK } from 'jose';
 import { signerFor } from '../src/oidc/keys.ts';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, pkcePair, basicAuth } from './helpers/agent.ts';
+import { testClock } from './helpers/clock.ts';
 
 async function tokenRequest(srv: TestServer, form: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(`${srv.url}/token`, {
@@ -293,6 +294,8 @@ describe.each(storageModes())('protocol (%s storage)', (mode) => {
     expect(t1.body.refresh_token).toBeTruthy();
     expect(t1.body.refresh_token).not.toBe(t0.body.refresh_token);
     expect(t1.body.id_token).toBeTruthy();
+    // Past the grace period for retries (test/refresh-grace.test.ts), a replay is reuse.
+    testClock.advance((srv.config.refreshTokenReuseGraceSeconds + 1) * 1000);
     const replay = await tokenRequest(srv, {
       grant_type: 'refresh_token',
       refresh_token: t0.body.refresh_token,

@@ -1,5 +1,16 @@
 // drizzle schema; the SQL in /migrations is the source of truth and must match this file.
-import { pgTable, uuid, text, boolean, timestamp, jsonb, primaryKey, bigint, integer } from 'drizzle-orm/pg-core';
+import {
+  pgTable,
+  uuid,
+  text,
+  boolean,
+  timestamp,
+  jsonb,
+  primaryKey,
+  bigint,
+  integer,
+  smallint,
+} from 'drizzle-orm/pg-core';
 
 /** Failed attempts before an account locks, unless its owner chose otherwise (migration 0003). */
 export const DEFAULT_LOCKOUT_THRESHOLD = 10;
@@ -60,6 +71,10 @@ export const oidcPayloads = pgTable(
     uid: text('uid'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     consumedAt: timestamp('consumed_at', { withTimezone: true }),
+    /** RefreshToken: its rotation chain (the first token's id) and the re-issues a retried refresh
+     *  got from it within the grace period (migration 0008, oidc/adapter.ts). */
+    chainId: text('chain_id'),
+    reissues: smallint('reissues').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.model, t.id] })],
 );

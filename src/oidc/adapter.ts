@@ -7,6 +7,8 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/client.ts';
 import { oidcPayloads } from '../db/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { Clock } from '../lib/clock.ts';
+import { createRefreshRotation } from './refresh-rotation.ts';
 
 const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
 /** Models whose records can be consumed once (RFC 6749 §4.1.2: a code is single-use). */
@@ -22,6 +24,10 @@ export interface AdapterDeps {
   db: Db;
   store: Store;
   findClient(clientId: string): Promise<AdapterPayload | undefined>;
+  /** consumed_at is written and the refresh grace period measured by this clock. */
+  clock: Clock;
+  /** REFRESH_TOKEN_REUSE_GRACE_SECONDS (oidc/refresh-rotation.ts); 0: every replay revokes. */
+  refreshGraceSeconds: number;
 }
 
 const storeKey = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -29,7 +35,8 @@ const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export function createAdapterFactory(deps: AdapterDeps) {
-  const { db, store } = deps;
+  const { db, store, clock } = deps;
+  const rotation = createRefreshRotation({ db, clock, graceSeconds: deps.refreshGraceSeconds });
 
   /** Everything issued under a grant, in both stores. Used when a single-use record is replayed. */
   async function revokeGrant(grantId: string) {
@@ -54,6 +61,7 @@ export function createAdapterFactory(deps: AdapterDeps) {
         uid: payload.uid ?? null,
         expiresAt,
       };
+      if (this.model === 'RefreshToken') return rotation.save(id, row);
       await db
         .insert(oidcPayloads)
         .values(row)
@@ -68,14 +76,18 @@ export function createAdapterFactory(deps: AdapterDeps) {
         .select({
           payload: oidcPayloads.payload,
           consumedAt: oidcPayloads.consumedAt,
-          expiresAt: oidcPayloads.expiresAt,
+          reissues: oidcPayloads.reissues,
+          chainId: oidcPayloads.chainId,
+          grantId: oidcPayloads.grantId,
         })
         .from(oidcPayloads)
         .where(and(where, sql`(${oidcPayloads.expiresAt} IS NULL OR ${oidcPayloads.expiresAt} > now())`))
         .limit(1);
       if (!row) return undefined;
       const payload = { ...row.payload } as AdapterPayload;
-      if (row.consumedAt) payload.consumed = epoch(row.consumedAt);
+      // A refresh retried within the grace period goes on to consume(), which decides atomically.
+      if (row.consumedAt && !(this.model === 'RefreshToken' && rotation.mayRetry(row)))
+        payload.consumed = epoch(row.consumedAt);
       return payload;
     }
 
@@ -90,22 +102,29 @@ export function createAdapterFactory(deps: AdapterDeps) {
     }
 
     async consume(id: string) {
+      if (this.model === 'RefreshToken') {
+        if ((await rotation.consume(id)).won || (await rotation.reissue(id))) return;
+        return this.reused(id);
+      }
       // Atomic: only one of two parallel refreshes with the same token wins (habit 7).
       const rows = await db
         .update(oidcPayloads)
-        .set({ consumedAt: new Date() })
+        .set({ consumedAt: new Date(clock.now()) })
         .where(
           and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id), sql`${oidcPayloads.consumedAt} IS NULL`),
         )
         .returning({ grantId: oidcPayloads.grantId });
-      if (rows.length === 0) {
-        const [row] = await db
-          .select({ grantId: oidcPayloads.grantId })
-          .from(oidcPayloads)
-          .where(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
-        if (row?.grantId) await revokeGrant(row.grantId);
-        throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
-      }
+      if (rows.length === 0) return this.reused(id);
+    }
+
+    /** A single-use record presented again: everything issued under its grant goes. */
+    private async reused(id: string): Promise<never> {
+      const [row] = await db
+        .select({ grantId: oidcPayloads.grantId })
+        .from(oidcPayloads)
+        .where(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
+      if (row?.grantId) await revokeGrant(row.grantId);
+      throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
     }
 
     async destroy(id: string) {

@@ -32,7 +32,7 @@ export interface ProviderDeps {
   store: Store;
   findClient: AdapterDeps['findClient'];
   findAccount: FindAccount;
-  /** A new client secret's grace period ends by this clock. */
+  /** A new client secret's grace period and the refresh-token grace period end by this clock. */
   clock: Clock;
   pages: {
     logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
@@ -64,7 +64,13 @@ export function hashClientSecret(hashKey: Buffer, secret: string): string {
 export function createProvider(deps: ProviderDeps): Provider {
   const { config } = deps;
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ db: deps.db, store: deps.store, findClient: deps.findClient }),
+    adapter: createAdapterFactory({
+      db: deps.db,
+      store: deps.store,
+      findClient: deps.findClient,
+      clock: deps.clock,
+      refreshGraceSeconds: config.refreshTokenReuseGraceSeconds,
+    }),
     findAccount: deps.findAccount,
     jwks: { keys: deps.keys as ProviderJwks },
     cookies: {
@@ -117,7 +123,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // WordPress never asks for offline_access and logs users out without a refresh token.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    // Every refresh rotates; a consumed token presented again revokes the whole grant.
+    // Every refresh rotates; a consumed token presented again revokes the whole grant, unless it is
+    // a retry within the grace period (oidc/refresh-rotation.ts).
     rotateRefreshToken: true,
     ttl: {
       AccessToken: 3600,

@@ -1,0 +1,146 @@
+// Refresh token rotation with a bounded grace period for retries (RFC 9700 §4.14.2; Ory Hydra's
+// "refresh token rotation grace period"). Every refresh consumes the token and issues its successor;
+// when the response is lost (a 5xx, a reset, a killed node) the client retries with the same token.
+// Without a grace that retry is reuse and revokes the grant — the user loses the sign-in. Here a
+// consumed token presented again to the token endpoint gets a new token set when all of these hold:
+// - time: within GRACE seconds of its first consumption;
+// - count: at most REISSUE_CAP re-issues from that token;
+// - lineage: no newer token of its chain has been used (consumed after it).
+// Each re-issue supersedes the chain's live token (it is marked consumed and gets no grace of its
+// own), so a chain has at most one live token (a unique index says so) and a stolen copy replayed
+// inside the window forks nothing: whichever holder presents a superseded token afterwards revokes
+// the grant. Every check is one conditional UPDATE; outside the bounds the replay revokes as before.
+import Provider from 'oidc-provider';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import type { Clock } from '../lib/clock.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+
+/** Re-issues one consumed token may give: a client's retry policy (3 attempts is common) with room
+ *  to spare, yet a stolen copy cannot mint tokens at will. */
+export const REISSUE_CAP = 5;
+
+export interface RefreshRow {
+  consumedAt: Date | null;
+  reissues: number;
+  chainId: string | null;
+  grantId: string | null;
+}
+
+export interface NewRefreshRow {
+  payload: Record<string, unknown>;
+  grantId: string | null;
+  uid: string | null;
+  expiresAt: Date | null;
+}
+
+const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
+
+/** True while oidc-provider serves the token endpoint's refresh_token grant: introspection,
+ *  revocation and every other caller see a consumed token as consumed. */
+function inRefreshGrant(): boolean {
+  const oidc = Provider.ctx?.oidc;
+  return oidc?.route === 'token' && oidc.params?.grant_type === 'refresh_token';
+}
+
+/** The token this request rotates (consumed just before its successor is saved). */
+function rotatedFrom(): string | undefined {
+  return Provider.ctx?.oidc?.entities?.RotatedRefreshToken?.jti;
+}
+
+export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds: number }) {
+  const { db, clock, graceSeconds } = deps;
+  const windowStart = () => new Date(clock.now() - graceSeconds * 1000).toISOString();
+
+  return {
+    /** From the row find() read, no further I/O: may this consumed token's replay be a retry? The
+     *  handler then calls consume(), where reissue() decides atomically. */
+    mayRetry(row: RefreshRow): boolean {
+      return (
+        graceSeconds > 0 &&
+        row.consumedAt !== null &&
+        row.chainId !== null &&
+        row.grantId !== null &&
+        row.reissues < REISSUE_CAP &&
+        row.consumedAt.getTime() > clock.now() - graceSeconds * 1000 &&
+        inRefreshGrant()
+      );
+    },
+
+    /** The first use: one conditional write, so of two parallel refreshes one wins. A token from
+     *  before migration 0008 starts its chain here. Its grant when it won. */
+    async consume(id: string): Promise<{ won: boolean }> {
+      const rows = rowsOf(
+        await db.execute(sql`
+          UPDATE oidc_payloads SET consumed_at = ${new Date(clock.now()).toISOString()}::timestamptz,
+            chain_id = coalesce(chain_id, id)
+          WHERE model = 'RefreshToken' AND id = ${id} AND consumed_at IS NULL
+          RETURNING id`),
+      );
+      return { won: rows.length === 1 };
+    },
+
+    /** A replay inside the bounds takes one re-issue; false when any bound is passed. The row lock
+     *  of the UPDATE serialises parallel retries, so the count cannot be exceeded. */
+    async reissue(id: string): Promise<boolean> {
+      if (graceSeconds === 0 || !inRefreshGrant()) return false;
+      const rows = rowsOf(
+        await db.execute(sql`
+          UPDATE oidc_payloads t SET reissues = t.reissues + 1
+          WHERE t.model = 'RefreshToken' AND t.id = ${id}
+            AND t.chain_id IS NOT NULL AND t.grant_id IS NOT NULL
+            AND t.consumed_at > ${windowStart()}::timestamptz
+            AND t.reissues < ${REISSUE_CAP}
+            AND NOT EXISTS (
+              SELECT 1 FROM oidc_payloads r
+              WHERE r.model = 'RefreshToken' AND r.grant_id = t.grant_id AND r.chain_id = t.chain_id
+                AND r.consumed_at > t.consumed_at)
+          RETURNING t.id`),
+      );
+      return rows.length === 1;
+    },
+
+    /** Saves a refresh token. A successor joins its predecessor's chain and supersedes whatever
+     *  token of the chain is still live (a re-issue's earlier successor): marked consumed at the
+     *  predecessor's moment (so it never counts as "a newer token was used") with no grace left.
+     *  Two saves that race trip the one-live-token index; the loser runs again and supersedes the
+     *  winner. Anything else is a plain upsert (a chain's first token starts the chain). The insert
+     *  reads superseded's count, so the supersession is done before the new row goes in. */
+    async save(id: string, row: NewRefreshRow): Promise<void> {
+      const parent = rotatedFrom();
+      const payload = JSON.stringify(row.payload);
+      const expiresAt = row.expiresAt?.toISOString() ?? null;
+      const statement = parent
+        ? sql`
+          WITH parent AS (
+            SELECT coalesce(chain_id, id) AS chain_id, consumed_at FROM oidc_payloads
+            WHERE model = 'RefreshToken' AND id = ${parent}
+          ), superseded AS (
+            UPDATE oidc_payloads o SET consumed_at = coalesce(parent.consumed_at, now()), reissues = ${REISSUE_CAP}
+            FROM parent
+            WHERE o.model = 'RefreshToken' AND o.chain_id = parent.chain_id AND o.consumed_at IS NULL AND o.id <> ${id}
+            RETURNING 1
+          )
+          INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, expires_at, chain_id)
+          SELECT 'RefreshToken', ${id}, ${payload}::jsonb, ${row.grantId}, ${row.uid}, ${expiresAt}::timestamptz,
+            coalesce((SELECT chain_id FROM parent), ${id})
+          FROM (SELECT count(*) FROM superseded) AS done
+          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+            uid = excluded.uid, expires_at = excluded.expires_at`
+        : sql`
+          INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, expires_at, chain_id)
+          VALUES ('RefreshToken', ${id}, ${payload}::jsonb, ${row.grantId}, ${row.uid}, ${expiresAt}::timestamptz, ${id})
+          ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
+            uid = excluded.uid, expires_at = excluded.expires_at`;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await db.execute(statement);
+          return;
+        } catch (err) {
+          if (!isUniqueViolation(err) || attempt === 3) throw err;
+        }
+      }
+    },
+  };
+}
+export type RefreshRotation = ReturnType<typeof createRefreshRotation>;
