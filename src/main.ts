@@ -3,7 +3,7 @@ import http from 'node:http';
 import { loadConfig, ConfigError } from './config.ts';
 import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
-import { deleteExpiredPayloads } from './oidc/adapter.ts';
+import { startCleanup } from './maintenance/cleanup.ts';
 import { createLogger } from './lib/logger.ts';
 import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
@@ -14,28 +14,6 @@ export interface RunningServer {
   deps: Deps;
   url: string;
   close(): Promise<void>;
-}
-
-/** Deletes expired rows in batches, every 10 minutes (with jitter, so several nodes spread out). */
-function startCleanup(deps: Deps): () => void {
-  const run = async () => {
-    try {
-      const payloads = await deleteExpiredPayloads(deps.database.db);
-      const tokens = await deps.repos.oneTimeTokens.deleteExpired(1000);
-      // The activity log keeps ACTIVITY_RETENTION_DAYS.
-      const activity = await deps.repos.activity.deleteOlderThan(
-        new Date(Date.now() - deps.config.activityRetentionDays * 86_400_000),
-        5000,
-      );
-      if (payloads || tokens || activity) deps.logger.info({ payloads, tokens, activity }, 'expired rows deleted');
-    } catch (err) {
-      deps.logger.warn({ err }, 'cleanup failed');
-    }
-  };
-  const timer = setInterval(run, 10 * 60_000 + Math.floor(Math.random() * 60_000));
-  timer.unref();
-  void run();
-  return () => clearInterval(timer);
 }
 
 /** Ends the process with one clear log line, no stack trace: a failed start is the operator's

@@ -12,12 +12,15 @@ import { createLogger } from '../lib/logger.ts';
 import { localeOf } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
 import { deviceCli, DEVICE_USAGE } from './device.ts';
+import { runCleanup } from '../maintenance/cleanup.ts';
 import type { CoreDeps } from '../deps.ts';
 
 const USAGE = `Usage: sesame <command>
 
   serve                                   start the server (what npm start runs)
   migrate                                 apply database migrations
+  cleanup                                 run the periodic cleanup once and print what it deleted
+                                          ({"skipped": true} while another node runs it)
   keys generate                           create the signing keys if there are none (a first start does it too;
                                           imports KEYS_DIR into an empty database)
   keys rotate [--activate-in SECONDS]     publish new signing keys now; they sign from SECONDS on (default and
@@ -92,6 +95,13 @@ const commands: Record<string, Command> = {
       await database.close();
     }
     return 0;
+  },
+  async cleanup(args, { out, withDeps }) {
+    parseArgs({ args, options: {}, strict: true });
+    return withDeps(async (deps) => {
+      out(await runCleanup(deps));
+      return 0;
+    });
   },
   async 'keys generate'(_args, { out, withDeps }) {
     return withDeps(async (deps) => {

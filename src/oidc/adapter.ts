@@ -9,6 +9,7 @@ import { oidcPayloads } from '../db/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../lib/clock.ts';
 import { createRefreshRotation } from './refresh-rotation.ts';
+import { rowCount } from '../db/repositories/row-count.ts';
 
 const LONG_LIVED_MODELS = new Set(['Session', 'Grant', 'RefreshToken']);
 /** Models whose records can be consumed once (RFC 6749 §4.1.2: a code is single-use). */
@@ -103,7 +104,7 @@ export function createAdapterFactory(deps: AdapterDeps) {
 
     async consume(id: string) {
       if (this.model === 'RefreshToken') {
-        if ((await rotation.consume(id)).won || (await rotation.reissue(id))) return;
+        if ((await rotation.consume(id)) || (await rotation.reissue(id))) return;
         return this.reused(id);
       }
       // Atomic: only one of two parallel refreshes with the same token wins (habit 7).
@@ -222,7 +223,7 @@ export async function deleteExpiredPayloads(db: Db, batch = 1000): Promise<numbe
     const rows = await db.execute(
       sql`DELETE FROM oidc_payloads WHERE (model, id) IN (SELECT model, id FROM oidc_payloads WHERE expires_at < now() LIMIT ${batch}) RETURNING id`,
     );
-    const n = (rows as unknown as { rows: unknown[] }).rows.length;
+    const n = rowCount(rows);
     total += n;
     if (n < batch) return total;
   }

@@ -15,6 +15,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import { rowCount } from '../db/repositories/row-count.ts';
 
 /** Re-issues one consumed token may give: a client's retry policy (3 attempts is common) with room
  *  to spare, yet a stolen copy cannot mint tokens at will. */
@@ -33,8 +34,6 @@ export interface NewRefreshRow {
   uid: string | null;
   expiresAt: Date | null;
 }
-
-const rowsOf = (result: unknown) => (result as { rows: Record<string, unknown>[] }).rows;
 
 /** True while oidc-provider serves the token endpoint's refresh_token grant: introspection,
  *  revocation and every other caller see a consumed token as consumed. */
@@ -67,24 +66,24 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
       );
     },
 
-    /** The first use: one conditional write, so of two parallel refreshes one wins. A token from
-     *  before migration 0008 starts its chain here. Its grant when it won. */
-    async consume(id: string): Promise<{ won: boolean }> {
-      const rows = rowsOf(
+    /** The first use: one conditional write, so of two parallel refreshes one wins (true). A token
+     *  from before migration 0008 starts its chain here. */
+    async consume(id: string): Promise<boolean> {
+      const won = rowCount(
         await db.execute(sql`
           UPDATE oidc_payloads SET consumed_at = ${new Date(clock.now()).toISOString()}::timestamptz,
             chain_id = coalesce(chain_id, id)
           WHERE model = 'RefreshToken' AND id = ${id} AND consumed_at IS NULL
           RETURNING id`),
       );
-      return { won: rows.length === 1 };
+      return won === 1;
     },
 
     /** A replay inside the bounds takes one re-issue; false when any bound is passed. The row lock
      *  of the UPDATE serialises parallel retries, so the count cannot be exceeded. */
     async reissue(id: string): Promise<boolean> {
       if (graceSeconds === 0 || !inRefreshGrant()) return false;
-      const rows = rowsOf(
+      const done = rowCount(
         await db.execute(sql`
           UPDATE oidc_payloads t SET reissues = t.reissues + 1
           WHERE t.model = 'RefreshToken' AND t.id = ${id}
@@ -97,7 +96,7 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
                 AND r.consumed_at > t.consumed_at)
           RETURNING t.id`),
       );
-      return rows.length === 1;
+      return done === 1;
     },
 
     /** Saves a refresh token. A successor joins its predecessor's chain and supersedes whatever
@@ -144,3 +143,35 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
   };
 }
 export type RefreshRotation = ReturnType<typeof createRefreshRotation>;
+
+/** Consumed refresh tokens a grant keeps for reuse detection. A replay of an older one finds no
+ *  token (invalid_grant) instead of revoking the grant: by then its chain has rotated this often. */
+export const CONSUMED_KEPT_PER_GRANT = 20;
+
+/** One batch of the cleanup: refresh tokens reuse detection no longer needs. Those of a grant that
+ *  is gone or expired (nothing left to protect or to revoke); consumed ones of a grant with no live
+ *  refresh token left; and all but the newest CONSUMED_KEPT_PER_GRANT consumed ones of a grant.
+ *  Never one consumed within `keepSeconds` (the grace period and a margin): a retry needs it, and
+ *  its successor may not be saved yet. */
+export async function deleteSpentRefreshTokens(db: Db, keepSeconds: number, batch: number): Promise<number> {
+  const settled = sql`now() - make_interval(secs => ${keepSeconds})`;
+  const rows = await db.execute(sql`
+    DELETE FROM oidc_payloads WHERE model = 'RefreshToken' AND id IN (
+      SELECT r.id FROM oidc_payloads r
+      WHERE r.model = 'RefreshToken' AND NOT EXISTS (
+        SELECT 1 FROM oidc_payloads g WHERE g.model = 'Grant' AND g.id = r.grant_id
+          AND (g.expires_at IS NULL OR g.expires_at > now()))
+      UNION ALL
+      SELECT r.id FROM oidc_payloads r
+      WHERE r.model = 'RefreshToken' AND r.consumed_at < ${settled} AND NOT EXISTS (
+        SELECT 1 FROM oidc_payloads l WHERE l.model = 'RefreshToken' AND l.grant_id = r.grant_id
+          AND l.consumed_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now()))
+      UNION ALL
+      SELECT id FROM (
+        SELECT id, consumed_at, row_number() OVER (PARTITION BY grant_id ORDER BY consumed_at DESC) AS place
+        FROM oidc_payloads WHERE model = 'RefreshToken' AND consumed_at IS NOT NULL) c
+      WHERE place > ${CONSUMED_KEPT_PER_GRANT} AND consumed_at < ${settled}
+      LIMIT ${batch})
+    RETURNING 1`);
+  return rowCount(rows);
+}

@@ -17,13 +17,21 @@ export interface FailureColumns {
   failedAt: PgColumn;
 }
 
+const stale = (t: FailureColumns) =>
+  sql`(${t.failedAt} IS NULL OR ${t.failedAt} < now() - ${FAILURES_FORGOTTEN_AFTER})`;
+
+/** True for a row whose failures still count (some, and not yet forgotten). */
+export function heldFailures(t: FailureColumns): SQL {
+  return sql`(NOT ${stale(t)} AND (${t.failedPasswords} > 0 OR ${t.failedSecondFactors} > 0))`;
+}
+
 /** The SET of one more failure of `kind` (both counts start over when the last failure is too old). */
 export function countedFailure(t: FailureColumns, kind: FailureKind): Record<string, SQL> {
-  const stale = sql`(${t.failedAt} IS NULL OR ${t.failedAt} < now() - ${FAILURES_FORGOTTEN_AFTER})`;
+  const old = stale(t);
   const other = kind === 'password' ? 'failedSecondFactors' : 'failedPasswords';
   return {
-    [FAILURE_COLUMN[kind]]: sql`CASE WHEN ${stale} THEN 1 ELSE ${t[FAILURE_COLUMN[kind]]} + 1 END`,
-    [other]: sql`CASE WHEN ${stale} THEN 0 ELSE ${t[other]} END`,
+    [FAILURE_COLUMN[kind]]: sql`CASE WHEN ${old} THEN 1 ELSE ${t[FAILURE_COLUMN[kind]]} + 1 END`,
+    [other]: sql`CASE WHEN ${old} THEN 0 ELSE ${t[other]} END`,
     failedAt: sql`now()`,
   };
 }

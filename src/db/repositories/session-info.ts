@@ -3,6 +3,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { sessionInfo, oidcPayloads } from '../schema.ts';
+import { rowCount } from './row-count.ts';
 
 export interface LiveSession {
   uid: string;
@@ -60,6 +61,21 @@ export function createSessionInfoRepo(db: Db) {
     },
     async forget(uid: string) {
       await db.delete(sessionInfo).where(eq(sessionInfo.sessionUid, uid));
+    },
+    /** One batch of the cleanup: rows whose Session is gone or expired. A row is written when an
+     *  authorization is accepted, before oidc-provider saves a new session at the end of that
+     *  request: an hour's margin keeps such a row. */
+    async deleteOrphans(batch: number): Promise<number> {
+      const rows = await db.execute(sql`
+        DELETE FROM session_info WHERE session_uid IN (
+          SELECT s.session_uid FROM session_info s
+          WHERE s.last_active_at < now() - interval '1 hour'
+            AND NOT EXISTS (
+              SELECT 1 FROM oidc_payloads p WHERE p.model = 'Session' AND p.uid = s.session_uid
+                AND (p.expires_at IS NULL OR p.expires_at > now()))
+          LIMIT ${batch})
+        RETURNING 1`);
+      return rowCount(rows);
     },
   };
 }

@@ -3,7 +3,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { trustedDevices } from '../schema.ts';
-import { countedFailure, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
+import { countedFailure, heldFailures, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
+import { rowCount } from './row-count.ts';
 
 export function createTrustedDevicesRepo(db: Db) {
   const one = (accountId: string, deviceHash: string) =>
@@ -53,6 +54,20 @@ export function createTrustedDevicesRepo(db: Db) {
         .where(sql`${one(accountId, deviceHash)} AND ${trustedDevices.lockedAt} IS NULL`)
         .returning({ n: trustedDevices.deviceHash });
       return rows.length === 1;
+    },
+    /** One batch of the cleanup: browsers that have not signed in for `maxAgeDays` go (their next
+     *  sign-in counts against the account's budget until it completes) — never one that is locked
+     *  or holds failures not yet forgotten, whose count would start over. */
+    async prune(maxAgeDays: number, batch: number): Promise<number> {
+      const rows = await db.execute(sql`
+        DELETE FROM trusted_devices t USING (
+          SELECT account_id, device_hash FROM trusted_devices
+          WHERE last_sign_in < now() - make_interval(days => ${maxAgeDays}) AND locked_at IS NULL
+            AND NOT (${heldFailures(trustedDevices)})
+          LIMIT ${batch}) d
+        WHERE t.account_id = d.account_id AND t.device_hash = d.device_hash
+        RETURNING 1`);
+      return rowCount(rows);
     },
     /** Forgets every browser of the account (a fresh start: none of them is the owner's). */
     async forgetAll(accountId: string): Promise<void> {
