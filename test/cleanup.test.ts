@@ -16,7 +16,7 @@ import { runCli } from '../src/cli/main.ts';
 import { openDatabase } from '../src/db/client.ts';
 import type { Db } from '../src/db/client.ts';
 
-type Row = Record<string, any>;
+type Row = Record<string, string | number>;
 /** Row keys of this run (the PostgreSQL database outlives it). */
 const run = crypto.randomUUID();
 const rows = async (db: Db, query: SQL): Promise<Row[]> =>
@@ -25,7 +25,7 @@ const rows = async (db: Db, query: SQL): Promise<Row[]> =>
 async function sesame(argv: string[], env: Record<string, string | undefined>) {
   let stdout = '';
   const code = await runCli(argv, { env, stdout: (s) => void (stdout += s), stderr: () => {} });
-  return { code, json: () => JSON.parse(stdout) as Row };
+  return { code, json: () => JSON.parse(stdout) as { skipped: boolean; deleted: Record<string, number> } };
 }
 
 describe.each(storageModes())('cleanup (%s storage)', (mode) => {
@@ -58,7 +58,10 @@ describe.each(storageModes())('cleanup (%s storage)', (mode) => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...form, client_id: web.clientId, client_secret: web.clientSecret }),
     });
-    return { status: res.status, body: (await res.json()) as Row };
+    return {
+      status: res.status,
+      body: (await res.json()) as { access_token: string; refresh_token: string; error?: string },
+    };
   }
   const refresh = (rt: string) => token({ grant_type: 'refresh_token', refresh_token: rt });
   async function signIn(agent = new Agent(srv.url)) {

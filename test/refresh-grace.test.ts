@@ -2,14 +2,23 @@
 // again within REFRESH_TOKEN_REUSE_GRACE_SECONDS of its first use — the client retrying after a lost
 // response — gets a working token set; a replay outside the window, after the successor was used, or
 // past the re-issue cap still revokes the grant (RFC 9700 §4.14.2). Over HTTP, the real token endpoint.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize } from './helpers/agent.ts';
 import { testClock } from './helpers/clock.ts';
 import { REISSUE_CAP } from '../src/oidc/refresh-rotation.ts';
+import { loadConfig, ConfigError } from '../src/config.ts';
 
-type TokenAnswer = { status: number; body: Record<string, any> };
+interface TokenBody {
+  access_token: string;
+  refresh_token: string;
+  error?: string;
+}
+type TokenAnswer = { status: number; body: TokenBody };
 
 describe.each(storageModes())('refresh grace (%s storage)', (mode) => {
   let srv: TestServer;
@@ -32,12 +41,12 @@ describe.each(storageModes())('refresh grace (%s storage)', (mode) => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...form, ...auth() }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as TokenBody };
   }
   const refresh = (refreshToken: string) => token({ grant_type: 'refresh_token', refresh_token: refreshToken });
 
   /** A fresh sign-in (its own browser, so its own grant): the code exchange's token set. */
-  async function signIn(): Promise<Record<string, any>> {
+  async function signIn(): Promise<TokenBody> {
     const { code } = await authorize(new Agent(srv.url), {
       clientId: web.clientId,
       redirectUri: web.redirectUri,
@@ -186,6 +195,19 @@ describe.each(storageModes())('refresh grace (%s storage)', (mode) => {
     } finally {
       ({ srv, user, web } = saved);
       await strict.stop();
+    }
+  });
+});
+
+describe('refresh grace configuration', () => {
+  it('REFRESH_TOKEN_REUSE_GRACE_SECONDS: 30 by default, 0 to 300, anything else refused by name', () => {
+    const base = { NODE_ENV: 'test', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-grace-config-')) };
+    expect(loadConfig(base).refreshTokenReuseGraceSeconds).toBe(30);
+    expect(loadConfig({ ...base, REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' }).refreshTokenReuseGraceSeconds).toBe(0);
+    for (const bad of ['301', '-1', '2.5', 'soon']) {
+      const load = () => loadConfig({ ...base, REFRESH_TOKEN_REUSE_GRACE_SECONDS: bad });
+      expect(load).toThrow(ConfigError);
+      expect(load).toThrow(/REFRESH_TOKEN_REUSE_GRACE_SECONDS/);
     }
   });
 });
