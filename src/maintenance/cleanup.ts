@@ -100,14 +100,15 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupResult> {
   if (running.has(database)) return { skipped: true };
   running.add(database);
   try {
-    const deleted = await database.db.transaction(async (tx) => {
+    // On the maintenance connections: no request's query timeout, and no request waits for a slot.
+    const deleted = await database.maintenance.transaction(async (tx) => {
       const got = await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${LOCK_ID}) AS got`);
       if (!(got as unknown as { rows: { got: boolean }[] }).rows[0]?.got) return undefined;
       // The lease transaction only holds the lock: on PostgreSQL the batches run on other pooled
       // connections, each committed by itself. PGlite is one session that runs nothing beside an
       // open transaction (and one process's database, so no other node shares it): there they run
       // inside it.
-      return runRules(database.kind === 'pglite' ? (tx as unknown as Db) : database.db, deps.config);
+      return runRules(database.kind === 'pglite' ? (tx as unknown as Db) : database.maintenance, deps.config);
     });
     if (!deleted) return { skipped: true };
     if (Object.values(deleted).some((n) => n > 0)) deps.logger.info({ deleted }, 'cleanup deleted rows');
