@@ -12,9 +12,9 @@ import { createHealthRouter } from './http/health.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
-import { isProviderPath } from './oidc/routes.ts';
+import { isProviderPath, PROVIDER_ROUTES } from './oidc/routes.ts';
 import { AppError } from './errors.ts';
-import { RETRY_AFTER_SECONDS } from './lib/dependency.ts';
+import { DependencyDownError, RETRY_AFTER_SECONDS } from './lib/dependency.ts';
 import type { Ctx } from './http/context.ts';
 import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
 
@@ -72,6 +72,12 @@ export function createApp(deps: Deps): Koa<SesameState> {
     // characters the database cannot store before anything else reads the request.
     if (isProviderPath(ctx.path))
       return protocolInputGuard(ctx, async () => {
+        // A token request while the store is known to be down would consume a refresh token (in
+        // PostgreSQL) and then fail to save the access token: refuse it before it changes anything.
+        if (ctx.path === PROVIDER_ROUTES.token && !deps.store.available()) {
+          ctx.state.dependencyDown = new DependencyDownError('store');
+          return answerUnavailable(ctx, errorHandler);
+        }
         await oidc(ctx, next);
         // PostgreSQL or Redis failed under the provider (provider-events.ts marked it): a 503 with
         // Retry-After, in the protocol's format for clients, our page for browsers.

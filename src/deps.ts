@@ -140,7 +140,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const limiter = createRateLimiter(store);
   const clientCache = createClientCache(createClientLoader({ repos, config }));
   const signingKeys = createSigningKeySet({
-    repo: createSigningKeysRepo(database.db),
+    // Key writes wait for a lock: on the maintenance connections, off the requests' query timeout.
+    repo: createSigningKeysRepo(database.maintenance),
     encryptionKey: config.encryptionKey,
     keysDir: config.keysDir,
     store,
@@ -283,9 +284,10 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       freshStart: createFreshStart(services),
     }),
     keyRefresh,
-    async close(withinMs?: number) {
-      await keyRefresh.stop();
-      await core.close(withinMs);
+    async close(withinMs = 10_000) {
+      const until = Date.now() + withinMs;
+      await keyRefresh.stop(Math.min(2000, withinMs / 4));
+      await core.close(Math.max(0, until - Date.now()));
     },
   };
 }

@@ -83,6 +83,8 @@ export async function serve(): Promise<RunningServer> {
     (closing ??= (async () => {
       const budget = config.shutdownDrainSeconds * 1000;
       const started = Date.now();
+      // Everything ends a moment before the budget; the timer below is only the backstop.
+      const left = () => Math.max(0, started + budget - 150 - Date.now());
       deps.lifecycle.drain();
       stopCleanup();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -90,7 +92,8 @@ export async function serve(): Promise<RunningServer> {
       // A connection whose request just finished is idle now: close it without waiting for 65 s.
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
       let timer: NodeJS.Timeout | undefined;
-      const requestsBudget = Math.max(budget - 1000, budget / 2);
+      // Requests get the budget but what closing the database and sending queued mail needs.
+      const requestsBudget = Math.max(budget - 1500, budget / 2);
       const drained = await Promise.race([
         closed.then(() => true),
         new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), requestsBudget))),
@@ -101,7 +104,9 @@ export async function serve(): Promise<RunningServer> {
         logger.warn({ afterMs: Date.now() - started }, 'drain time is up: closing the connections still open');
         server.closeAllConnections();
       }
-      await deps.close(Math.max(200, budget - (Date.now() - started) - 200));
+      // A database that does not answer (or a connection a request still holds) must not hold the
+      // exit past the budget.
+      await Promise.race([deps.close(left()), new Promise((r) => setTimeout(r, left()).unref())]);
     })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {

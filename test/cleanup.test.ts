@@ -11,10 +11,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize } from './helpers/agent.ts';
 import { runCleanup, KNOWN_DEVICES, type CleanupCounts } from '../src/maintenance/cleanup.ts';
-import { CONSUMED_KEPT_PER_GRANT } from '../src/oidc/refresh-rotation.ts';
 import { runCli } from '../src/cli/main.ts';
 import { openDatabase } from '../src/db/client.ts';
 import type { Db } from '../src/db/client.ts';
+import { ADVISORY_LOCKS } from '../src/db/locks.ts';
 
 type Row = Record<string, string | number>;
 /** Row keys of this run (the PostgreSQL database outlives it). */
@@ -178,7 +178,7 @@ describe.each(storageModes())('cleanup (%s storage)', (mode) => {
     expect(left.map((r) => r.device_hash)).toEqual(['failing', 'locked', 'recent']);
   });
 
-  it('cleanup.refresh-tokens: a per-grant cap, nothing kept for a grant with nothing to protect', async () => {
+  it('cleanup.refresh-tokens: nothing kept for a grant with nothing to protect, everything a live chain needs kept', async () => {
     // A chain rotated 25 times, the last use ten minutes ago.
     const t0 = await signIn();
     const chain = [t0.refresh_token as string];
@@ -202,12 +202,13 @@ describe.each(storageModes())('cleanup (%s storage)', (mode) => {
     const freshNext = await refresh(fresh.refresh_token);
 
     const deleted = await cleanup();
-    expect(deleted.refresh_tokens).toBeGreaterThanOrEqual(25 - CONSUMED_KEPT_PER_GRANT + 1 + 2);
+    expect(deleted.refresh_tokens).toBeGreaterThanOrEqual(1 + 2);
     const kept = await rows(
       db,
       sql`SELECT id FROM oidc_payloads WHERE model = 'RefreshToken' AND grant_id = ${grant} AND consumed_at IS NOT NULL`,
     );
-    expect(kept.map((r) => r.id).sort()).toEqual(chain.slice(25 - CONSUMED_KEPT_PER_GRANT, 25).sort());
+    // A live chain keeps every consumed token: any of them replayed revokes it.
+    expect(kept.map((r) => r.id).sort()).toEqual(chain.slice(0, 25).sort());
     const exists = async (id: string) =>
       (await count(sql`SELECT count(*) AS n FROM oidc_payloads WHERE model = 'RefreshToken' AND id = ${id}`)) === 1;
     expect(await exists(lone.refresh_token)).toBe(false);
@@ -220,7 +221,7 @@ describe.each(storageModes())('cleanup (%s storage)', (mode) => {
     expect(retry.status).toBe(200);
     expect(retry.body.refresh_token).not.toBe(freshNext.body.refresh_token);
     // …and a kept consumed token still revokes the grant when replayed.
-    expect((await refresh(chain[20]!)).body.error).toBe('invalid_grant');
+    expect((await refresh(chain[0]!)).body.error).toBe('invalid_grant');
     expect((await refresh(chain.at(-1)!)).body.error).toBe('invalid_grant');
   });
 
@@ -232,7 +233,7 @@ describe.each(storageModes())('cleanup (%s storage)', (mode) => {
     const other = await startServer({ mode });
     try {
       await other.deps.database.db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT pg_advisory_xact_lock(7355609)`);
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.cleanup})`);
         expect(await runCleanup(srv.deps)).toEqual({ skipped: true });
         const cli = await sesame(['cleanup'], { ...process.env, DATA_DIR: srv.dataDir, LOG_LEVEL: 'silent' });
         expect(cli.code).toBe(0);

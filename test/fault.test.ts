@@ -199,6 +199,16 @@ describe.skipIf(privateServicesMissing)(
       await redis.start();
       await waitFor('readyz after Redis is back', async () => (await ready()).status === 200, 20_000);
       expectOnlyRealAnswers(await load.stop());
+      // Nothing was consumed while the store was down (a longer outage than the grace costs nothing)…
+      const introspected = await timed(`${node.url}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuth(web.clientId, web.clientSecret),
+        },
+        body: new URLSearchParams({ token: first.refresh_token }),
+      });
+      expect(JSON.parse(introspected.body)).toMatchObject({ active: true, client_id: web.clientId });
       // …and the client's retry with the same refresh token gets a working token set.
       const retried = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
       expect(retried.status).toBe(200);

@@ -8,8 +8,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
-  /** The same database without the per-query timeout requests have: migrations and the periodic
-   *  cleanup, whose statements may rightly take longer (two connections at most). */
+  /** The same database without the per-query timeout requests have: migrations, signing-key
+   *  writes and the periodic cleanup, whose statements may rightly take longer (three connections). */
   maintenance: Db;
   kind: 'postgres' | 'pglite';
   /** Runs a multi-statement SQL script (migrations). */
@@ -46,6 +46,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         query_timeout: queryTimeout,
         keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
       });
       // An idle client whose server went away emits 'error' on the pool; unhandled, that event
       // would end the process. The pool drops that client and connects anew when asked.
@@ -59,7 +60,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       return pool;
     };
     const pool = newPool(opts.poolSize ?? 10, QUERY_TIMEOUT_MS);
-    const maintenancePool = newPool(2);
+    // Its own connections: the cleanup's lock and batches, a key refresh, migrations. Statements
+    // may run for minutes, not for ever (a partition must not hold a round or a lock for hours).
+    const maintenancePool = newPool(3, 30 * 60_000);
     return {
       db: drizzle(pool, { schema }) as unknown as Db,
       maintenance: drizzle(maintenancePool, { schema }) as unknown as Db,

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Database } from './client.ts';
 import { ROOT_DIR } from '../lib/paths.ts';
+import { ADVISORY_LOCKS } from './locks.ts';
 
 export const MIGRATIONS_DIR = path.join(ROOT_DIR, 'migrations');
-const LOCK_ID = 7_355_608; // arbitrary, constant: "sesame migrations"
+const LOCK_ID = ADVISORY_LOCKS.migrations;
 
 export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = fs

@@ -75,6 +75,8 @@ export const oidcPayloads = pgTable(
      *  got from it within the grace period (migration 0008, oidc/adapter.ts). */
     chainId: text('chain_id'),
     reissues: smallint('reissues').notNull().default(0),
+    /** refresh_issue_seq's number taken by the consumption or re-issue that issued this token. */
+    issueNo: bigint('issue_no', { mode: 'number' }),
   },
   (t) => [primaryKey({ columns: [t.model, t.id] })],
 );

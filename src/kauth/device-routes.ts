@@ -111,13 +111,18 @@ export function createDeviceRouter(deps: DeviceRouterDeps) {
   router.get('/events', async (ctx) => {
     const d = await device(ctx);
     const stream = new PassThrough();
-    const send = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // A message may arrive after the stream ended (before its unsubscription is through).
+    const send = (event: string, data: unknown) => {
+      if (!stream.writableEnded) stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
     const unsubscribe = await store.subscribe(deviceChannel(d.id), (message) => {
       const ev = JSON.parse(message) as DeviceEvent;
       send(ev.type, ev.type === 'challenge' ? ev.challenge : ev);
       if (ev.type === 'removed') stream.end();
     });
-    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => {
+      if (!stream.writableEnded) stream.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
     // A node shutting down ends its streams at once; the device reconnects to another node.
     const forget = deps.lifecycle.whenDraining(() => stream.end());
     const stop = () => {

@@ -14,6 +14,7 @@ import { createActivityRepo } from '../db/repositories/activity.ts';
 import { createSessionInfoRepo } from '../db/repositories/session-info.ts';
 import { createKnownDevicesRepo } from '../db/repositories/known-devices.ts';
 import { createTrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
+import { ADVISORY_LOCKS } from '../db/locks.ts';
 
 export interface CleanupDeps {
   database: Database;
@@ -33,7 +34,7 @@ export interface CleanupCounts {
 
 export type CleanupResult = { skipped: true } | { skipped: false; deleted: CleanupCounts };
 
-const LOCK_ID = 7_355_609; // arbitrary, constant: "sesame cleanup" (migrations use 7_355_608)
+const LOCK_ID = ADVISORY_LOCKS.cleanup;
 const BATCH = 1000;
 /** A round stops a rule after this many batches; the next round goes on (a backlog never makes one
  *  round long). */
@@ -100,16 +101,19 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupResult> {
   if (running.has(database)) return { skipped: true };
   running.add(database);
   try {
-    // On the maintenance connections: no request's query timeout, and no request waits for a slot.
-    const deleted = await database.maintenance.transaction(async (tx) => {
-      const got = await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${LOCK_ID}) AS got`);
-      if (!(got as unknown as { rows: { got: boolean }[] }).rows[0]?.got) return undefined;
-      // The lease transaction only holds the lock: on PostgreSQL the batches run on other pooled
-      // connections, each committed by itself. PGlite is one session that runs nothing beside an
-      // open transaction (and one process's database, so no other node shares it): there they run
-      // inside it.
-      return runRules(database.kind === 'pglite' ? (tx as unknown as Db) : database.maintenance, deps.config);
-    });
+    // PGlite is this process's own database (no other node shares it) and runs nothing beside an
+    // open transaction: the in-process guard above is the lock, and each batch commits by itself
+    // so requests go on between them. On PostgreSQL, on the maintenance connections (no request's
+    // query timeout, no request's slot): a transaction that only holds the lock, while the batches
+    // commit one by one on another connection.
+    const deleted =
+      database.kind === 'pglite'
+        ? await runRules(database.db, deps.config)
+        : await database.maintenance.transaction(async (tx) => {
+            const got = await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${LOCK_ID}) AS got`);
+            if (!(got as unknown as { rows: { got: boolean }[] }).rows[0]?.got) return undefined;
+            return runRules(database.maintenance, deps.config);
+          });
     if (!deleted) return { skipped: true };
     if (Object.values(deleted).some((n) => n > 0)) deps.logger.info({ deleted }, 'cleanup deleted rows');
     return { skipped: false, deleted };

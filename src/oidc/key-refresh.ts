@@ -106,13 +106,15 @@ export async function watchSigningKeys(deps: KeyRefreshDeps) {
 
   return {
     refresh,
-    async stop() {
+    /** Stops following; waits for a read in flight at most `withinMs`. */
+    async stop(withinMs = 2000) {
       stopped = true;
       clearInterval(timer);
       clearTimeout(boundary);
-      await unsubscribe();
-      // A read in flight ends with the database; a shutdown does not wait on it for long.
-      await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
+      const wait = new Promise((r) => setTimeout(r, withinMs).unref());
+      // A read in flight ends with the database; a shutdown does not wait on it (or on a store
+      // that does not answer the unsubscription) for long.
+      await Promise.race([Promise.all([unsubscribe().catch(() => {}), running]), wait]);
     },
   };
 }

@@ -47,6 +47,21 @@ function rotatedFrom(): string | undefined {
   return Provider.ctx?.oidc?.entities?.RotatedRefreshToken?.jti;
 }
 
+/** The issue number this request's consumption or re-issue took, for the successor it saves. */
+const issueNumbers = new WeakMap<object, number>();
+function rememberIssue(n: number | undefined) {
+  const ctx = Provider.ctx;
+  if (ctx && n !== undefined) issueNumbers.set(ctx, n);
+}
+function issueNumber(): number | undefined {
+  const ctx = Provider.ctx;
+  return ctx ? issueNumbers.get(ctx) : undefined;
+}
+const issued = (rows: unknown): number | undefined => {
+  const n = (rows as { rows: Array<{ n: string | number }> }).rows[0]?.n;
+  return n === undefined ? undefined : Number(n);
+};
+
 export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds: number }) {
   const { db, clock, graceSeconds } = deps;
   const windowStart = () => new Date(clock.now() - graceSeconds * 1000).toISOString();
@@ -69,21 +84,22 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
     /** The first use: one conditional write, so of two parallel refreshes one wins (true). A token
      *  from before migration 0008 starts its chain here. */
     async consume(id: string): Promise<boolean> {
-      const won = rowCount(
+      const n = issued(
         await db.execute(sql`
           UPDATE oidc_payloads SET consumed_at = ${new Date(clock.now()).toISOString()}::timestamptz,
             chain_id = coalesce(chain_id, id)
           WHERE model = 'RefreshToken' AND id = ${id} AND consumed_at IS NULL
-          RETURNING id`),
+          RETURNING nextval('refresh_issue_seq') AS n`),
       );
-      return won === 1;
+      rememberIssue(n);
+      return n !== undefined;
     },
 
     /** A replay inside the bounds takes one re-issue; false when any bound is passed. The row lock
      *  of the UPDATE serialises parallel retries, so the count cannot be exceeded. */
     async reissue(id: string): Promise<boolean> {
       if (graceSeconds === 0 || !inRefreshGrant()) return false;
-      const done = rowCount(
+      const n = issued(
         await db.execute(sql`
           UPDATE oidc_payloads t SET reissues = t.reissues + 1
           WHERE t.model = 'RefreshToken' AND t.id = ${id}
@@ -94,35 +110,46 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
               SELECT 1 FROM oidc_payloads r
               WHERE r.model = 'RefreshToken' AND r.grant_id = t.grant_id AND r.chain_id = t.chain_id
                 AND r.consumed_at > t.consumed_at)
-          RETURNING t.id`),
+          RETURNING nextval('refresh_issue_seq') AS n`),
       );
-      return done === 1;
+      rememberIssue(n);
+      return n !== undefined;
     },
 
-    /** Saves a refresh token. A successor joins its predecessor's chain and supersedes whatever
-     *  token of the chain is still live (a re-issue's earlier successor): marked consumed at the
-     *  predecessor's moment (so it never counts as "a newer token was used") with no grace left.
-     *  Two saves that race trip the one-live-token index; the loser runs again and supersedes the
-     *  winner. Anything else is a plain upsert (a chain's first token starts the chain). The insert
-     *  reads superseded's count, so the supersession is done before the new row goes in. */
+    /** Saves a refresh token. A successor joins its predecessor's chain, carrying the issue number
+     *  its consumption or re-issue took, and supersedes the chain's live tokens issued before it (a
+     *  re-issue's earlier successor): marked consumed at the predecessor's moment (so it never counts
+     *  as "a newer token was used") with no grace left. A successor saved after one issued later (a
+     *  slow original request overtaken by its own retry) goes in already superseded: the newest
+     *  issue wins, not the last save. Two saves that race trip the one-live-token index; the loser
+     *  runs again and sees the winner. Anything else is a plain upsert (a chain's first token starts
+     *  the chain). The insert reads superseded's count, so the supersession is done before it. */
     async save(id: string, row: NewRefreshRow): Promise<void> {
       const parent = rotatedFrom();
       const payload = JSON.stringify(row.payload);
       const expiresAt = row.expiresAt?.toISOString() ?? null;
+      const n = issueNumber() ?? null;
       const statement = parent
         ? sql`
           WITH parent AS (
             SELECT coalesce(chain_id, id) AS chain_id, consumed_at FROM oidc_payloads
             WHERE model = 'RefreshToken' AND id = ${parent}
+          ), newer AS (
+            SELECT 1 FROM oidc_payloads o, parent
+            WHERE o.model = 'RefreshToken' AND o.chain_id = parent.chain_id AND o.issue_no > ${n}::bigint
+            LIMIT 1
           ), superseded AS (
             UPDATE oidc_payloads o SET consumed_at = coalesce(parent.consumed_at, now()), reissues = ${REISSUE_CAP}
             FROM parent
             WHERE o.model = 'RefreshToken' AND o.chain_id = parent.chain_id AND o.consumed_at IS NULL AND o.id <> ${id}
+              AND (o.issue_no IS NULL OR ${n}::bigint IS NULL OR o.issue_no < ${n}::bigint)
             RETURNING 1
           )
-          INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, expires_at, chain_id)
+          INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, expires_at, chain_id, issue_no, consumed_at, reissues)
           SELECT 'RefreshToken', ${id}, ${payload}::jsonb, ${row.grantId}, ${row.uid}, ${expiresAt}::timestamptz,
-            coalesce((SELECT chain_id FROM parent), ${id})
+            coalesce((SELECT chain_id FROM parent), ${id}), ${n}::bigint,
+            CASE WHEN EXISTS (SELECT 1 FROM newer) THEN coalesce((SELECT consumed_at FROM parent), now()) END,
+            CASE WHEN EXISTS (SELECT 1 FROM newer) THEN ${REISSUE_CAP} ELSE 0 END
           FROM (SELECT count(*) FROM superseded) AS done
           ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
             uid = excluded.uid, expires_at = excluded.expires_at`
@@ -144,15 +171,13 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
 }
 export type RefreshRotation = ReturnType<typeof createRefreshRotation>;
 
-/** Consumed refresh tokens a grant keeps for reuse detection. A replay of an older one finds no
- *  token (invalid_grant) instead of revoking the grant: by then its chain has rotated this often. */
-export const CONSUMED_KEPT_PER_GRANT = 20;
-
-/** One batch of the cleanup: refresh tokens reuse detection no longer needs. Those of a grant that
- *  is gone or expired (nothing left to protect or to revoke); consumed ones of a grant with no live
- *  refresh token left; and all but the newest CONSUMED_KEPT_PER_GRANT consumed ones of a grant.
- *  Never one consumed within `keepSeconds` (the grace period and a margin): a retry needs it, and
- *  its successor may not be saved yet. */
+/** One batch of the cleanup: refresh tokens reuse detection no longer needs — those of a grant that
+ *  is gone or expired (nothing left to protect or to revoke), and the consumed ones of a grant with
+ *  no live refresh token left. A consumed token of a live grant stays until it expires: however many
+ *  times a thief rotates a stolen token, the owner's copy still revokes the grant when it comes back
+ *  (no cap on the count: the count is in the token holder's hands). Never one consumed within
+ *  `keepSeconds` (the grace period and a margin): a retry needs it, and its successor may not be
+ *  saved yet. */
 export async function deleteSpentRefreshTokens(db: Db, keepSeconds: number, batch: number): Promise<number> {
   const settled = sql`now() - make_interval(secs => ${keepSeconds})`;
   const rows = await db.execute(sql`
@@ -166,11 +191,6 @@ export async function deleteSpentRefreshTokens(db: Db, keepSeconds: number, batc
       WHERE r.model = 'RefreshToken' AND r.consumed_at < ${settled} AND NOT EXISTS (
         SELECT 1 FROM oidc_payloads l WHERE l.model = 'RefreshToken' AND l.grant_id = r.grant_id
           AND l.consumed_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > now()))
-      UNION ALL
-      SELECT id FROM (
-        SELECT id, consumed_at, row_number() OVER (PARTITION BY grant_id ORDER BY consumed_at DESC) AS place
-        FROM oidc_payloads WHERE model = 'RefreshToken' AND consumed_at IS NOT NULL) c
-      WHERE place > ${CONSUMED_KEPT_PER_GRANT} AND consumed_at < ${settled}
       LIMIT ${batch})
     RETURNING 1`);
   return rowCount(rows);

@@ -80,6 +80,7 @@ export function createMemoryStore(now: () => number = Date.now): Store {
       };
     },
     async ping() {},
+    available: () => true,
     async close() {
       clearInterval(sweep);
       map.clear();

@@ -54,6 +54,10 @@ async function connectOnce(url: string, opts: RedisStoreOptions) {
   return client;
 }
 
+/** Replies of a server that cannot serve now (replaying its file, a read-only replica, out of
+ *  memory under noeviction, a failed save, no master): the store is down, not the request wrong. */
+const SERVER_UNAVAILABLE = /^(LOADING|READONLY|MISCONF|OOM|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)\b/;
+
 /** A command Redis has not answered after this fails (503): a server that stopped answering
  *  (a partition, a paused process) must not hold requests. */
 const COMMAND_DEADLINE_MS = 1000;
@@ -62,18 +66,23 @@ const COMMAND_DEADLINE_MS = 1000;
  *  is down: the error handler answers 503 for it. Calls past their deadline fail the same way; one
  *  sweep timer for all of them, instead of a timer per command. */
 function tagged(store: Store): Store {
-  const pending = new Set<{ at: number; reject: (err: unknown) => void }>();
+  const pending = new Set<{ at: number; late?: boolean; reject: (err: unknown) => void }>();
   const sweep = setInterval(() => {
     const late = Date.now() - COMMAND_DEADLINE_MS;
     for (const p of pending) {
       if (p.at > late) continue;
       pending.delete(p);
+      p.late = true;
       p.reject(new DependencyDownError('store', new Error('Redis did not answer in time')));
     }
   }, COMMAND_DEADLINE_MS / 4);
   sweep.unref();
   const out = {} as Record<string, unknown>;
   for (const [name, fn] of Object.entries(store) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    if (name === 'available') {
+      out[name] = fn;
+      continue;
+    }
     if (name === 'close') {
       out[name] = async () => {
         clearInterval(sweep);
@@ -83,13 +92,20 @@ function tagged(store: Store): Store {
     }
     out[name] = (...args: unknown[]) =>
       new Promise((resolve, reject) => {
-        const entry = { at: Date.now(), reject };
+        const entry: { at: number; late?: boolean; reject: (err: unknown) => void } = { at: Date.now(), reject };
         pending.add(entry);
         fn.apply(store, args)
-          .then(resolve, (err: unknown) => {
-            if (err instanceof ErrorReply && !String(err.message).startsWith('LOADING')) reject(err);
-            else reject(err instanceof DependencyDownError ? err : new DependencyDownError('store', err));
-          })
+          .then(
+            (value) => {
+              // A subscription that came through after its caller gave up: nobody will end it.
+              if (entry.late && typeof value === 'function') void (value as () => Promise<void>)().catch(() => {});
+              resolve(value);
+            },
+            (err: unknown) => {
+              if (err instanceof ErrorReply && !SERVER_UNAVAILABLE.test(String(err.message))) reject(err);
+              else reject(err instanceof DependencyDownError ? err : new DependencyDownError('store', err));
+            },
+          )
           .finally(() => pending.delete(entry));
       });
   }
@@ -202,6 +218,7 @@ export async function createRedisStore(url: string, opts: RedisStoreOptions = {}
     async ping() {
       await client.ping();
     },
+    available: () => client.isReady,
     async close() {
       // quit() waits for replies; a server that is down will not send them.
       for (const c of [subscriber, client]) {

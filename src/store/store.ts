@@ -21,5 +21,8 @@ export interface Store {
   subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
   /** Answers when the store does (readiness). */
   ping(): Promise<void>;
+  /** False while the connection is known to be down (no I/O): what must not start then, e.g. a
+   *  token request that would consume a refresh token and then fail to save the access token. */
+  available(): boolean;
   close(): Promise<void>;
 }

@@ -4,8 +4,9 @@
 import { and, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { signingKeys, type SigningKeyRow } from '../schema.ts';
+import { ADVISORY_LOCKS } from '../locks.ts';
 
-const LOCK_ID = 7_355_609; // arbitrary, constant: "sesame signing keys" (migrations use 7_355_608)
+const LOCK_ID = ADVISORY_LOCKS.signingKeys;
 
 function repoOver(db: Db) {
   return {
