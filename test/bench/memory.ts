@@ -16,7 +16,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Agent, authorize, basicAuth } from '../helpers/agent.ts';
-import { freshDatabaseUrl, privateDeployment, startNode, type PrivateDeployment } from '../helpers/processes.ts';
+import {
+  cliFor,
+  freshDatabaseUrl,
+  privateDeployment,
+  startNode,
+  type PrivateDeployment,
+} from '../helpers/processes.ts';
 
 const SECONDS = Number(process.env.MEMORY_BENCH_SECONDS ?? 300);
 const WARMUP_SECONDS = Number(process.env.MEMORY_BENCH_WARMUP_SECONDS ?? 20);
@@ -57,7 +63,6 @@ async function deployment(): Promise<{
     const d = await privateDeployment('memory');
     return { env: d.env, cli: d.cli, destroy: () => d.destroy() };
   }
-  const { runCli } = await import('../../src/cli/main.ts');
   const os = await import('node:os');
   const path = await import('node:path');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-memory-'));
@@ -69,16 +74,7 @@ async function deployment(): Promise<{
     DATA_DIR: dataDir,
     KEYS_DIR: path.join(dataDir, 'keys'),
   };
-  const cli = async (args: string[], extraEnv: Record<string, string> = {}) => {
-    let out = '';
-    const code = await runCli(args, {
-      env: { ...env, ...extraEnv, LOG_LEVEL: 'silent' },
-      stdout: (s) => (out += s),
-      stderr: () => {},
-    });
-    if (code !== 0) throw new Error(`sesame ${args.join(' ')} exited ${code}: ${out}`);
-    return JSON.parse(out || '{}') as Record<string, string>;
-  };
+  const cli = cliFor(env);
   await cli(['migrate']);
   const destroy = async () => {
     // This run's database and keys only: the shared services stay as they were.
