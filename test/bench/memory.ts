@@ -212,7 +212,7 @@ async function main() {
             } catch (err) {
               if (!count) throw err;
               stats[name].failed++;
-              if (stats[name].firstErrors.length < 3) stats[name].firstErrors.push(String(err));
+              if (stats[name].firstErrors.length < 3) stats[name].firstErrors.push(String(err).slice(0, 300));
             }
           }
         }),
