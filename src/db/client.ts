@@ -1,6 +1,7 @@
 // One dialect, two engines: PostgreSQL (DATABASE_URL) or PGlite under DATA_DIR (embedded default).
 import path from 'node:path';
 import fs from 'node:fs';
+import { AsyncResource } from 'node:async_hooks';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
 
@@ -48,6 +49,17 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,
       });
+      // A pooled connection outlives the request that opened it, and pg keeps the first checkout's
+      // callbacks (with the promise of that request's query) in the connection's listeners. Made in
+      // the request's async context (oidc-provider runs each request in an AsyncLocalStorage), they
+      // kept the whole request alive for the connection's lifetime: the pool works in a context of
+      // its own. Awaiting callers still resume in theirs.
+      const scope = new AsyncResource('sesame.db-pool');
+      const methods = pool as unknown as Record<'connect' | 'query', (...args: unknown[]) => unknown>;
+      for (const name of ['connect', 'query'] as const) {
+        const original = methods[name].bind(pool);
+        methods[name] = (...args) => scope.runInAsyncScope(() => original(...args));
+      }
       // An idle client whose server went away emits 'error' on the pool; unhandled, that event
       // would end the process. The pool drops that client and connects anew when asked.
       pool.on('error', (err) => opts.onConnectionError?.(err));

@@ -308,6 +308,21 @@ export function freshDatabaseUrl(base: string, name: string): string {
   return u.toString();
 }
 
+/** `sesame …` with this env, in this process (as the command line runs it); its JSON output. */
+export function cliFor(env: Record<string, string>): PrivateDeployment['cli'] {
+  return async (args, extraEnv = {}) => {
+    const { runCli } = await import('../../src/cli/main.ts');
+    let out = '';
+    const code = await runCli(args, {
+      env: { ...env, ...extraEnv, LOG_LEVEL: 'silent' },
+      stdout: (s) => (out += s),
+      stderr: () => {},
+    });
+    if (code !== 0) throw new Error(`sesame ${args.join(' ')} exited ${code}: ${out}`);
+    return JSON.parse(out || '{}') as Record<string, string>;
+  };
+}
+
 export interface PrivateDeployment {
   pg: PrivateService;
   redis: PrivateService;
@@ -321,7 +336,6 @@ export interface PrivateDeployment {
 /** A PostgreSQL and a Redis of a test file's own, a DATA_DIR, and the env nodes need for them;
  *  the database is migrated. */
 export async function privateDeployment(name: string): Promise<PrivateDeployment> {
-  const { runCli } = await import('../../src/cli/main.ts');
   const [pg, redis] = await Promise.all([privatePostgres(), privateRedis()]);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `sesame-${name}-`));
   const env: Record<string, string> = {
@@ -332,16 +346,7 @@ export async function privateDeployment(name: string): Promise<PrivateDeployment
     RATE_LIMIT_LOGIN_PER_IP: '10000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT: '10000',
   };
-  const cli = async (args: string[], extraEnv: Record<string, string> = {}) => {
-    let out = '';
-    const code = await runCli(args, {
-      env: { ...env, ...extraEnv, LOG_LEVEL: 'silent' },
-      stdout: (s) => (out += s),
-      stderr: () => {},
-    });
-    if (code !== 0) throw new Error(`sesame ${args.join(' ')} exited ${code}: ${out}`);
-    return JSON.parse(out || '{}') as Record<string, string>;
-  };
+  const cli = cliFor(env);
   await cli(['migrate']);
   return {
     pg,
