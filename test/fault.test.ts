@@ -4,6 +4,7 @@
 // must serve again by itself when it is back, and no user may lose a sign-in or a lockout.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
+import pgDriver from 'pg';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Agent, authorize, basicAuth } from './helpers/agent.ts';
@@ -47,8 +48,12 @@ async function timed(url: string, init?: RequestInit) {
   }
 }
 
-const tokenRequest = (form: Record<string, string>, client: { clientId: string; clientSecret: string } = web) =>
-  timed(`${node.url}/token`, {
+const tokenRequest = (
+  form: Record<string, string>,
+  client: { clientId: string; clientSecret: string } = web,
+  at = node.url,
+) =>
+  timed(`${at}/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -240,6 +245,52 @@ describe.skipIf(privateServicesMissing)(
       expectOnlyRealAnswers(await load.stop());
       expect((await tokenRequest({ grant_type: 'client_credentials' }, service)).status).toBe(200);
       expect(node.child.exitCode).toBeNull();
+    });
+
+    it('fault.node-killed-refresh-retry-on-other-node: refreshes in flight on a node killed with SIGKILL, retried on another node, keep every sign-in', async () => {
+      const victim = await startNode({ env });
+      const chains = await Promise.all(Array.from({ length: 12 }, () => signedInTokens()));
+      // Every chain refreshes on the victim at once, and the victim dies meanwhile.
+      const inFlight = chains.map((c) =>
+        tokenRequest({ grant_type: 'refresh_token', refresh_token: c.refresh_token }, web, victim.url),
+      );
+      // Killed the moment the first of them has consumed its refresh token (its answer not yet
+      // sent, or sent to a client that will never read it).
+      const db = new pgDriver.Client({ connectionString: deployment.pg.url });
+      await db.connect();
+      const ids = chains.map((c) => c.refresh_token);
+      await waitFor('a refresh to consume its token on the victim', async () => {
+        const r = await db.query(
+          "SELECT count(*)::int AS n FROM oidc_payloads WHERE model = 'RefreshToken' AND id = ANY($1) AND consumed_at IS NOT NULL",
+          [ids],
+        );
+        return (r.rows[0] as { n: number }).n > 0;
+      });
+      await victim.stop('SIGKILL');
+      const consumed = (
+        await db.query(
+          "SELECT count(*)::int AS n FROM oidc_payloads WHERE model = 'RefreshToken' AND id = ANY($1) AND consumed_at IS NOT NULL",
+          [ids],
+        )
+      ).rows[0] as { n: number };
+      await db.end();
+      const answers = await Promise.all(inFlight);
+      // A client that got no answer retries with the same token on the node that is left; then it
+      // goes on refreshing. Whatever the interleaving, nobody is signed out.
+      for (const [i, answer] of answers.entries()) {
+        let current = answer.status === 200 ? (JSON.parse(answer.body) as { refresh_token: string }).refresh_token : '';
+        if (!current) {
+          const retry = await tokenRequest({ grant_type: 'refresh_token', refresh_token: chains[i]!.refresh_token });
+          expect(retry.status, retry.body).toBe(200);
+          current = (JSON.parse(retry.body) as { refresh_token: string }).refresh_token;
+        }
+        const next = await tokenRequest({ grant_type: 'refresh_token', refresh_token: current });
+        expect(next.status, next.body).toBe(200);
+      }
+      expect(consumed.n).toBeGreaterThan(0);
+      console.log(
+        `node kill: ${answers.filter((a) => a.status !== 200).length} of ${answers.length} refreshes cut, ${consumed.n} had consumed their token`,
+      );
     });
 
     it('fault.lockout-survives-redis-restart: failed passwords before a Redis restart (with nothing persisted) still count after it', async () => {
