@@ -6,10 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startNode, freshDatabaseUrl, waitFor, type NodeProcess } from './helpers/processes.ts';
+import { startNode, freshDatabaseUrl, dropDatabase, waitFor, type NodeProcess } from './helpers/processes.ts';
 import { Agent, signInForIdToken } from './helpers/agent.ts';
 import { STRONG_PASSWORD, uniqueEmail } from './helpers/server.ts';
 import { runCli } from '../src/cli/main.ts';
@@ -26,14 +25,7 @@ const SECRETS = {
 function databaseFor(suffix: string) {
   const name = `${new URL(BASE!).pathname.slice(1) || 'sesame'}_${suffix}_${process.pid}`.replace(/\W/g, '_');
   const url = freshDatabaseUrl(BASE!, name);
-  const drop = () => {
-    const admin = new URL(BASE!);
-    admin.pathname = '/postgres';
-    execFileSync('psql', [admin.toString(), '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], {
-      stdio: 'ignore',
-    });
-  };
-  return { url, drop };
+  return { url, drop: () => dropDatabase(BASE!, name) };
 }
 
 /** A node's environment: its own DATA_DIR and an empty KEYS_DIR, the deployment's database and secrets. */

@@ -178,7 +178,7 @@ describe.skipIf(privateServicesMissing)(
       const { code, ms } = await stopped;
       expect(code).toBe(0);
       expect(ms).toBeLessThanOrEqual(10_000);
-    console.log(`shutdown: exited ${ms} ms after SIGTERM`);
+      console.log(`shutdown: exited ${ms} ms after SIGTERM`);
       await watching.catch(() => {});
       expect(streamEnded).toBe(true);
       expect(sockets.every((s) => s.closed)).toBe(true);

@@ -11,7 +11,8 @@ import { PgTable, getTableConfig } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import * as schema from '../src/db/schema.ts';
 import { openDatabase, type Database } from '../src/db/client.ts';
-import { migrate } from '../src/db/migrate.ts';
+import { migrate, MIGRATIONS_DIR } from '../src/db/migrate.ts';
+import { freshDatabaseUrl, dropDatabase } from './helpers/processes.ts';
 
 interface Column {
   type: string;
@@ -236,5 +237,23 @@ describe('schema.ts matches the migrations', () => {
 
     it('same tables and columns, same types, nullability and defaults', () =>
       expect(drift(declared, actual)).toEqual([]));
+  });
+});
+
+describe.runIf(!!process.env.DATABASE_URL)('migrations on PostgreSQL', () => {
+  it('migrate.nodes-starting-together: five nodes migrating an empty database at once all start, and each migration applies once', async () => {
+    const name = `sesame_migrate_${crypto.randomBytes(5).toString('hex')}`;
+    const url = freshDatabaseUrl(process.env.DATABASE_URL!, name);
+    const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f));
+    const dbs = await Promise.all(
+      Array.from({ length: 5 }, () => openDatabase({ databaseUrl: url, dataDir: os.tmpdir() })),
+    );
+    try {
+      const applied = await Promise.all(dbs.map((d) => migrate(d)));
+      expect(applied.map((a) => a.length).sort((a, b) => a - b)).toEqual([0, 0, 0, 0, files.length]);
+    } finally {
+      await Promise.all(dbs.map((d) => d.close()));
+      dropDatabase(process.env.DATABASE_URL!, name);
+    }
   });
 });

@@ -16,11 +16,15 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
     .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
     .sort();
   const applied: string[] = [];
-  await database.execScript(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
   await database.maintenance.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCK_ID})`);
+    // Under the lock too: two nodes creating the table at once race in PostgreSQL's catalog
+    // (a unique violation on pg_type), IF NOT EXISTS or not.
+    await tx.execute(
+      sql.raw(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      ),
+    );
     const rows = await tx.execute(sql`SELECT name FROM schema_migrations`);
     const done = new Set((rows as unknown as { rows: { name: string }[] }).rows.map((r) => r.name));
     for (const file of files) {

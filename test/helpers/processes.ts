@@ -293,19 +293,21 @@ export async function privateRedis(opts: { appendonly?: boolean } = {}): Promise
 }
 
 /** A database of its own on the machine's PostgreSQL (cluster tests: several nodes, one database). */
-export function freshDatabaseUrl(base: string, name: string): string {
-  const u = new URL(base);
+function adminSql(base: string, ...statements: string[]) {
   const admin = new URL(base);
   admin.pathname = '/postgres';
-  execFileSync(
-    'psql',
-    [admin.toString(), '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, '-c', `CREATE DATABASE ${name}`],
-    {
-      stdio: 'ignore',
-    },
-  );
+  execFileSync('psql', [admin.toString(), '-q', ...statements.flatMap((s) => ['-c', s])], { stdio: 'ignore' });
+}
+
+export function freshDatabaseUrl(base: string, name: string): string {
+  adminSql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, `CREATE DATABASE ${name}`);
+  const u = new URL(base);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+export function dropDatabase(base: string, name: string) {
+  adminSql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 /** `sesame …` with this env, in this process (as the command line runs it); its JSON output. */
