@@ -19,10 +19,11 @@ export interface RunningServer {
 /** Ends the process with one clear log line, no stack trace: a failed start is the operator's
  *  to fix (an address, a password, a database that does not exist), not a bug to debug. */
 function startFailed(logger: ReturnType<typeof createLogger>, err: unknown): never {
+  const logged = errorForLog(err);
   const message =
     err instanceof StartupError
       ? err.message
-      : `start failed: ${errorForLog(err).code ? `${errorForLog(err).code} ` : ''}${errorForLog(err).message}`;
+      : `start failed: ${logged.code ? `${logged.code} ` : ''}${logged.message}`;
   logger.fatal(message);
   process.exit(1);
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import pgDriver from 'pg';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Agent, authorize, basicAuth } from './helpers/agent.ts';
+import { Agent, authorize, authorizeQuery, basicAuth } from './helpers/agent.ts';
 import {
   privateDeployment,
   startNode,
@@ -185,14 +185,10 @@ describe.skipIf(privateServicesMissing)(
       });
       expect(JSON.parse(down.body)).toMatchObject({ database: 'ok', store: 'unavailable' });
       // A browser starting a sign-in meanwhile gets a page that says to retry (not the RP's error).
-      const q = new URLSearchParams({
-        client_id: web.clientId,
-        redirect_uri: web.redirectUri,
-        response_type: 'code',
-        scope: 'openid',
-        state: 's',
+      const page = await timed(`${node.url}/authorize?${authorizeQuery(web)}`, {
+        headers: { accept: 'text/html' },
+        redirect: 'manual',
       });
-      const page = await timed(`${node.url}/authorize?${q}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
       expect(page.status).toBe(503);
       expect(page.retryAfter).toBeTruthy();
       expect(page.body).toContain('Sesame is briefly unavailable');

@@ -116,6 +116,18 @@ export function basicAuth(id: string, secret: string): string {
   return 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 }
 
+/** The query of a plain authorization request (scope openid, state "s") for `client`. */
+export function authorizeQuery(client: { clientId: string; redirectUri: string }, extra: Record<string, string> = {}) {
+  return new URLSearchParams({
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: 's',
+    ...extra,
+  });
+}
+
 export interface LoginParams {
   clientId: string;
   redirectUri: string;
