@@ -74,7 +74,8 @@ export function createApp(deps: Deps): Koa<SesameState> {
       return protocolInputGuard(ctx, async () => {
         // A token request while the store is known to be down would consume a refresh token (in
         // PostgreSQL) and then fail to save the access token: refuse it before it changes anything.
-        if (ctx.path === PROVIDER_ROUTES.token && !deps.store.available()) {
+        // (Not a CORS preflight: the provider answers it without the store.)
+        if (ctx.path === PROVIDER_ROUTES.token && ctx.method === 'POST' && !deps.store.available()) {
           ctx.state.dependencyDown = new DependencyDownError('store');
           return answerUnavailable(ctx, errorHandler);
         }

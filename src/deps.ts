@@ -191,7 +191,9 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     applications: createApplicationsService({ ...base, clientCache }),
     /** Sends what was queued, waiting for the mail server at most `withinMs`, then disconnects. */
     async close(withinMs = 10_000) {
-      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, withinMs).unref())]);
+      // Half a second of the budget is kept for closing the store and the database cleanly.
+      const mail = Math.max(0, withinMs - 500);
+      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, mail).unref())]);
       await store.close();
       await database.close();
     },

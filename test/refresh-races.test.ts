@@ -82,6 +82,29 @@ describe.each(storageModes())('refresh rotation races (%s storage)', (mode) => {
     expect(await live(d)).toBe(true);
   });
 
+  it("refresh.replay-after-successor-used-on-a-slower-clock-revokes: lineage follows the order of use, not the nodes' clocks", async () => {
+    // A second node whose clock is 3 s behind.
+    const behind = createAdapterFactory({
+      db: srv.deps.database.db,
+      store: srv.deps.store,
+      findClient: async () => undefined,
+      clock: { now: () => testClock.now() - 3000 },
+      refreshGraceSeconds: 30,
+    })('RefreshToken');
+    const { payload } = await newGrant();
+    const [a, b, c] = ['A', 'B', 'C'].map((n) => `${n}-${crypto.randomUUID()}`) as [string, string, string];
+    await tokens.upsert(a, payload(a), 3600);
+    await rotate(a, b, payload);
+    // The client uses B on the slow node: B's consumed_at is earlier than A's by that node's clock.
+    await inRefresh(b, async () => {
+      await behind.consume(b);
+      await behind.upsert(c, payload(c), 3600);
+    });
+    // A replay of A now is reuse: B, its successor, was used after it.
+    await expect(inRefresh(a, () => tokens.consume(a))).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await live(c)).toBe(false);
+  });
+
   it('cleanup.reuse-detection-survives-rotations: a thief rotating a stolen token many times cannot get the original deleted', async () => {
     const { grantId, payload } = await newGrant();
     const stolen = `T0-${crypto.randomUUID()}`;

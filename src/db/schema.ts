@@ -77,6 +77,8 @@ export const oidcPayloads = pgTable(
     reissues: smallint('reissues').notNull().default(0),
     /** refresh_issue_seq's number taken by the consumption or re-issue that issued this token. */
     issueNo: bigint('issue_no', { mode: 'number' }),
+    /** refresh_issue_seq's number taken by this token's first consumption (the chain's order of use). */
+    consumedNo: bigint('consumed_no', { mode: 'number' }),
   },
   (t) => [primaryKey({ columns: [t.model, t.id] })],
 );

@@ -52,10 +52,10 @@ const DOWN_MESSAGES = [
 /** True when `err` (or what it wraps: drizzle wraps the driver's error as `cause`) says a
  *  dependency is unreachable rather than that the request was wrong. */
 export function isDependencyDown(err: unknown): boolean {
-  // An outgoing HTTP call that failed (the SMS gateway, a back-channel logout) is not Sesame's
-  // database or store: whoever made it answers for it.
-  if (err instanceof TypeError && err.message === 'fetch failed') return false;
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    // An outgoing HTTP call that failed (the SMS gateway, a back-channel logout), however wrapped,
+    // is not Sesame's database or store: whoever made it answers for it.
+    if (e instanceof TypeError && e.message === 'fetch failed') return false;
     if (e instanceof DependencyDownError) return true;
     const { code, message, errors } = e as { code?: unknown; message?: unknown; errors?: unknown };
     if (typeof code === 'string' && (SOCKET_CODES.has(code) || PG_DOWN.test(code))) return true;

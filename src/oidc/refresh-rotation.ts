@@ -5,7 +5,8 @@
 // consumed token presented again to the token endpoint gets a new token set when all of these hold:
 // - time: within GRACE seconds of its first consumption;
 // - count: at most REISSUE_CAP re-issues from that token;
-// - lineage: no newer token of its chain has been used (consumed after it).
+// - lineage: no newer token of its chain has been used (consumed after it, in the deployment-wide
+//   order of refresh_issue_seq, not by the nodes' clocks).
 // Each re-issue supersedes the chain's live token (it is marked consumed and gets no grace of its
 // own), so a chain has at most one live token (a unique index says so) and a stolen copy replayed
 // inside the window forks nothing: whichever holder presents a superseded token afterwards revokes
@@ -87,9 +88,9 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
       const n = issued(
         await db.execute(sql`
           UPDATE oidc_payloads SET consumed_at = ${new Date(clock.now()).toISOString()}::timestamptz,
-            chain_id = coalesce(chain_id, id)
+            chain_id = coalesce(chain_id, id), consumed_no = nextval('refresh_issue_seq')
           WHERE model = 'RefreshToken' AND id = ${id} AND consumed_at IS NULL
-          RETURNING nextval('refresh_issue_seq') AS n`),
+          RETURNING consumed_no AS n`),
       );
       rememberIssue(n);
       return n !== undefined;
@@ -103,13 +104,12 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
         await db.execute(sql`
           UPDATE oidc_payloads t SET reissues = t.reissues + 1
           WHERE t.model = 'RefreshToken' AND t.id = ${id}
-            AND t.chain_id IS NOT NULL AND t.grant_id IS NOT NULL
+            AND t.chain_id IS NOT NULL AND t.grant_id IS NOT NULL AND t.consumed_no IS NOT NULL
             AND t.consumed_at > ${windowStart()}::timestamptz
             AND t.reissues < ${REISSUE_CAP}
             AND NOT EXISTS (
               SELECT 1 FROM oidc_payloads r
-              WHERE r.model = 'RefreshToken' AND r.grant_id = t.grant_id AND r.chain_id = t.chain_id
-                AND r.consumed_at > t.consumed_at)
+              WHERE r.model = 'RefreshToken' AND r.chain_id = t.chain_id AND r.consumed_no > t.consumed_no)
           RETURNING nextval('refresh_issue_seq') AS n`),
       );
       rememberIssue(n);
@@ -163,7 +163,8 @@ export function createRefreshRotation(deps: { db: Db; clock: Clock; graceSeconds
           await db.execute(statement);
           return;
         } catch (err) {
-          if (!isUniqueViolation(err) || attempt === 3) throw err;
+          // Each racing save of a chain can lose once: as many tries as a chain can have saves at once.
+          if (!isUniqueViolation(err) || attempt === REISSUE_CAP + 2) throw err;
         }
       }
     },

@@ -65,14 +65,15 @@ const COMMAND_DEADLINE_MS = 1000;
 /** Every method's failure, but a reply the server gave on purpose (WRONGTYPE, …), means the store
  *  is down: the error handler answers 503 for it. Calls past their deadline fail the same way; one
  *  sweep timer for all of them, instead of a timer per command. */
+const asOutage = (err: unknown) => (err instanceof DependencyDownError ? err : new DependencyDownError('store', err));
+
 function tagged(store: Store): Store {
-  const pending = new Set<{ at: number; late?: boolean; reject: (err: unknown) => void }>();
+  const pending = new Set<{ at: number; reject: (err: unknown) => void }>();
   const sweep = setInterval(() => {
     const late = Date.now() - COMMAND_DEADLINE_MS;
     for (const p of pending) {
       if (p.at > late) continue;
       pending.delete(p);
-      p.late = true;
       p.reject(new DependencyDownError('store', new Error('Redis did not answer in time')));
     }
   }, COMMAND_DEADLINE_MS / 4);
@@ -81,6 +82,15 @@ function tagged(store: Store): Store {
   for (const [name, fn] of Object.entries(store) as [string, (...a: unknown[]) => Promise<unknown>][]) {
     if (name === 'available') {
       out[name] = fn;
+      continue;
+    }
+    // A subscription may need a first connection (up to its own 1 s connect timeout), and ending it
+    // late would leave its caller without one: no deadline, only the outage tagging.
+    if (name === 'subscribe') {
+      out[name] = (...args: unknown[]) =>
+        fn.apply(store, args).catch((err: unknown) => {
+          throw asOutage(err);
+        });
       continue;
     }
     if (name === 'close') {
@@ -92,20 +102,13 @@ function tagged(store: Store): Store {
     }
     out[name] = (...args: unknown[]) =>
       new Promise((resolve, reject) => {
-        const entry: { at: number; late?: boolean; reject: (err: unknown) => void } = { at: Date.now(), reject };
+        const entry = { at: Date.now(), reject };
         pending.add(entry);
         fn.apply(store, args)
-          .then(
-            (value) => {
-              // A subscription that came through after its caller gave up: nobody will end it.
-              if (entry.late && typeof value === 'function') void (value as () => Promise<void>)().catch(() => {});
-              resolve(value);
-            },
-            (err: unknown) => {
-              if (err instanceof ErrorReply && !SERVER_UNAVAILABLE.test(String(err.message))) reject(err);
-              else reject(err instanceof DependencyDownError ? err : new DependencyDownError('store', err));
-            },
-          )
+          .then(resolve, (err: unknown) => {
+            if (err instanceof ErrorReply && !SERVER_UNAVAILABLE.test(String(err.message))) reject(err);
+            else reject(asOutage(err));
+          })
           .finally(() => pending.delete(entry));
       });
   }
