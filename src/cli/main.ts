@@ -334,8 +334,9 @@ const commands: Record<string, Command> = {
         );
         return 0;
       }
-      const all = await orgs.list();
-      out(await Promise.all(all.map(async (o) => ({ ...organizationJson(o), ...(await orgs.counts(o.id)) }))));
+      out(
+        (await orgs.list()).map((o) => ({ ...organizationJson(o), members: o.members, applications: o.applications })),
+      );
       return 0;
     });
   },

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import {
   accounts,
@@ -84,8 +84,18 @@ export function createOrganizationsRepo(db: Db) {
       const [row] = await db.select().from(organizations).where(eq(organizations.id, id)).limit(1);
       return row;
     },
-    async list(): Promise<Organization[]> {
-      return db.select().from(organizations).orderBy(asc(organizations.createdAt), asc(organizations.id));
+    /** Every organization with its member and application counts, in one query (the command line). */
+    async list(): Promise<Array<Organization & { members: number; applications: number }>> {
+      return db
+        .select({
+          ...getTableColumns(organizations),
+          // Spelt out: drizzle leaves a single-table query's columns unqualified, and a bare "id"
+          // inside the subquery would be the application's.
+          members: sql<number>`(SELECT count(*)::int FROM memberships m WHERE m.organization_id = organizations.id)`,
+          applications: sql<number>`(SELECT count(*)::int FROM applications a WHERE a.organization_id = organizations.id)`,
+        })
+        .from(organizations)
+        .orderBy(asc(organizations.createdAt), asc(organizations.id));
     },
     /** The organizations an account belongs to, with its membership in each. */
     async listForAccount(accountId: string): Promise<Array<{ organization: Organization; membership: Membership }>> {
