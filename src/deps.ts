@@ -11,6 +11,7 @@ import { describeUrl, outageLog, withStartupRetries } from './lib/dependency.ts'
 import { createLifecycle } from './lib/lifecycle.ts';
 import { createAccountsRepo } from './db/repositories/accounts.ts';
 import { createApplicationsRepo } from './db/repositories/applications.ts';
+import { createOrganizationsRepo } from './db/repositories/organizations.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
 import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
@@ -66,6 +67,7 @@ function createRepos(db: Database['db']) {
   return {
     accounts: createAccountsRepo(db),
     applications: createApplicationsRepo(db),
+    organizations: createOrganizationsRepo(db),
     oneTimeTokens: createOneTimeTokensRepo(db),
     secondFactors: createSecondFactorsRepo(db),
     backupCodes: createBackupCodesRepo(db),

@@ -210,11 +210,28 @@ describe('account', () => {
         }),
       })
     ).json()) as { refresh_token: string };
+    const orgs = srv.deps.repos.organizations;
+    const personal = (await orgs.personalOf(user.account.id))!;
+    // An organization with another member, and one with an application, stay.
+    const shared = await orgs.create({ name: 'Shared', type: 'company' }, user.account.id);
+    const colleague = await createUser(srv);
+    await orgs.addMember(shared.id, colleague.account.id, 'administrator');
+    const withApp = await orgs.create({ name: 'With app', type: 'association' }, user.account.id);
+    await srv.deps.applications.create(
+      null,
+      { name: 'Kept', type: 'service', redirectUris: [], postLogoutRedirectUris: [] },
+      withApp.id,
+    );
     const form = await user.agent.go('/account/profile/delete');
     expect((await user.agent.submit(form, { password: user.password }, '/delete"')).status).toBe(400);
     const gone = await user.agent.submit(form, { password: user.password, confirm: 'yes' }, '/delete"');
     expect(gone.body).toContain('id="deleted"');
     expect(await srv.deps.repos.accounts.findById(user.account.id)).toBeUndefined();
+    // Its personal organization, named after it, goes too (it had no other member, no application).
+    expect(personal).toBeDefined();
+    expect(await orgs.findById(personal.id)).toBeUndefined();
+    expect((await orgs.members(shared.id)).map((m) => m.email)).toEqual([colleague.email]);
+    expect(await orgs.counts(withApp.id)).toEqual({ members: 0, applications: 1 });
     const refresh = await fetch(`${srv.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -224,6 +224,10 @@ describe.each(storageModes())('applications (%s storage)', (mode) => {
     expect(reloaded.body).toContain(shown.body.match(/id="client-id">([^<]+)</)![1]!);
     const mine = await srv.deps.repos.applications.listByOwner(owner.account.id);
     expect(mine.map((a) => a.name)).toEqual(['Reloaded site']);
+    // It belongs to its creator's personal organization (until the pages choose one).
+    const personal = await srv.deps.repos.organizations.personalOf(owner.account.id);
+    expect(personal?.type).toBe('personal');
+    expect(mine[0]!.organizationId).toBe(personal!.id);
 
     // Another browser of another user given the address sees no secret (and spends nothing).
     const other = new Agent(srv.url);

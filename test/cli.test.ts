@@ -1,6 +1,7 @@
 // The command line, in this process (runCli is what the binary runs): users, clients, keys, unlock, 2FA reset.
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -15,6 +16,7 @@ import {
 import { Agent, authorize } from './helpers/agent.ts';
 import { MIGRATIONS_DIR } from '../src/db/migrate.ts';
 import { runCli } from '../src/cli/main.ts';
+import { OPERATOR_ORGANIZATION_ID } from '../src/db/repositories/organizations.ts';
 
 async function token(url: string, form: Record<string, string>) {
   const res = await fetch(`${url}/token`, {
@@ -244,6 +246,107 @@ describe.each(sharedStorage)('cli.unlock-with-server-running (%s)', (_name, with
     } finally {
       await srv.stop();
     }
+  }, 120_000);
+});
+
+describe('cli.org (embedded storage)', () => {
+  it('sesame org create, list, add-member and set-role print JSON; the last legal representative stays; client create --org', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-cli-org-'));
+    const env = embeddedEnv(dataDir);
+    const run = (...argv: string[]) => sesame(argv, env);
+    const refused = async (argv: string[], message: string) => {
+      const r = await run(...argv);
+      expect(r, argv.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain(message);
+    };
+    const alice = uniqueEmail('alice');
+    const bob = uniqueEmail('bob');
+    for (const [email, name] of [
+      [alice, 'Alice Martin'],
+      [bob, 'Bob Keller'],
+    ] as const)
+      expect((await run('user', 'create', '--email', email, '--password', STRONG_PASSWORD, '--name', name)).code).toBe(
+        0,
+      );
+
+    // `sesame user create` makes the personal organization, like sign-up.
+    const personal = (await run('org', 'list', '--email', alice)).json() as unknown as Array<Record<string, unknown>>;
+    expect(personal.map((o) => [o.name, o.type, o.role, o.blocked])).toEqual([
+      ['Alice Martin', 'personal', 'legal_representative', false],
+    ]);
+
+    const acme = (await run('org', 'create', '--name', 'Acme SA', '--owner', alice)).json();
+    expect(acme).toMatchObject({ name: 'Acme SA', type: 'company', legal_representative: alice, address: null });
+    expect((await run('org', 'create', '--name', 'Club', '--type', 'association', '--owner', bob)).json().type).toBe(
+      'association',
+    );
+    await refused(['org', 'create', '--name', 'X', '--type', 'cooperative', '--owner', alice], '--type must be one of');
+    await refused(['org', 'create', '--name', 'X', '--owner', uniqueEmail('nobody')], 'no account with this email');
+    await refused(['org', 'create', '--owner', alice], 'org create needs --name and --owner');
+
+    const member = ['--org', acme.id, '--email'];
+    expect((await run('org', 'add-member', ...member, bob, '--role', 'collaborator')).json()).toEqual({
+      organization_id: acme.id,
+      email: bob,
+      role: 'collaborator',
+    });
+    await refused(['org', 'add-member', ...member, bob, '--role', 'administrator'], 'already a member');
+    await refused(['org', 'add-member', ...member, bob, '--role', 'owner'], '--role must be one of');
+    await refused(['org', 'add-member', '--org', 'not-an-id', '--email', bob, '--role', 'external'], 'no organization');
+    await refused(
+      ['org', 'add-member', '--org', crypto.randomUUID(), '--email', bob, '--role', 'external'],
+      'no organization',
+    );
+
+    // Alice is the last legal representative: she stays one until Bob is one too.
+    await refused(['org', 'set-role', ...member, alice, '--role', 'administrator'], 'last legal representative');
+    expect((await run('org', 'set-role', ...member, bob, '--role', 'legal_representative')).json()).toMatchObject({
+      previous_role: 'collaborator',
+      role: 'legal_representative',
+    });
+    expect((await run('org', 'set-role', ...member, alice, '--role', 'administrator')).json()).toMatchObject({
+      previous_role: 'legal_representative',
+      role: 'administrator',
+    });
+    await refused(['org', 'set-role', ...member, bob, '--role', 'external'], 'last legal representative');
+    await refused(
+      ['org', 'set-role', '--org', acme.id, '--email', uniqueEmail('x'), '--role', 'external'],
+      'no account',
+    );
+    const carol = uniqueEmail('carol');
+    await run('user', 'create', '--email', carol, '--password', STRONG_PASSWORD, '--name', 'Carol Roth');
+    await refused(['org', 'set-role', ...member, carol, '--role', 'external'], 'not a member');
+
+    // Applications go into the organization named, or the operator's.
+    const inAcme = (await run('client', 'create', '--name', 'Intranet', '--type', 'service', '--org', acme.id)).json();
+    expect(inAcme.organization_id).toBe(acme.id);
+    const operator = (await run('client', 'create', '--name', 'Cron', '--type', 'service')).json();
+    expect(operator.organization_id).toBe(OPERATOR_ORGANIZATION_ID);
+    await refused(
+      ['client', 'create', '--name', 'X', '--type', 'service', '--org', crypto.randomUUID()],
+      'no organization',
+    );
+
+    const all = (await run('org', 'list')).json() as unknown as Array<Record<string, unknown>>;
+    expect(all.find((o) => o.id === acme.id)).toMatchObject({ name: 'Acme SA', members: 2, applications: 1 });
+    expect(all.find((o) => o.id === OPERATOR_ORGANIZATION_ID)).toMatchObject({
+      name: 'Operator',
+      members: 0,
+      applications: 1,
+    });
+    const bobs = (await run('org', 'list', '--email', bob)).json() as unknown as Array<Record<string, unknown>>;
+    expect(bobs.map((o) => [o.name, o.role])).toEqual([
+      ['Bob Keller', 'legal_representative'],
+      ['Acme SA', 'legal_representative'],
+      ['Club', 'legal_representative'],
+    ]);
+    expect((await run('help')).stdout).toContain('org set-role --org ID --email E --role R');
+
+    // The organization's client authenticates at the server.
+    const srv = await startServer({ dataDir, keysDir: path.join(dataDir, 'keys') });
+    const credentials = { client_id: inAcme.client_id, client_secret: inAcme.client_secret };
+    const answer = await token(srv.url, { grant_type: 'client_credentials', ...credentials }).finally(() => srv.stop());
+    expect(answer.status).toBe(200);
   }, 120_000);
 });
 

@@ -411,4 +411,23 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
       for (const claims of [idToken, userinfo]) expect(claims, email).toMatchObject(names);
     }
   });
+
+  it('org.signup-personal-organization: sign-up makes the account and its personal organization, the account its legal representative; a taken address makes neither again', async () => {
+    const email = uniqueEmail('founder');
+    await signUp(new Agent(srv.url), { given_name: 'Marie', family_name: 'Curie', email, password: STRONG_PASSWORD });
+    const account = (await srv.deps.repos.accounts.findByEmail(email))!;
+    const orgs = await srv.deps.repos.organizations.listForAccount(account.id);
+    expect(orgs.map((o) => [o.organization.name, o.organization.type, o.membership.role])).toEqual([
+      ['Marie Curie', 'personal', 'legal_representative'],
+    ]);
+    expect((await srv.deps.repos.organizations.personalOf(account.id))?.id).toBe(orgs[0]!.organization.id);
+
+    // Signing up again with the address changes nothing (and says nothing different).
+    await signUp(new Agent(srv.url), { given_name: 'Eve', family_name: 'Other', email, password: ATTACKER_PASSWORD });
+    expect(await srv.deps.repos.organizations.listForAccount(account.id)).toHaveLength(1);
+    const named = await srv.deps.database.db.execute(
+      sql`SELECT count(*)::int AS n FROM organizations WHERE name = 'Eve Other'`,
+    );
+    expect((named as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
+  });
 });

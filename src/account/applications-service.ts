@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { hashClientSecret } from '../oidc/provider.ts';
 import type { ApplicationsRepo, AppInput, Application } from '../db/repositories/applications.ts';
+import type { OrganizationsRepo } from '../db/repositories/organizations.ts';
 import { APP_TYPES } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 
@@ -89,7 +90,7 @@ interface ClientCache {
 
 export function createApplicationsService(deps: {
   config: Config;
-  repos: { applications: ApplicationsRepo };
+  repos: { applications: ApplicationsRepo; organizations: OrganizationsRepo };
   clientCache: ClientCache;
   clock: Clock;
 }) {
@@ -102,10 +103,23 @@ export function createApplicationsService(deps: {
   };
   return {
     schema: appInputSchema(config.env === 'production'),
-    async create(ownerId: string | null, input: AppInput): Promise<{ app: Application; clientSecret?: string }> {
+    /** Registers an application in `organizationId`; without it, in its creator's personal
+     *  organization (the Applications pages, until they work inside a chosen organization), or in
+     *  the operator's when there is no creator (the command line). */
+    async create(
+      ownerId: string | null,
+      input: AppInput,
+      organizationId?: string,
+    ): Promise<{ app: Application; clientSecret?: string }> {
+      const orgId =
+        organizationId ??
+        (ownerId
+          ? (await deps.repos.organizations.personalOf(ownerId))?.id
+          : await deps.repos.organizations.operatorOrganizationId());
+      if (!orgId) throw new Error(`applications: account ${ownerId} has no personal organization`);
       const clientId = randomToken(18);
       const secret = input.type === 'spa' ? undefined : newSecret();
-      const app = await repo.create(ownerId, input, clientId, secret?.hash ?? null);
+      const app = await repo.create({ ownerId, organizationId: orgId }, input, clientId, secret?.hash ?? null);
       return { app, clientSecret: secret?.secret };
     },
     /** A new secret; the current one keeps working for `graceMinutes` (0: it stops at once). */

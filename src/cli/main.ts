@@ -14,6 +14,9 @@ import { AppError } from '../errors.ts';
 import { deviceCli, DEVICE_USAGE } from './device.ts';
 import { runCleanup } from '../maintenance/cleanup.ts';
 import type { CoreDeps } from '../deps.ts';
+import { ORGANIZATION_TYPES, ROLES, type Role } from '../db/schema.ts';
+import type { Organization } from '../db/repositories/organizations.ts';
+import { keepsALegalRep } from '../organizations/policy.ts';
 
 const USAGE = `Usage: sesame <command>
 
@@ -33,7 +36,15 @@ const USAGE = `Usage: sesame <command>
   user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
                                           the user is emailed, and signs in with the password alone
   client create --name N --type web|spa|service [--redirect-uri U ...]
-                [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U]
+                [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U] [--org ID]
+                                          in organization ID (default: the operator's, which has no member)
+  org create --name N [--type personal|company|association] --owner EMAIL
+                                          a new organization (default type company), EMAIL its legal representative
+  org list [--email E]                    every organization, or those E belongs to (with E's role)
+  org add-member --org ID --email E --role R
+                                          R: legal_representative, administrator, collaborator or external
+  org set-role --org ID --email E --role R
+                                          the last legal representative cannot be demoted
 ${DEVICE_USAGE}`;
 
 class UsageError extends Error {}
@@ -85,6 +96,40 @@ const emailOnly = (args: string[], name: string) => {
   if (!values.email) throw new UsageError(`${name} needs --email`);
   return values.email;
 };
+
+function oneOf<T extends string>(list: readonly T[], value: string | undefined, flag: string): T {
+  if (!list.includes(value as T)) throw new UsageError(`${flag} must be one of ${list.join(', ')}`);
+  return value as T;
+}
+
+async function findOrganization(deps: CoreDeps, id: string | undefined) {
+  const org = id ? await deps.repos.organizations.findById(id) : undefined;
+  if (!org) throw new UsageError(id ? 'no organization with this id' : '--org is required');
+  return org;
+}
+
+const organizationJson = (o: Organization) => ({
+  id: o.id,
+  name: o.name,
+  type: o.type,
+  address: o.address,
+  phone: o.phone,
+  created_at: o.createdAt.toISOString(),
+});
+
+/** --org ID --email E --role R, checked; the organization and the account looked up. */
+async function memberArgs(args: string[], name: string, deps: CoreDeps) {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { org: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } },
+  });
+  if (!values.org || !values.email || !values.role) throw new UsageError(`${name} needs --org, --email and --role`);
+  const role: Role = oneOf(ROLES, values.role, '--role');
+  const org = await findOrganization(deps, values.org);
+  const account = await findAccount(deps, values.email);
+  return { org, account, role };
+}
 
 const commands: Record<string, Command> = {
   async migrate(_args, { config, out }) {
@@ -225,9 +270,11 @@ const commands: Record<string, Command> = {
         'redirect-uri': { type: 'string', multiple: true },
         'post-logout-redirect-uri': { type: 'string', multiple: true },
         'backchannel-logout-uri': { type: 'string' },
+        org: { type: 'string' },
       },
     });
     return withDeps(async (deps) => {
+      const org = values.org === undefined ? undefined : await findOrganization(deps, values.org);
       const parsed = deps.applications.schema.safeParse({
         name: values.name ?? '',
         type: values.type,
@@ -237,9 +284,10 @@ const commands: Record<string, Command> = {
       });
       if (!parsed.success)
         throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
-      const { app, clientSecret } = await deps.applications.create(null, parsed.data);
+      const { app, clientSecret } = await deps.applications.create(null, parsed.data, org?.id);
       out({
         client_id: app.clientId,
+        organization_id: app.organizationId,
         ...(clientSecret ? { client_secret: clientSecret } : {}),
         name: app.name,
         type: app.type,
@@ -249,6 +297,72 @@ const commands: Record<string, Command> = {
         issuer: config.issuer,
         discovery: `${config.issuer}/.well-known/openid-configuration`,
       });
+      return 0;
+    });
+  },
+  async 'org create'(args, { out, withDeps }) {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: { name: { type: 'string' }, type: { type: 'string' }, owner: { type: 'string' } },
+    });
+    const name = values.name?.trim();
+    const ownerEmail = values.owner;
+    if (!name || !ownerEmail) throw new UsageError('org create needs --name and --owner');
+    if (name.length > 200) throw new UsageError('--name is limited to 200 characters');
+    const type = oneOf(ORGANIZATION_TYPES, values.type ?? 'company', '--type');
+    return withDeps(async (deps) => {
+      const owner = await findAccount(deps, ownerEmail);
+      const org = await deps.repos.organizations.create({ name, type }, owner.id);
+      out({ ...organizationJson(org), legal_representative: owner.email });
+      return 0;
+    });
+  },
+  async 'org list'(args, { out, withDeps }) {
+    const { values } = parseArgs({ args, strict: true, options: { email: { type: 'string' } } });
+    return withDeps(async (deps) => {
+      const orgs = deps.repos.organizations;
+      if (values.email) {
+        const account = await findAccount(deps, values.email);
+        const list = await orgs.listForAccount(account.id);
+        out(
+          list.map(({ organization, membership }) => ({
+            ...organizationJson(organization),
+            role: membership.role,
+            blocked: !!membership.blockedAt,
+          })),
+        );
+        return 0;
+      }
+      out(
+        (await orgs.list()).map((o) => ({ ...organizationJson(o), members: o.members, applications: o.applications })),
+      );
+      return 0;
+    });
+  },
+  async 'org add-member'(args, { out, withDeps }) {
+    return withDeps(async (deps) => {
+      const { org, account, role } = await memberArgs(args, 'org add-member', deps);
+      if (!(await deps.repos.organizations.addMember(org.id, account.id, role)))
+        throw new UsageError('already a member of this organization (sesame org set-role changes the role)');
+      out({ organization_id: org.id, email: account.email, role });
+      return 0;
+    });
+  },
+  async 'org set-role'(args, { out, withDeps }) {
+    return withDeps(async (deps) => {
+      const { org, account, role } = await memberArgs(args, 'org set-role', deps);
+      // The operator has no role to check; the organization must still keep a legal representative.
+      const change = await deps.repos.organizations.setRole(org.id, account.id, role, (from, count) =>
+        keepsALegalRep(from, role, count),
+      );
+      if (!change.ok)
+        throw new UsageError(
+          change.reason === 'not_member'
+            ? 'not a member of this organization (sesame org add-member adds one)'
+            : 'this is the last legal representative of the organization: make another member legal representative first',
+        );
+      out({ organization_id: org.id, email: account.email, previous_role: change.from, role: change.to });
       return 0;
     });
   },

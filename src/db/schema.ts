@@ -44,10 +44,66 @@ export const accounts = pgTable('accounts', {
 export const APP_TYPES = ['web', 'spa', 'service'] as const;
 export type AppType = (typeof APP_TYPES)[number];
 
+/** Organization kinds and member roles (migration 0010; what each role may do: organizations/policy.ts). */
+export const ORGANIZATION_TYPES = ['personal', 'company', 'association'] as const;
+export type OrganizationType = (typeof ORGANIZATION_TYPES)[number];
+export const ROLES = ['legal_representative', 'administrator', 'collaborator', 'external'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  type: text('type').$type<OrganizationType>().notNull(),
+  address: text('address'),
+  phone: text('phone'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    role: text('role').$type<Role>().notNull(),
+    blockedAt: timestamp('blocked_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.accountId] })],
+);
+
+export const teams = pgTable('teams', {
+  id: uuid('id').primaryKey(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** organization_id lets the database check that a team member is a member of the team's organization
+ *  (the composite foreign keys are in migrations/0010, like application_grants'). */
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: uuid('team_id').notNull(),
+    organizationId: uuid('organization_id').notNull(),
+    accountId: uuid('account_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.accountId] })],
+);
+
 export const applications = pgTable('applications', {
   id: uuid('id').primaryKey(),
   clientId: text('client_id').notNull().unique(),
+  /** Who registered it (null: the command line); the organization owns it. */
   ownerId: uuid('owner_id').references(() => accounts.id, { onDelete: 'cascade' }),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id),
   name: text('name').notNull(),
   type: text('type').$type<AppType>().notNull(),
   redirectUris: jsonb('redirect_uris').$type<string[]>().notNull().default([]),
@@ -59,6 +115,16 @@ export const applications = pgTable('applications', {
   previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Access to one application for a member or a team (exactly one of the two; migration 0010 checks it). */
+export const applicationGrants = pgTable('application_grants', {
+  id: uuid('id').primaryKey(),
+  organizationId: uuid('organization_id').notNull(),
+  applicationId: uuid('application_id').notNull(),
+  accountId: uuid('account_id'),
+  teamId: uuid('team_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 export const oidcPayloads = pgTable(
@@ -188,6 +254,8 @@ export type FactorType = 'totp' | 'webauthn' | 'sms' | 'push';
 export type Account = typeof accounts.$inferSelect;
 export type SecondFactorRow = typeof secondFactors.$inferSelect;
 export type Application = typeof applications.$inferSelect;
+export type Organization = typeof organizations.$inferSelect;
+export type Membership = typeof memberships.$inferSelect;
 
 /** Private signing keys, each JWK encrypted with ENCRYPTION_KEY (oidc/signing-keys.ts). */
 export const signingKeys = pgTable('signing_keys', {

@@ -4,6 +4,7 @@ import type { Db } from '../client.ts';
 import { isUniqueViolation } from '../errors.ts';
 import { accounts, type Account } from '../schema.ts';
 import { countedFailure, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
+import { insertOrganization, personalOrganizationName } from './organizations.ts';
 
 export type { Account, FailureKind };
 
@@ -39,24 +40,35 @@ export function createAccountsRepo(db: Db) {
         .limit(1);
       return row;
     },
-    /** Returns undefined when the email is already taken (unique index), never throws for that. */
+    /** Returns undefined when the email is already taken (unique index), never throws for that.
+     *  The account comes with its personal organization, of which it is the legal representative,
+     *  in one transaction: every account belongs to an organization. */
     async create(input: NewAccount): Promise<Account | undefined> {
-      const rows = await db
-        .insert(accounts)
-        .values({
-          id: crypto.randomUUID(),
-          email: normalizeEmail(input.email),
-          passwordHash: input.passwordHash,
-          name: input.name,
-          givenName: input.givenName ?? null,
-          familyName: input.familyName ?? null,
-          locale: input.locale ?? 'en',
-          zoneinfo: input.zoneinfo ?? 'UTC',
-          emailVerified: input.emailVerified ?? false,
-        })
-        .onConflictDoNothing()
-        .returning();
-      return rows[0];
+      return db.transaction(async (tx) => {
+        const rows = await tx
+          .insert(accounts)
+          .values({
+            id: crypto.randomUUID(),
+            email: normalizeEmail(input.email),
+            passwordHash: input.passwordHash,
+            name: input.name,
+            givenName: input.givenName ?? null,
+            familyName: input.familyName ?? null,
+            locale: input.locale ?? 'en',
+            zoneinfo: input.zoneinfo ?? 'UTC',
+            emailVerified: input.emailVerified ?? false,
+          })
+          .onConflictDoNothing()
+          .returning();
+        const account = rows[0];
+        if (account)
+          await insertOrganization(
+            tx as unknown as Db,
+            { name: personalOrganizationName(account), type: 'personal' },
+            account.id,
+          );
+        return account;
+      });
     },
     async setPasswordHash(id: string, passwordHash: string) {
       await db.update(accounts).set({ passwordHash, updatedAt: new Date() }).where(eq(accounts.id, id));
@@ -149,8 +161,20 @@ export function createAccountsRepo(db: Db) {
         throw err;
       }
     },
+    /** The account, and the organizations it was alone in once they hold no application (its
+     *  personal one is named after it: the name must not outlive the account). Organizations with
+     *  other members or with applications stay. */
     async delete(id: string) {
-      await db.delete(accounts).where(eq(accounts.id, id));
+      await db.transaction(async (tx) => {
+        const alone = await tx.execute(sql`
+          SELECT m.organization_id AS id FROM memberships m WHERE m.account_id = ${id}
+          AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.organization_id = m.organization_id AND o.account_id <> ${id})`);
+        const ids = (alone as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
+        await tx.delete(accounts).where(eq(accounts.id, id));
+        for (const orgId of ids)
+          await tx.execute(sql`DELETE FROM organizations WHERE id = ${orgId}
+            AND NOT EXISTS (SELECT 1 FROM applications WHERE organization_id = ${orgId})`);
+      });
     },
     async findByRecoveryPhoneHash(hash: string): Promise<Account[]> {
       return db.select().from(accounts).where(eq(accounts.recoveryPhoneHash, hash)).limit(5);

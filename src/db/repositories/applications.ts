@@ -37,7 +37,7 @@ export function createApplicationsRepo(db: Db) {
       return row;
     },
     async create(
-      ownerId: string | null,
+      owner: { ownerId: string | null; organizationId: string },
       input: AppInput,
       clientId: string,
       secretHash: string | null,
@@ -47,7 +47,8 @@ export function createApplicationsRepo(db: Db) {
         .values({
           id: crypto.randomUUID(),
           clientId,
-          ownerId,
+          ownerId: owner.ownerId,
+          organizationId: owner.organizationId,
           name: input.name,
           type: input.type,
           redirectUris: input.redirectUris,

@@ -1,0 +1,73 @@
+// What each role may do in an organization: the only place that decides it. Pages, the API and the
+// command line ask these functions and never decide by hiding a button. Every function is pure: the
+// caller passes the actor's role as read from its membership — or null when the actor is not a
+// member or is blocked (effectiveRole), who may do nothing.
+import type { Membership, Role } from '../db/schema.ts';
+
+export type { Role };
+/** The actor's role, or null: not a member, or a blocked one. */
+export type Actor = Role | null | undefined;
+
+/** A blocked member keeps the role (unblocking restores it) but may do nothing meanwhile. */
+export function effectiveRole(membership: Pick<Membership, 'role' | 'blockedAt'> | undefined): Actor {
+  return membership && !membership.blockedAt ? membership.role : null;
+}
+
+const isAdmin = (r: Actor) => r === 'legal_representative' || r === 'administrator';
+
+/** Invite, add, block, unblock, unlock and alert members; create teams and grant access. */
+export const canManageMembers = (actor: Actor) => isAdmin(actor);
+
+/** See the member list: every member but an external user. */
+export const canListMembers = (actor: Actor) => isAdmin(actor) || actor === 'collaborator';
+
+/** Create applications and manage every application of the organization. */
+export const canManageApplications = (actor: Actor) => isAdmin(actor);
+
+/** Change one application: an administrator any, a collaborator one granted to them (directly or
+ *  through a team); an external user none. */
+export const canManageApplication = (actor: Actor, granted: boolean) =>
+  isAdmin(actor) || (actor === 'collaborator' && granted);
+
+/** See one application: an administrator any, a collaborator or an external user one granted to them. */
+export const canViewApplication = (actor: Actor, granted: boolean) =>
+  isAdmin(actor) || ((actor === 'collaborator' || actor === 'external') && granted);
+
+/** The security console: require 2FA, members-only applications. */
+export const canSetPolicy = (actor: Actor) => isAdmin(actor);
+
+/** Name, type, address, phone. */
+export const canEditOrganization = (actor: Actor) => isAdmin(actor);
+
+/** Only a legal representative grants or takes the legal-representative role. */
+export const canGrantLegalRep = (actor: Actor) => actor === 'legal_representative';
+
+/** Whether a change leaves the organization with a legal representative: `to` null is the member
+ *  going (removed or leaving). The one rule the command line, which has no role, obeys too. */
+export function keepsALegalRep(from: Role, to: Role | null, legalRepCount: number): boolean {
+  return from !== 'legal_representative' || to === 'legal_representative' || legalRepCount > 1;
+}
+
+/** Change a member's role (the actor's own too). */
+export function canChangeRole(actor: Actor, from: Role, to: Role, legalRepCount: number): boolean {
+  if (!isAdmin(actor)) return false;
+  if ((from === 'legal_representative' || to === 'legal_representative') && !canGrantLegalRep(actor)) return false;
+  return keepsALegalRep(from, to, legalRepCount);
+}
+
+/** Remove another member: taking a legal representative out takes their role, so only a legal
+ *  representative may, and never the last one. */
+export function canRemoveMember(actor: Actor, target: Role, legalRepCount: number): boolean {
+  if (!isAdmin(actor)) return false;
+  if (target === 'legal_representative' && !canGrantLegalRep(actor)) return false;
+  return keepsALegalRep(target, null, legalRepCount);
+}
+
+/** Leave: any member (a blocked one too: leaving takes nothing from anyone), but not the last legal
+ *  representative. */
+export const canLeave = (role: Role, legalRepCount: number) => keepsALegalRep(role, null, legalRepCount);
+
+/** Delete the organization: a legal representative, once nobody else is a member (memberCount
+ *  counts the actor) and no application is left. It never deletes an account. */
+export const canDeleteOrganization = (actor: Actor, memberCount: number, appCount: number) =>
+  actor === 'legal_representative' && memberCount <= 1 && appCount === 0;
