@@ -3,7 +3,7 @@
 // after it is built.
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
-import { systemClock, type Clock } from './lib/clock.ts';
+import { atMost, systemClock, type Clock } from './lib/clock.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { openStore } from './store/open-store.ts';
@@ -195,7 +195,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     async close(withinMs = 10_000) {
       // Half a second of the budget is kept for closing the store and the database cleanly.
       const mail = Math.max(0, withinMs - 500);
-      await Promise.race([deferred.idle(), new Promise((r) => setTimeout(r, mail).unref())]);
+      await atMost(deferred.idle(), mail);
       await store.close();
       await database.close();
     },

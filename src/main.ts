@@ -8,6 +8,7 @@ import { createLogger } from './lib/logger.ts';
 import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
 import { errorForLog } from './lib/log-error.ts';
+import { atMost } from './lib/clock.ts';
 
 export interface RunningServer {
   server: http.Server;
@@ -107,7 +108,7 @@ export async function serve(): Promise<RunningServer> {
       }
       // A database that does not answer (or a connection a request still holds) must not hold the
       // exit past the budget.
-      await Promise.race([deps.close(left()), new Promise((r) => setTimeout(r, left()).unref())]);
+      await atMost(deps.close(left()), left());
     })());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {

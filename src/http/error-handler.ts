@@ -10,17 +10,10 @@ import { isDataException } from '../db/errors.ts';
 import { setAccountLocale } from './locale.ts';
 import { refererPath } from './referer-path.ts';
 import type { Logger } from '../lib/logger.ts';
-import { DependencyDownError, isDependencyDown, RETRY_AFTER_SECONDS } from '../lib/dependency.ts';
+import { dependencyOf, isDependencyDown, RETRY_AFTER_SECONDS } from '../lib/dependency.ts';
 
 /** Told of each request that met a dependency outage (logged once per outage). */
 export type OnDependencyDown = (which: 'database' | 'store', err: unknown) => void;
-
-/** Which dependency an outage error is about: the store tags its own; the rest is PostgreSQL's. */
-export function dependencyOf(err: unknown): 'database' | 'store' {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
-    if (e instanceof DependencyDownError) return e.which;
-  return 'database';
-}
 
 /** Codes that have a page of their own, whatever the user was doing. */
 const PAGE_FOR: Partial<Record<ErrorCode, string>> = {

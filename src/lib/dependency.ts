@@ -49,10 +49,22 @@ const DOWN_MESSAGES = [
   'Socket timeout',
 ];
 
+/** `err` and what it wraps (drizzle and our own errors carry the driver's as `cause`), a few deep. */
+function* causes(err: unknown): Generator<object> {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    yield e;
+}
+
+/** Which dependency an outage error is about: the store tags its own; the rest is PostgreSQL's. */
+export function dependencyOf(err: unknown): 'database' | 'store' {
+  for (const e of causes(err)) if (e instanceof DependencyDownError) return e.which;
+  return 'database';
+}
+
 /** True when `err` (or what it wraps: drizzle wraps the driver's error as `cause`) says a
  *  dependency is unreachable rather than that the request was wrong. */
 export function isDependencyDown(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     // An outgoing HTTP call that failed (the SMS gateway, a back-channel logout), however wrapped,
     // is not Sesame's database or store: whoever made it answers for it.
     if (e instanceof TypeError && e.message === 'fetch failed') return false;
@@ -70,7 +82,7 @@ export function isDependencyDown(err: unknown): boolean {
 
 /** A short reason for the log: the code or the first line of the message. */
 export function reasonOf(err: unknown): string {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     const { code } = e as { code?: unknown };
     if (typeof code === 'string') return code;
   }

@@ -4,6 +4,7 @@
 // So a rotation is published everywhere within one refresh interval, before it signs anywhere (it
 // activates two intervals later). A read that fails keeps the keys the node has.
 import type { Logger } from '../lib/logger.ts';
+import { atMost } from '../lib/clock.ts';
 import type { Store } from '../store/store.ts';
 import { ALGS, isRemovable, nextChange, publishedKeys, signerFor, type PrivateJwk, type SigningKey } from './keys.ts';
 import { KEYS_CHANGED_CHANNEL, type SigningKeySet } from './signing-keys.ts';
@@ -111,10 +112,9 @@ export async function watchSigningKeys(deps: KeyRefreshDeps) {
       stopped = true;
       clearInterval(timer);
       clearTimeout(boundary);
-      const wait = new Promise((r) => setTimeout(r, withinMs).unref());
       // A read in flight ends with the database; a shutdown does not wait on it (or on a store
       // that does not answer the unsubscription) for long.
-      await Promise.race([Promise.all([unsubscribe().catch(() => {}), running]), wait]);
+      await atMost(Promise.all([unsubscribe().catch(() => {}), running]), withinMs);
     },
   };
 }

@@ -33,10 +33,11 @@ function clientOptions(url: string): RedisClientOptions {
  *  (a silent hang at start); the caller decides whether to try again. */
 async function connectOnce(url: string, opts: RedisStoreOptions) {
   let connected = false;
+  const options = clientOptions(url);
   const client = createClient({
-    ...clientOptions(url),
+    ...options,
     socket: {
-      ...clientOptions(url).socket,
+      ...options.socket,
       reconnectStrategy: (retries: number, cause: Error) => (connected ? reconnect(retries) : cause),
     },
   } as RedisClientOptions);
