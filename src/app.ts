@@ -12,6 +12,7 @@ import { createHealthRouter } from './http/health.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
+import { createOrganizationRouters } from './organizations/routes.ts';
 import { isProviderPath, PROVIDER_ROUTES } from './oidc/routes.ts';
 import { AppError } from './errors.ts';
 import { DependencyDownError, RETRY_AFTER_SECONDS } from './lib/dependency.ts';
@@ -50,6 +51,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
     createHealthRouter(deps),
     createInteractionRouter(deps),
     createDeviceRouter(deps),
+    ...createOrganizationRouters(deps),
     ...createAccountRouters(deps),
   ];
   const ours = compose(routers.flatMap((r) => [r.routes(), r.allowedMethods()]) as never[]);

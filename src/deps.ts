@@ -26,6 +26,7 @@ import { createRateLimiter } from './http/rate-limit.ts';
 import { createCsrf } from './http/csrf.ts';
 import { signedInSessionUid } from './oidc/session.ts';
 import { createAccountSession } from './http/require-account.ts';
+import { createOrganizationContext } from './organizations/context.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
 import { createWebauthnFactor } from './factors/webauthn.ts';
@@ -256,6 +257,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   });
   const finish = createFinisher({ provider, secondStep, pending, lockout, activity: repos.activity, alerts });
   const reauth = createReauth({ provider, store, checkPassword, config });
+  const organizationContext = createOrganizationContext({ repos });
   const services = {
     ...core,
     provider,
@@ -277,7 +279,14 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     requireFresh: createRequireFresh(reauth),
     shownOnce: createShownOnce({ provider, store, config }),
     csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
-    accountSession: createAccountSession({ ...core, provider, sessions, accounts: repos.accounts }),
+    organizationContext,
+    accountSession: createAccountSession({
+      ...core,
+      provider,
+      sessions,
+      accounts: repos.accounts,
+      accountPageHooks: [organizationContext.accountPage],
+    }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
     verification: createEmailVerification({ ...core, mailer: core.later.mailer, checkPassword }),
     profile: createProfileService({ ...services, activity: repos.activity }),

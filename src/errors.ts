@@ -50,6 +50,21 @@ const CODES = {
   challenge_expired: 410,
   already_decided: 409,
   wrong_number: 400,
+  // Organizations
+  /** The actor's role in the organization does not allow it (organizations/policy.ts). */
+  forbidden: 403,
+  /** The last legal representative cannot be removed, demoted or leave. */
+  last_legal_rep: 409,
+  already_member: 409,
+  /** Signed in with another address than the invitation's. */
+  invitation_other_email: 403,
+  /** Still holds other members or applications. */
+  organization_not_empty: 409,
+  /** Removing a member is confirmed by typing your own email. */
+  confirm_own_email: 400,
+  /** Deleting an account that is the last legal representative of a living organization. */
+  account_is_last_legal_rep: 409,
+  team_name_taken: 409,
   // Ours
   /** PostgreSQL or Redis did not answer: retry (Retry-After). */
   unavailable: 503,

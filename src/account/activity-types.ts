@@ -19,7 +19,39 @@ export const ACTIVITY_GROUPS = {
     'backup_codes_regenerated',
     'session_ended',
   ],
-  applications: ['app_created', 'app_updated', 'app_secret_rotated', 'app_deleted'],
+  applications: [
+    'app_created',
+    'app_updated',
+    'app_secret_rotated',
+    'app_deleted',
+    'app_access_granted',
+    'app_access_revoked',
+    'app_members_only_changed',
+  ],
+  // Written to the log of the member an action concerns and of the admin who did it; details name
+  // the organization (details.organization), the other person (details.member, details.by) and, for
+  // a role change, details.from and details.to.
+  organizations: [
+    'org_created',
+    'org_updated',
+    'org_deleted',
+    'org_invited',
+    'org_invitation_revoked',
+    'org_joined',
+    'org_left',
+    'org_member_removed',
+    'org_role_changed',
+    'org_member_blocked',
+    'org_member_unblocked',
+    'org_member_unlocked',
+    'org_security_alert',
+    'org_2fa_required',
+    'org_2fa_not_required',
+    'org_team_created',
+    'org_team_deleted',
+    'org_team_member_added',
+    'org_team_member_removed',
+  ],
 } as const;
 
 export type ActivityGroup = keyof typeof ACTIVITY_GROUPS;

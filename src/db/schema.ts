@@ -10,6 +10,7 @@ import {
   bigint,
   integer,
   smallint,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
 /** Failed attempts before an account locks, unless its owner chose otherwise (migration 0003). */
@@ -35,6 +36,10 @@ export const accounts = pgTable('accounts', {
   recoveryEmail: text('recovery_email'),
   recoveryPhone: text('recovery_phone'),
   recoveryPhoneHash: text('recovery_phone_hash'),
+  /** The organization the account pages work in (migration 0011); null: the first one. */
+  currentOrganizationId: uuid('current_organization_id').references((): AnyPgColumn => organizations.id, {
+    onDelete: 'set null',
+  }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -56,6 +61,8 @@ export const organizations = pgTable('organizations', {
   type: text('type').$type<OrganizationType>().notNull(),
   address: text('address'),
   phone: text('phone'),
+  /** The security console's "require 2FA" (migration 0011). */
+  require2fa: boolean('require_2fa').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -100,7 +107,7 @@ export const applications = pgTable('applications', {
   id: uuid('id').primaryKey(),
   clientId: text('client_id').notNull().unique(),
   /** Who registered it (null: the command line); the organization owns it. */
-  ownerId: uuid('owner_id').references(() => accounts.id, { onDelete: 'cascade' }),
+  ownerId: uuid('owner_id').references(() => accounts.id, { onDelete: 'set null' }),
   organizationId: uuid('organization_id')
     .notNull()
     .references(() => organizations.id),
@@ -109,6 +116,8 @@ export const applications = pgTable('applications', {
   redirectUris: jsonb('redirect_uris').$type<string[]>().notNull().default([]),
   postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull().default([]),
   backchannelLogoutUri: text('backchannel_logout_uri'),
+  /** Only unblocked members of its organization sign in to it (migration 0011). */
+  membersOnly: boolean('members_only').notNull().default(false),
   secretHash: text('secret_hash'),
   /** After a new secret: the previous one's HMAC, valid until previousSecretExpiresAt (grace period). */
   previousSecretHash: text('previous_secret_hash'),
@@ -125,6 +134,23 @@ export const applicationGrants = pgTable('application_grants', {
   accountId: uuid('account_id'),
   teamId: uuid('team_id'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** An invitation by email (migration 0011): the link's token only as an HMAC; single use. */
+export const invitations = pgTable('invitations', {
+  id: uuid('id').primaryKey(),
+  organizationId: uuid('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  email: text('email').notNull(),
+  role: text('role').$type<Role>().notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  invitedBy: uuid('invited_by').references(() => accounts.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+  acceptedBy: uuid('accepted_by').references(() => accounts.id, { onDelete: 'set null' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
 export const oidcPayloads = pgTable(
@@ -256,6 +282,8 @@ export type SecondFactorRow = typeof secondFactors.$inferSelect;
 export type Application = typeof applications.$inferSelect;
 export type Organization = typeof organizations.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
+export type Team = typeof teams.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
 
 /** Private signing keys, each JWK encrypted with ENCRYPTION_KEY (oidc/signing-keys.ts). */
 export const signingKeys = pgTable('signing_keys', {

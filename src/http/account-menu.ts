@@ -2,6 +2,23 @@
 // assistive technology (aria-current). "page" is the section's own page; "true" a page inside it
 // (changing the password is inside Profile).
 
+/** One organization of the account, as the switcher shows it. */
+export interface OrganizationChoice {
+  id: string;
+  name: string;
+  type: 'personal' | 'company' | 'association';
+  role: 'legal_representative' | 'administrator' | 'collaborator' | 'external';
+  blocked: boolean;
+}
+
+/** What every account page knows about the account's organizations (organizations/context.ts sets
+ *  it on ctx.state.organizations): the switcher's list and the current one. */
+export interface OrganizationsView {
+  list: OrganizationChoice[];
+  /** The remembered choice while the account is still a member of it, else the first. */
+  current: OrganizationChoice | undefined;
+}
+
 export interface MenuItem {
   id: string;
   href: string;
@@ -16,6 +33,7 @@ const SECTIONS: Array<Omit<MenuItem, 'current'> & { also?: string[] }> = [
   { id: 'sessions-link', href: '/account/sessions', label: 'sessions.title' },
   { id: 'activity-link', href: '/account/activity', label: 'activity.title' },
   { id: 'applications-link', href: '/account/applications', label: 'apps.title' },
+  { id: 'organizations-link', href: '/account/organizations', label: 'org.all' },
 ];
 
 /** The menu for a page of the signed-in account at `path`, or none outside the account pages. */

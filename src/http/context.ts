@@ -2,6 +2,7 @@ import type { ParameterizedContext, DefaultState } from 'koa';
 import type { Locale, Translate } from './i18n.ts';
 import type { AppError } from '../errors.ts';
 import type { Account } from '../db/repositories/accounts.ts';
+import type { OrganizationsView } from './account-menu.ts';
 
 export interface SesameState extends DefaultState {
   locale: Locale;
@@ -25,6 +26,8 @@ export interface SesameState extends DefaultState {
 /** The state of every page behind requireAccount: the signed-in account, typed. */
 export interface AccountState extends SesameState {
   account: Account;
+  /** The account's organizations and the current one (every account page; the switcher). */
+  organizations?: OrganizationsView;
 }
 
 export type Ctx<S extends SesameState = SesameState> = ParameterizedContext<S>;

@@ -16,9 +16,42 @@ export const LANGUAGE_NAMES: Record<Locale, string> = {
 };
 
 type Catalog = Record<string, unknown>;
+const LOCALES_DIR = path.join(VIEWS_DIR, 'locales');
+const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog;
+
+/** Adds `extra` into `into`; a text defined twice is a mistake, refused at start (not silently won
+ *  by whichever file loads last). */
+function mergeInto(into: Catalog, extra: Catalog, file: string, prefix = ''): void {
+  for (const [k, v] of Object.entries(extra)) {
+    const at = prefix ? `${prefix}.${k}` : k;
+    const cur = into[k];
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      if (cur === undefined) into[k] = {};
+      else if (!cur || typeof cur !== 'object') throw new Error(`${file}: "${at}" is already a text`);
+      mergeInto(into[k] as Catalog, v as Catalog, file, at);
+    } else if (cur !== undefined) throw new Error(`${file}: "${at}" is defined twice`);
+    else into[k] = v;
+  }
+}
+
+/** A language's catalog: views/locales/<lang>.json, plus each feature's own file
+ *  views/locales/<feature>/<lang>.json (organizations keep their texts apart from the rest). */
+export function loadCatalog(locale: Locale): Catalog {
+  const catalog = readJson(path.join(LOCALES_DIR, `${locale}.json`));
+  const features = fs
+    .readdirSync(LOCALES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  for (const feature of features) {
+    const file = path.join(LOCALES_DIR, feature, `${locale}.json`);
+    if (fs.existsSync(file)) mergeInto(catalog, readJson(file), file);
+  }
+  return catalog;
+}
+
 const catalogs = new Map<Locale, Catalog>();
-for (const l of LOCALES)
-  catalogs.set(l, JSON.parse(fs.readFileSync(path.join(VIEWS_DIR, 'locales', `${l}.json`), 'utf8')) as Catalog);
+for (const l of LOCALES) catalogs.set(l, loadCatalog(l));
 
 export function isLocale(v: unknown): v is Locale {
   return typeof v === 'string' && (LOCALES as readonly string[]).includes(v);

@@ -44,6 +44,9 @@ export function renderPage<S extends SesameState>(
     factorName: (type: string, name: string) => factorName(t, type, name),
     // The account menu, on the pages of a signed-in account (requireAccount set it).
     accountMenu: 'account' in ctx.state && ctx.state.account ? accountMenu(ctx.path) : undefined,
+    // The organization switcher beside it (organizations/context.ts).
+    organizationsView: 'organizations' in ctx.state ? ctx.state.organizations : undefined,
+    backPath: ctx.method === 'GET' ? ctx.originalUrl : undefined,
   });
 }
 

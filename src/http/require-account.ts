@@ -23,6 +23,10 @@ export function createAccountSession(deps: {
   config: Config;
   /** Each account page seen marks the session active (the Sessions page shows it). */
   sessions: { touch(uid: string, accountId: string, seen: { ip: string; device: string }): Promise<void> };
+  /** Run on every account page once the account is known, in order: what the page needs from other
+   *  features (the organization switcher), and gates that may answer instead of the page (an
+   *  organization requiring 2FA): a hook that returns true has answered. */
+  accountPageHooks?: ReadonlyArray<(ctx: AccountCtx) => Promise<boolean | void>>;
 }) {
   const { provider, accounts, config } = deps;
 
@@ -67,6 +71,7 @@ export function createAccountSession(deps: {
       if (!account.emailVerified) return renderPage(ctx, 'verify-first', {}, 403);
       ctx.state.account = account;
       setAccountLocale(ctx, account);
+      for (const hook of deps.accountPageHooks ?? []) if (await hook(ctx)) return;
       await next();
     },
     /** Back from /authorize: the session cookie is set; the code is not needed and simply expires. */

@@ -17,13 +17,15 @@ export function greetingName(
 
 /** A moment as an email shows it: the reader's language and time zone, the zone named (an email
  *  is read away from the account's settings, perhaps while travelling). */
-const when = (date: Date, locale: Locale, timeZone: string) => formatDate(date, locale, timeZone, { zoneLabel: true });
+export const when = (date: Date, locale: Locale, timeZone: string) =>
+  formatDate(date, locale, timeZone, { zoneLabel: true });
 
 const greeting = (t: Translate, name: string | undefined) =>
   name ? t('email.greetingName', { name }) : t('email.greeting');
 
-/** One email: `kind` names it for logs and tests, `key` its texts in the catalogs (email.<key>.*). */
-function compose(
+/** One email: `kind` names it for logs and tests, `key` its texts in the catalogs (email.<key>.*).
+ *  Features with emails of their own (organizations/emails.ts) compose them with it. */
+export function compose(
   what: { kind: string; key: string },
   envelope: { locale: Locale; to: string; greet?: string },
   params: Record<string, string>,

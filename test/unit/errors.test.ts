@@ -1,12 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import fs from 'node:fs';
-import path from 'node:path';
 import { ERROR_CODES, AppError, isErrorCode } from '../../src/errors.ts';
-import { LOCALES, translator } from '../../src/http/i18n.ts';
-import { VIEWS_DIR } from '../../src/lib/paths.ts';
+import { LOCALES, translator, loadCatalog, type Locale } from '../../src/http/i18n.ts';
 
-const catalog = (l: string) =>
-  JSON.parse(fs.readFileSync(path.join(VIEWS_DIR, 'locales', `${l}.json`), 'utf8')) as Record<string, unknown>;
+const catalog = (l: Locale) => loadCatalog(l);
 function keys(o: unknown, prefix = ''): string[] {
   if (!o || typeof o !== 'object') return [prefix];
   return Object.entries(o as Record<string, unknown>).flatMap(([k, v]) => keys(v, prefix ? `${prefix}.${k}` : k));

@@ -147,6 +147,10 @@ export function createAccountsRepo(db: Db) {
         .set({ ...fields, updatedAt: new Date() })
         .where(eq(accounts.id, id));
     },
+    /** The organization the account pages work in (the switcher); the caller checked membership. */
+    async setCurrentOrganization(id: string, organizationId: string): Promise<void> {
+      await db.update(accounts).set({ currentOrganizationId: organizationId }).where(eq(accounts.id, id));
+    },
     /** The new login email, verified (it was confirmed by a link); false if another account has it. */
     async setEmail(id: string, email: string): Promise<boolean> {
       try {

@@ -1,0 +1,8 @@
+// Every router of the organizations feature, for app.ts to mount (before the account pages: they
+// share the /account prefix).
+import type { Deps } from '../deps.ts';
+import { createSwitchRouter } from './switch-routes.ts';
+
+export function createOrganizationRouters(deps: Deps) {
+  return [createSwitchRouter(deps)];
+}
