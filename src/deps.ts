@@ -27,6 +27,10 @@ import { createCsrf } from './http/csrf.ts';
 import { signedInSessionUid } from './oidc/session.ts';
 import { createAccountSession } from './http/require-account.ts';
 import { createOrganizationContext } from './organizations/context.ts';
+import { createAccessRevoker } from './organizations/revoke-access.ts';
+import { createAccessCheck } from './organizations/access-check.ts';
+import { createTwoFactorPolicy } from './organizations/two-factor-policy.ts';
+import { createOrganizationPrompt } from './organizations/sign-in-checks.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
 import { createWebauthnFactor } from './factors/webauthn.ts';
@@ -216,8 +220,11 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       { issuer: config.issuer },
       'security keys are off: the ISSUER host is an IP address, which browsers refuse as a WebAuthn relying-party ID; use a domain name to offer them',
     );
+  const accessCheck = createAccessCheck({ repos });
+  const twoFactorPolicy = createTwoFactorPolicy({ repos });
   const provider = createProvider({
     config,
+    prompts: [createOrganizationPrompt({ accessCheck, twoFactorPolicy })],
     keys: publishedKeys(keys, Date.now()).map((k) => k.jwk),
     db: core.database.db,
     store,
@@ -280,6 +287,9 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     shownOnce: createShownOnce({ provider, store, config }),
     csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     organizationContext,
+    accessCheck,
+    twoFactorPolicy,
+    accessRevoker: createAccessRevoker({ ...services, repos }),
     accountSession: createAccountSession({
       ...core,
       provider,

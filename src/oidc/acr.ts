@@ -28,9 +28,12 @@ export function mfaRequested(params: Record<string, unknown>): boolean {
 
 /** The login prompt with one more check: an existing password-only session does not satisfy a
  *  request for multi-factor; the user signs in again (and the second step runs). */
-export function sesamePolicy() {
+export function sesamePolicy(extraPrompts: ReadonlyArray<InstanceType<typeof interactionPolicy.Prompt>> = []) {
   const { base, Check } = interactionPolicy;
   const policy = base();
+  // Other features' prompts (organizations/sign-in-checks.ts) come after the login and before
+  // consent: nobody is asked to consent to an application they may not use.
+  for (const prompt of extraPrompts) policy.add(prompt, policy.length - 1);
   required(policy.get('login'), 'login prompt').checks.add(
     new Check('acr_mfa', 'multi-factor authentication is required', 'login_required', (ctx: KoaContextWithOIDC) => {
       const params = ctx.oidc.params as Record<string, unknown>;

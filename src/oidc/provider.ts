@@ -32,6 +32,8 @@ export interface ProviderDeps {
   store: Store;
   findClient: AdapterDeps['findClient'];
   findAccount: FindAccount;
+  /** Prompts of other features, between login and consent (organizations/sign-in-checks.ts). */
+  prompts?: Parameters<typeof sesamePolicy>[0];
   /** A new client secret's grace period and the refresh-token grace period end by this clock. */
   clock: Clock;
   pages: {
@@ -136,7 +138,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: 14 * 24 * 3600,
       Grant: 365 * 24 * 3600,
     },
-    interactions: { policy: sesamePolicy(), url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      policy: sesamePolicy(deps.prompts),
+      url: async (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
     renderError: deps.pages.renderError,
     // oidc-provider refuses outbound calls (back-channel logout) to loopback and private addresses
     // (SSRF protection). Intranet relying parties need ALLOW_PRIVATE_NETWORK_CALLBACKS=true.
