@@ -31,6 +31,7 @@ import { createAccessRevoker } from './organizations/revoke-access.ts';
 import { createAccessCheck } from './organizations/access-check.ts';
 import { createTwoFactorPolicy } from './organizations/two-factor-policy.ts';
 import { createOrganizationPrompt } from './organizations/sign-in-checks.ts';
+import { createTwoFactorGate } from './organizations/two-factor-gate.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
 import { createWebauthnFactor } from './factors/webauthn.ts';
@@ -221,7 +222,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       'security keys are off: the ISSUER host is an IP address, which browsers refuse as a WebAuthn relying-party ID; use a domain name to offer them',
     );
   const accessCheck = createAccessCheck({ repos });
-  const twoFactorPolicy = createTwoFactorPolicy({ repos });
+  const twoFactorPolicy = createTwoFactorPolicy({ db: core.database.db });
   const provider = createProvider({
     config,
     prompts: [createOrganizationPrompt({ accessCheck, twoFactorPolicy })],
@@ -295,7 +296,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       provider,
       sessions,
       accounts: repos.accounts,
-      accountPageHooks: [organizationContext.accountPage],
+      accountPageHooks: [organizationContext.accountPage, createTwoFactorGate({ twoFactorPolicy }).accountPage],
     }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
     verification: createEmailVerification({ ...core, mailer: core.later.mailer, checkPassword }),

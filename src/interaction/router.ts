@@ -23,6 +23,8 @@ import { createSecondFactorStatus } from './second-factor-status.ts';
 import { createConsent } from './consent.ts';
 import { createVerifyFirst } from './verify-first.ts';
 import type { EmailVerification } from '../account/email-verification.ts';
+import type { TwoFactorPolicy } from '../organizations/two-factor-policy.ts';
+import { createOrganizationPromptPage } from '../organizations/two-factor-prompt.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -33,6 +35,7 @@ export interface InteractionDeps {
   repos: { accounts: AccountsRepo; applications: ApplicationsRepo };
   sessions: Sessions;
   verification: EmailVerification;
+  twoFactorPolicy: TwoFactorPolicy;
 }
 
 export function createInteractionRouter(deps: InteractionDeps) {
@@ -44,7 +47,8 @@ export function createInteractionRouter(deps: InteractionDeps) {
   const consent = createConsent({ provider, finish, sessions: deps.sessions });
   const consentPage = createConsentPage({ applications: deps.repos.applications });
 
-  router.get('/', load, createShowInteraction({ secondStep, secondFactorPage, consentPage }));
+  const organizationPage = createOrganizationPromptPage({ provider, twoFactorPolicy: deps.twoFactorPolicy });
+  router.get('/', load, createShowInteraction({ secondStep, secondFactorPage, consentPage, organizationPage }));
   router.post('/login', load, requirePrompt('login'), createPasswordStep(deps));
   router.post('/second-factor', load, requirePrompt('login'), requirePendingLogin, second.answer);
   router.post('/second-factor/resend', load, requirePrompt('login'), requirePendingLogin, second.resend);

@@ -77,7 +77,11 @@ export function createLockout(deps: {
   }
 
   /** Unlocks and forgives every failed attempt; true when the account was locked. */
-  async function unlock(accountId: string, via: 'link' | 'cli' | 'reset', info?: RequestInfo): Promise<boolean> {
+  async function unlock(
+    accountId: string,
+    via: 'link' | 'cli' | 'reset' | 'organization',
+    info?: RequestInfo,
+  ): Promise<boolean> {
     const [account, browser] = await Promise.all([accounts.unlock(accountId), trustedDevices.unlockAll(accountId)]);
     const was = account || browser;
     // Unlocked means the owner can sign in now: the sign-in rate limit of the address starts over too.

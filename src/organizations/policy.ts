@@ -71,3 +71,23 @@ export const canLeave = (role: Role, legalRepCount: number) => keepsALegalRep(ro
  *  counts the actor) and no application is left. It never deletes an account. */
 export const canDeleteOrganization = (actor: Actor, memberCount: number, appCount: number) =>
   actor === 'legal_representative' && memberCount <= 1 && appCount === 0;
+
+// Security console
+
+/** Block or unblock another member (never oneself: an admin cannot lock themselves out, nor undo
+ *  their own block). Blocking a legal representative takes what their role gives, so only a legal
+ *  representative may, as for removing one. */
+export function canBlockMember(actor: Actor, target: Role, self: boolean): boolean {
+  if (!isAdmin(actor) || self) return false;
+  return target !== 'legal_representative' || canGrantLegalRep(actor);
+}
+
+/** Unlock another member's locked account (one's own is unlocked by its link or a sign-in). */
+export const canUnlockMember = (actor: Actor, self: boolean) => isAdmin(actor) && !self;
+
+/** Send a member (or every member without 2FA) a security alert about their settings. */
+export const canAlertMember = (actor: Actor) => isAdmin(actor);
+
+/** A member an organization requires 2FA of may leave it instead only as an external user: the
+ *  others work for the organization and enrol. */
+export const canLeaveInsteadOf2fa = (role: Role) => role === 'external';
