@@ -8,6 +8,7 @@ import { startServer, storageModes, createUser, createClient, type TestServer } 
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 import { enrolTotp, signedInUser } from './helpers/mfa.ts';
 import { ALERTS_PER_HOUR } from '../src/organizations/member-alerts.ts';
+import { createConsoleQueries } from '../src/organizations/console-queries.ts';
 
 describe.each(storageModes())('organization security console (%s storage)', (mode) => {
   let srv: TestServer;
@@ -19,6 +20,7 @@ describe.each(storageModes())('organization security console (%s storage)', (mod
   });
 
   const orgs = () => srv.deps.repos.organizations;
+  const queries = () => createConsoleQueries(srv.deps.database.db);
   const activityCount = (accountId: string, type: string) =>
     srv.deps.repos.activity.count(accountId, { types: [type as never] });
   const mailsTo = (to: string, kind: string) => srv.outbox().filter((m) => m.to === to && m.kind === kind);
@@ -232,6 +234,22 @@ describe.each(storageModes())('organization security console (%s storage)', (mod
     expect(await orgs().membership(org.id, carol.account.id)).toBeUndefined();
     expect(await activityCount(carol.account.id, 'org_left')).toBe(1);
     await finishAtRp(c.agent, left, intranet);
+  });
+
+  it('the 2FA policy: backup codes alone are no second factor, a blocked membership does not bind, an organization not requiring it neither', async () => {
+    const alice = await createUser(srv);
+    const org = await orgs().create({ name: 'Policy', type: 'company' }, alice.account.id);
+    const bob = await member(org.id, 'collaborator');
+    const pending = (id: string) => srv.deps.twoFactorPolicy.pending(id);
+    expect(await pending(bob.account.id)).toBe(false);
+    await queries().setRequire2fa(org.id, true);
+    expect(await pending(bob.account.id)).toBe(true);
+    expect(await pending(alice.account.id)).toBe(true);
+    await srv.deps.repos.backupCodes.replace(bob.account.id, ['h1', 'h2']);
+    expect(await pending(bob.account.id)).toBe(true);
+    await queries().setBlocked(org.id, bob.account.id, true);
+    expect(await pending(bob.account.id)).toBe(false);
+    expect(await srv.deps.twoFactorPolicy.requiring(bob.account.id)).toEqual([]);
   });
 
   it('an administrator unlocks a locked member: logged in both activities, the member emailed in their language', async () => {
