@@ -172,6 +172,7 @@ describe.each(storageModes())('organization security console (%s storage)', (mod
     const consolePage = await alice.agent.go(`/account/organizations/${org.id}/security`);
     expect(consolePage.status).toBe(200);
     expect(consolePage.body).toContain('data-count="2"');
+    expect(consolePage.body).not.toMatch(/orgConsole\.|org\.nav\./); // every text found
     expect(consolePage.body).toContain(`/account/organizations/${org.id}/members?twofa=off`);
     const confirm = await alice.agent.go(`/account/organizations/${org.id}/security/require?to=on`);
     expect(confirm.body).toContain('name="confirm" value="yes"');
@@ -206,12 +207,15 @@ describe.each(storageModes())('organization security console (%s storage)', (mod
       (await agent.request(`/interaction/${uid}/confirm`, { method: 'POST', form: {} })).status,
     ).toBeGreaterThanOrEqual(400);
     // Every account page but enrolment sends him to the explanation.
-    for (const path of ['/account', '/account/profile', '/account/sessions', '/account/security', '/account/activity'])
+    const pages = ['/account', '/account/profile', '/account/sessions', '/account/security', '/account/activity'];
+    for (const path of [...pages, '/account/applications', `/account/organizations/${org.id}/security`])
       expect((await agent.go(path)).url).toBe(`${srv.url}/account/security/required`);
     const posted = await agent.request('/account/sessions/end-others', { method: 'POST', form: {} });
     expect([posted.status, posted.headers.get('location')]).toEqual([303, '/account/security/required']);
     const required = await agent.go('/account/security/required');
     expect(required.body).toContain('id="twofa-required"');
+    expect(required.body).toContain('Configurer la validation en deux étapes'); // Bob's language
+    expect(page.body + required.body).not.toMatch(/orgConsole\./);
     expect(required.body).toContain('Acme');
     expect(required.body).toContain('/account/security/totp/new');
     expect(required.body).not.toContain('/account/security/required/leave'); // a collaborator enrols
