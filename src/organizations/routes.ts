@@ -2,7 +2,9 @@
 // share the /account prefix).
 import type { Deps } from '../deps.ts';
 import { createSwitchRouter } from './switch-routes.ts';
+import { createOrgRouter } from './org-routes.ts';
+import { createMemberRouter } from './member-routes.ts';
 
 export function createOrganizationRouters(deps: Deps) {
-  return [createSwitchRouter(deps)];
+  return [createSwitchRouter(deps), createMemberRouter(deps), createOrgRouter(deps)];
 }
