@@ -99,6 +99,16 @@ describe.each(storageModes())('organization members (%s storage)', (mode) => {
     expect(page.status).toBe(403);
     expect(page.body).not.toContain(alice.email);
     expect((await dave.agent.go(`${base(org.id)}/members/${dave.account.id}`)).status).toBe(403);
+    // Nor act on a member through the forms.
+    const role = await post(dave.agent, `${base(org.id)}/members/${alice.account.id}/role`, { role: 'external' });
+    expect(role.status).toBe(403);
+    expect(role.body).not.toContain(alice.email);
+    const removed = await post(dave.agent, `${base(org.id)}/members/${alice.account.id}/remove`, {
+      confirm: 'yes',
+      email: dave.email,
+    });
+    expect(removed.status).toBe(403);
+    expect(await roleOf(org.id, alice.account.id)).toBe('legal_representative');
   });
 
   it('org.admin-cannot-grant-legal-rep: an administrator cannot make anyone legal representative, himself included, nor demote one', async () => {
@@ -308,8 +318,26 @@ describe.each(storageModes())('organization members (%s storage)', (mode) => {
     expect(await activity(alice.account.id, 'org_member_removed')).toEqual([
       expect.objectContaining({ organizationId: org.id, member: carol.email }),
     ]);
-    // Carol keeps her account and her personal organization.
+    // Carol keeps her account and an organization.
     expect((await carol.agent.go('/account/organizations')).status).toBe(200);
+    expect(await orgs().listForAccount(carol.account.id)).toHaveLength(1);
+  });
+
+  it('a member removed from their only organization gets a personal one: every account stays in an organization', async () => {
+    const [alice, carol] = [await user(), await user({ givenName: 'Carol', familyName: 'Solo' })];
+    const org = await organization(alice, [[carol, 'external']], 'Only');
+    const personal = (await orgs().personalOf(carol.account.id))!;
+    expect((await post(carol.agent, `${base(personal.id)}/delete`, { confirm: 'yes' })).status).toBe(303);
+    expect(await orgs().listForAccount(carol.account.id)).toHaveLength(1);
+    const removed = await post(alice.agent, `${base(org.id)}/members/${carol.account.id}/remove`, {
+      confirm: 'yes',
+      email: alice.email,
+    });
+    expect(removed.status).toBe(303);
+    const left = await orgs().listForAccount(carol.account.id);
+    expect(left.map((r) => [r.organization.name, r.organization.type, r.membership.role])).toEqual([
+      ['Carol Solo', 'personal', 'legal_representative'],
+    ]);
   });
 
   it('the members list shows 2FA, last sign-in, blocked and locked, and filters and searches them; a bad filter is a 400 with a field message', async () => {

@@ -117,11 +117,13 @@ export function createMemberRouter(deps: MemberRoutesDeps) {
   const again = (which: string) => (ctx: OrgCtx, f: FormState, status: number) =>
     memberPage(ctx, { ...f, form: which }, status);
 
-  /** The member of the URL, in THIS organization, else 404 (before any policy or form). */
+  /** The member of the URL, in THIS organization, else 404 (before any policy or form); then only
+   *  for those who may see members (before the form: its error page is the member page). */
   const inMember = (handler: (ctx: OrgCtx) => unknown) =>
     inOrg(async (ctx) => {
       if (!(await repo.membership(ctx.state.organization.id, String(ctx.params.accountId))))
         throw new AppError('not_found');
+      allow(canListMembers(ctx.state.role));
       return handler(ctx);
     });
 
@@ -130,8 +132,14 @@ export function createMemberRouter(deps: MemberRoutesDeps) {
   async function changeRole(ctx: OrgCtx, input: z.output<typeof RoleForm>) {
     const actor = { account: ctx.state.account, role: ctx.state.role };
     const memberId = String(ctx.params.accountId);
-    await service.changeRole(actor, ctx.state.organization, { memberId, to: input.role }, requestInfo(ctx));
-    seeOther(ctx, `${base(ctx)}/${memberId}?done=role`);
+    const done = await service.changeRole(
+      actor,
+      ctx.state.organization,
+      { memberId, to: input.role },
+      requestInfo(ctx),
+    );
+    // The same role again changes nothing and tells nobody.
+    seeOther(ctx, `${base(ctx)}/${memberId}${done.from === done.to ? '' : '?done=role'}`);
   }
   router.post('/:accountId/role', ...inMember(form(RoleForm, changeRole, again('role'), { limit: '4kb' })));
 
