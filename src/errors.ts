@@ -65,6 +65,8 @@ const CODES = {
   /** Deleting an account that is the last legal representative of a living organization. */
   account_is_last_legal_rep: 409,
   team_name_taken: 409,
+  /** Every account stays in at least one organization: its only one cannot be left or deleted. */
+  only_organization: 409,
   // Ours
   /** PostgreSQL or Redis did not answer: retry (Retry-After). */
   unavailable: 503,

@@ -11,6 +11,7 @@ import { createAccountRouters } from '../src/account/routes.ts';
 import { createInteractionRouter } from '../src/interaction/router.ts';
 import { createDeviceRouter } from '../src/kauth/device-routes.ts';
 import { createHealthRouter } from '../src/http/health.ts';
+import { createOrganizationRouters } from '../src/organizations/routes.ts';
 
 const enc = encodeURIComponent;
 const unsignedJwt = (payload: Record<string, unknown>) =>
@@ -73,6 +74,8 @@ const QUERY_KEYS = [
 /** The keys each page reads (grep ctx.query in src), each sent alone with every odd value. */
 const KEYS_READ: [RegExp, string[]][] = [
   [/^\/account\/activity/, ['from', 'to', 'app', 'type', 'q', 'page']],
+  [/^\/account\/organizations\/[^/]+\/members$/, ['q', 'role', 'twofa', 'state', 'done']],
+  [/^\/account\/organizations/, ['done']],
   [/^\/account\/(sessions|profile|security)/, ['done']],
   // Read for every page by one middleware (requireAccount, the locale): tried on one page each.
   [/^\/account$/, ['state', 'code', 'return', 'ui_locales']],
@@ -154,6 +157,7 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
       createHealthRouter(srv.deps),
       createInteractionRouter(srv.deps),
       createDeviceRouter(srv.deps),
+      ...createOrganizationRouters(srv.deps),
       ...createAccountRouters(srv.deps),
     ];
     const paths = routers.flatMap((r) =>
@@ -304,9 +308,16 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
     );
     expect(created.status).toBeLessThan(400);
     const [app] = await srv.deps.repos.applications.listByOwner(user.account.id);
+    // The organization pages: the user's own organization, and the user as its member.
+    const org = (await srv.deps.repos.organizations.personalOf(user.account.id))!;
     const pages = routes('GET')
       .filter((p) => p.startsWith('/account'))
-      .map((p) => p.replace(/:id/, app!.id))
+      .map((p) =>
+        p
+          .replace(/:id\b/, app!.id)
+          .replace(/:orgId/, org.id)
+          .replace(/:accountId/, user.account.id),
+      )
       .filter((p) => !p.includes(':'));
     for (const path of pages) await fuzzQuery(agent, path);
     for (const path of pages) {
@@ -319,6 +330,8 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
         '/account/applications',
         '/account/security/totp',
         '/account/profile/email',
+        '/account/organizations/new',
+        `/account/organizations/${org.id}/edit`,
       ]),
     );
     expect(failures()).toEqual([]);

@@ -146,14 +146,22 @@ export function createProfileRouter(deps: ProfileDeps) {
   }
   router.post('/email', form(EmailForm, changeEmail, pageView('change-email'), opts));
 
-  router.get('/delete', (ctx) => renderPage(ctx, 'delete-account', {}));
+  /** The delete page, saying which organizations hold the deletion back and what to do. */
+  const deletePage = async (ctx: AccountCtx, f?: FormState, status = 200) =>
+    renderPage(
+      ctx,
+      'delete-account',
+      { stranded: await profile.strandedBy(ctx.state.account), ...formData(f) },
+      status,
+    );
+  router.get('/delete', (ctx) => deletePage(ctx));
   async function deleteAccount(ctx: AccountCtx, input: z.output<typeof DeleteForm>) {
     await reauth.check(ctx, ctx.state.account, input.password);
     await profile.deleteAccount(ctx.state.account);
     seeOther(ctx, '/?deleted=1');
   }
   const deleteOpts = { ...opts, invalid: () => new AppError('confirm_delete') };
-  router.post('/delete', form(DeleteForm, deleteAccount, pageView('delete-account'), deleteOpts));
+  router.post('/delete', form(DeleteForm, deleteAccount, deletePage, deleteOpts));
   return router;
 }
 

@@ -16,6 +16,7 @@ import type { RequestInfo } from '../http/request-info.ts';
 import type { Sessions } from './sessions.ts';
 import { encrypt, hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { Db } from '../db/client.ts';
+import type { OrganizationsRepo } from '../db/repositories/organizations.ts';
 import { sql } from 'drizzle-orm';
 
 const CHANGE_EMAIL = 'change_email';
@@ -33,6 +34,7 @@ export function createProfileService(deps: {
   mailer: Mailer;
   limiter: RateLimiter;
   sessions: Sessions;
+  repos: { organizations: OrganizationsRepo };
 }) {
   const { config, accounts, activity, mailer } = deps;
   const log = (a: Account, type: string, info: RequestInfo, details: Record<string, unknown> = {}) =>
@@ -147,9 +149,15 @@ export function createProfileService(deps: {
       await notice(a, 'email_changed', a.email);
       return 'changed';
     },
+    /** The organizations deleting the account would leave with nobody in charge (its last legal
+     *  representative, while they still have other members or applications). */
+    strandedBy: (a: Account) => deps.repos.organizations.strandedBy(a.id),
     /** Everything goes: sessions (with back-channel logout), grants and tokens, factors, activity,
-     *  applications it owns. */
+     *  and the organizations it is alone in without applications. Applications stay with their
+     *  organization (owner_id SET NULL); refused while it is the last legal representative of an
+     *  organization that still has other members or applications. */
     async deleteAccount(a: Account): Promise<void> {
+      if ((await deps.repos.organizations.strandedBy(a.id)).length) throw new AppError('account_is_last_legal_rep');
       await deps.sessions.endAll(a.id, undefined);
       await deps.db.execute(sql`DELETE FROM oidc_payloads WHERE payload->>'accountId' = ${a.id}`);
       await accounts.delete(a.id);

@@ -1,10 +1,12 @@
 // Every router of the organizations feature, for app.ts to mount (before the account pages: they
-// share the /account prefix).
+// share the /account prefix). The organization router comes last: its /:orgId is the broadest path.
 import type { Deps } from '../deps.ts';
 import { createSwitchRouter } from './switch-routes.ts';
 import { createSecurityConsoleRouter } from './console-routes.ts';
 import { createMemberSecurityRouter } from './member-security-routes.ts';
 import { createTwoFactorRequiredRouter } from './two-factor-gate.ts';
+import { createOrgRouter } from './org-routes.ts';
+import { createMemberRouter } from './member-routes.ts';
 
 export function createOrganizationRouters(deps: Deps) {
   return [
@@ -12,5 +14,7 @@ export function createOrganizationRouters(deps: Deps) {
     createSecurityConsoleRouter(deps),
     createMemberSecurityRouter(deps),
     createTwoFactorRequiredRouter(deps),
+    createMemberRouter(deps),
+    createOrgRouter(deps),
   ];
 }

@@ -12,6 +12,7 @@ import {
   type OrganizationType,
   type Role,
 } from '../schema.ts';
+import { memberQueries } from './organization-members.ts';
 
 export type { Organization, Membership, OrganizationType, Role };
 
@@ -125,7 +126,8 @@ export function createOrganizationsRepo(db: Db) {
       return row?.organization;
     },
     async membership(organizationId: string, accountId: string): Promise<Membership | undefined> {
-      if (!isUuid(organizationId)) return undefined;
+      // Either id may come from a URL: one that is not a UUID is no member (not a database error).
+      if (!isUuid(organizationId) || !isUuid(accountId)) return undefined;
       const [row] = await db
         .select()
         .from(memberships)
@@ -184,6 +186,7 @@ export function createOrganizationsRepo(db: Db) {
       const row = (res as unknown as { rows: { members: number; applications: number }[] }).rows[0];
       return { members: row?.members ?? 0, applications: row?.applications ?? 0 };
     },
+    ...memberQueries(db),
   };
 }
 export type OrganizationsRepo = ReturnType<typeof createOrganizationsRepo>;
