@@ -13,6 +13,8 @@ import { createAccountsRepo } from './db/repositories/accounts.ts';
 import { createApplicationsRepo } from './db/repositories/applications.ts';
 import { createOrganizationsRepo } from './db/repositories/organizations.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
+import { createInvitationsRepo } from './db/repositories/invitations.ts';
+import { createTeamsRepo } from './db/repositories/teams.ts';
 import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
@@ -73,6 +75,8 @@ function createRepos(db: Database['db']) {
     accounts: createAccountsRepo(db),
     applications: createApplicationsRepo(db),
     organizations: createOrganizationsRepo(db),
+    invitations: createInvitationsRepo(db),
+    teams: createTeamsRepo(db),
     oneTimeTokens: createOneTimeTokensRepo(db),
     secondFactors: createSecondFactorsRepo(db),
     backupCodes: createBackupCodesRepo(db),
