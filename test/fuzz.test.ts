@@ -296,11 +296,12 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
       agent = fresh;
     };
     // An application and a second factor, so that their pages and forms exist.
-    const created = await agent.submit(await agent.go('/account/applications/new'), {
-      name: 'Fuzzed',
-      type: 'web',
-      redirect_uris: 'https://fuzz.example/cb',
-    });
+    // The application form, not the organization switcher that comes first on every account page.
+    const created = await agent.submit(
+      await agent.go('/account/applications/new'),
+      { name: 'Fuzzed', type: 'web', redirect_uris: 'https://fuzz.example/cb' },
+      '/account/applications"',
+    );
     expect(created.status).toBeLessThan(400);
     const [app] = await srv.deps.repos.applications.listByOwner(user.account.id);
     const pages = routes('GET')
