@@ -34,7 +34,8 @@ export function createTeamsRepo(db: Db) {
           organizationId: teams.organizationId,
           name: teams.name,
           createdAt: teams.createdAt,
-          members: sql<number>`(SELECT count(*)::int FROM team_members tm WHERE tm.team_id = ${teams.id})`,
+          // Spelt out: drizzle leaves a single-table query's columns unqualified.
+          members: sql<number>`(SELECT count(*)::int FROM team_members tm WHERE tm.team_id = teams.id)`,
         })
         .from(teams)
         .where(eq(teams.organizationId, organizationId))
