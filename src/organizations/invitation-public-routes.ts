@@ -16,6 +16,7 @@ import { assertPasswordAllowed } from '../factors/password.ts';
 import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { setAccountLocale } from '../http/locale.ts';
 import type { Invitations } from './invitations.ts';
 import type { OpenInvitation } from '../db/repositories/invitations.ts';
 
@@ -44,6 +45,8 @@ export function createInvitationPublicRouter(deps: {
   router.get('/:token', async (ctx) => {
     const invitation = await invitations.open(tokenOf(ctx));
     const account = await accountSession.currentAccount(ctx);
+    // Signed in: the page in the account's language, as its other pages.
+    if (account) setAccountLocale(ctx, account);
     const state = !account ? 'signed_out' : invitations.isFor(invitation, account) ? 'invited' : 'other_email';
     renderPage(ctx, 'org/invitation', { ...about(invitation), state, link: linkOf(ctx) });
   });
