@@ -13,6 +13,8 @@ import { createAccountsRepo } from './db/repositories/accounts.ts';
 import { createApplicationsRepo } from './db/repositories/applications.ts';
 import { createOrganizationsRepo } from './db/repositories/organizations.ts';
 import { createOneTimeTokensRepo } from './db/repositories/one-time-tokens.ts';
+import { createInvitationsRepo } from './db/repositories/invitations.ts';
+import { createTeamsRepo } from './db/repositories/teams.ts';
 import { createSecondFactorsRepo } from './db/repositories/second-factors.ts';
 import { createBackupCodesRepo } from './db/repositories/backup-codes.ts';
 import { createActivityRepo } from './db/repositories/activity.ts';
@@ -31,6 +33,7 @@ import { createAccessRevoker } from './organizations/revoke-access.ts';
 import { createAccessCheck } from './organizations/access-check.ts';
 import { createTwoFactorPolicy } from './organizations/two-factor-policy.ts';
 import { createOrganizationPrompt } from './organizations/sign-in-checks.ts';
+import { createInvitations } from './organizations/invitations.ts';
 import { createTwoFactorGate } from './organizations/two-factor-gate.ts';
 import { createPasswordFactor } from './factors/password.ts';
 import { createTotpFactor } from './factors/totp.ts';
@@ -74,6 +77,8 @@ function createRepos(db: Database['db']) {
     accounts: createAccountsRepo(db),
     applications: createApplicationsRepo(db),
     organizations: createOrganizationsRepo(db),
+    invitations: createInvitationsRepo(db),
+    teams: createTeamsRepo(db),
     oneTimeTokens: createOneTimeTokensRepo(db),
     secondFactors: createSecondFactorsRepo(db),
     backupCodes: createBackupCodesRepo(db),
@@ -288,6 +293,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     shownOnce: createShownOnce({ provider, store, config }),
     csrf: createCsrf(config.csrfKey, (ctx) => signedInSessionUid(provider, ctx)),
     organizationContext,
+    invitations: createInvitations({ ...core, mailer: core.later.mailer }),
     accessCheck,
     twoFactorPolicy,
     accessRevoker: createAccessRevoker({ ...services, repos }),

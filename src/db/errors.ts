@@ -22,3 +22,9 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isDataException(err: unknown): boolean {
   return sqlState(err)?.startsWith('22') ?? false;
 }
+
+/** SQLSTATE 23503 foreign_key_violation: the row names one that does not exist (or no longer), e.g.
+ *  a team member who is not a member of the team's organization. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return sqlState(err) === '23503';
+}

@@ -1,7 +1,10 @@
 /** A same-site path we may send the browser back to after a detour (sign-up, sign-in): only the
- *  login flow and the account pages, never an arbitrary URL (no open redirect). */
+ *  login flow, the account pages and an invitation's link (signing in to accept it), never an
+ *  arbitrary URL (no open redirect). */
 export function safeReturnPath(value: unknown): string | undefined {
-  return typeof value === 'string' && /^\/(interaction\/[\w-]+|account)(\/[\w/-]*)?$/.test(value) ? value : undefined;
+  return typeof value === 'string' && /^\/(interaction\/[\w-]+|invitation\/[\w-]+|account)(\/[\w/-]*)?$/.test(value)
+    ? value
+    : undefined;
 }
 
 /** Any path of this site (with its query), for going back to the page the user was on — never

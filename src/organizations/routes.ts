@@ -7,6 +7,9 @@ import { createMemberSecurityRouter } from './member-security-routes.ts';
 import { createTwoFactorRequiredRouter } from './two-factor-gate.ts';
 import { createOrgRouter } from './org-routes.ts';
 import { createMemberRouter } from './member-routes.ts';
+import { createInvitationsRouter } from './invitation-routes.ts';
+import { createInvitationPublicRouter } from './invitation-public-routes.ts';
+import { createTeamsRouter } from './team-routes.ts';
 
 export function createOrganizationRouters(deps: Deps) {
   return [
@@ -14,6 +17,9 @@ export function createOrganizationRouters(deps: Deps) {
     createSecurityConsoleRouter(deps),
     createMemberSecurityRouter(deps),
     createTwoFactorRequiredRouter(deps),
+    createInvitationsRouter(deps),
+    createInvitationPublicRouter(deps),
+    createTeamsRouter(deps),
     createMemberRouter(deps),
     createOrgRouter(deps),
   ];

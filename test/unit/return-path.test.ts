@@ -3,8 +3,10 @@ import { describe, it, expect } from 'vitest';
 import { safeReturnPath } from '../../src/http/return-path.ts';
 
 describe('safeReturnPath', () => {
-  it('the login flow and the account pages', () => {
+  it('the login flow, the account pages and an invitation link', () => {
     for (const p of [
+      '/invitation/aB3-_x9',
+      '/invitation/aB3-_x9/sign-in',
       '/account',
       '/account/',
       '/account/security',
@@ -36,6 +38,11 @@ describe('safeReturnPath', () => {
       '/interaction',
       '/interaction/',
       '/interaction/x.y',
+      '/invitation',
+      '/invitation/',
+      '/invitation/x.y',
+      '/invitation//evil.example',
+      '/invitations/x',
       '/account/../admin',
       '/account/%2e%2e/admin',
       'account',

@@ -25,6 +25,29 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** Inserts an account and its personal organization inside the caller's transaction (sign-up from
+ *  an invitation makes the membership in the same one); undefined when the email is taken. */
+export async function insertAccount(tx: Db, input: NewAccount): Promise<Account | undefined> {
+  const rows = await tx
+    .insert(accounts)
+    .values({
+      id: crypto.randomUUID(),
+      email: normalizeEmail(input.email),
+      passwordHash: input.passwordHash,
+      name: input.name,
+      givenName: input.givenName ?? null,
+      familyName: input.familyName ?? null,
+      locale: input.locale ?? 'en',
+      zoneinfo: input.zoneinfo ?? 'UTC',
+      emailVerified: input.emailVerified ?? false,
+    })
+    .onConflictDoNothing()
+    .returning();
+  const account = rows[0];
+  if (account) await insertOrganization(tx, { name: personalOrganizationName(account), type: 'personal' }, account.id);
+  return account;
+}
+
 export function createAccountsRepo(db: Db) {
   return {
     async findById(id: string): Promise<Account | undefined> {
@@ -44,31 +67,7 @@ export function createAccountsRepo(db: Db) {
      *  The account comes with its personal organization, of which it is the legal representative,
      *  in one transaction: every account belongs to an organization. */
     async create(input: NewAccount): Promise<Account | undefined> {
-      return db.transaction(async (tx) => {
-        const rows = await tx
-          .insert(accounts)
-          .values({
-            id: crypto.randomUUID(),
-            email: normalizeEmail(input.email),
-            passwordHash: input.passwordHash,
-            name: input.name,
-            givenName: input.givenName ?? null,
-            familyName: input.familyName ?? null,
-            locale: input.locale ?? 'en',
-            zoneinfo: input.zoneinfo ?? 'UTC',
-            emailVerified: input.emailVerified ?? false,
-          })
-          .onConflictDoNothing()
-          .returning();
-        const account = rows[0];
-        if (account)
-          await insertOrganization(
-            tx as unknown as Db,
-            { name: personalOrganizationName(account), type: 'personal' },
-            account.id,
-          );
-        return account;
-      });
+      return db.transaction((tx) => insertAccount(tx as unknown as Db, input));
     },
     async setPasswordHash(id: string, passwordHash: string) {
       await db.update(accounts).set({ passwordHash, updatedAt: new Date() }).where(eq(accounts.id, id));
