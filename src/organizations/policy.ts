@@ -18,8 +18,10 @@ const isAdmin = (r: Actor) => r === 'legal_representative' || r === 'administrat
 /** Invite, add, block, unblock, unlock and alert members; create teams and grant access. */
 export const canManageMembers = (actor: Actor) => isAdmin(actor);
 
-/** See the member list: every member but an external user. */
-export const canListMembers = (actor: Actor) => isAdmin(actor) || actor === 'collaborator';
+/** See the member list and a member's page: administrators and legal representatives. A
+ *  collaborator works on the applications granted to them and an external user only sees those:
+ *  neither learns who else belongs to the organization. */
+export const canListMembers = (actor: Actor) => isAdmin(actor);
 
 /** Create applications and manage every application of the organization. */
 export const canManageApplications = (actor: Actor) => isAdmin(actor);

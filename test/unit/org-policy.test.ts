@@ -41,9 +41,10 @@ describe('org policy', () => {
     expect(allowed(canManageMembers)).toEqual([LEGAL, 'administrator']);
   });
 
-  it('org.external-cannot-list-members: every member but an external user (and nobody) lists members', () => {
+  it('org.external-cannot-list-members: only administrators and legal representatives list members', () => {
     expect(canListMembers('external')).toBe(false);
-    expect(allowed(canListMembers)).toEqual([LEGAL, 'administrator', 'collaborator']);
+    expect(canListMembers('collaborator')).toBe(false);
+    expect(allowed(canListMembers)).toEqual([LEGAL, 'administrator']);
   });
 
   it('applications, policy and the organization itself: administrators and legal representatives', () => {
