@@ -2,7 +2,8 @@
 // share the /account prefix).
 import type { Deps } from '../deps.ts';
 import { createSwitchRouter } from './switch-routes.ts';
+import { createAppAccessRouter } from './app-access-routes.ts';
 
 export function createOrganizationRouters(deps: Deps) {
-  return [createSwitchRouter(deps)];
+  return [createSwitchRouter(deps), createAppAccessRouter(deps)];
 }
