@@ -103,7 +103,21 @@ describe.each(storageModes())('organization applications (%s storage)', (mode) =
   async function admitted(client: Client, r: { code: string | null; error: string | null }) {
     expect(r.error).toBeNull();
     expect(r.code).toBeTruthy();
-    await redeem(srv, client, r.code!);
+    return (await redeem(srv, client, r.code!)) as { refresh_token?: string };
+  }
+  /** The status of a refresh at /token. */
+  async function refresh(client: Client, refreshToken: string) {
+    const res = await fetch(`${srv.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
+    });
+    return { status: res.status, body: (await res.json()) as { refresh_token?: string; error?: string } };
   }
 
   it('org.members-only-app-refuses-outsider: an outsider gets access_denied back at the relying party, a member a code; switched off, the outsider gets in', async () => {
@@ -118,7 +132,7 @@ describe.each(storageModes())('organization applications (%s storage)', (mode) =
     refused(await signInAt(carolBrowser, intranet, carol));
     refused(await signInAt(carolBrowser, intranet, carol, { prompt: 'none' }));
     // A member gets a code, and the code a token.
-    await admitted(intranet, await signInAt(new Agent(srv.url), intranet, bob));
+    const member = await admitted(intranet, await signInAt(new Agent(srv.url), intranet, bob));
 
     // Alice switches members-only off on the access page: Carol's same browser gets in at once.
     const admin = await pages(alice);
@@ -129,14 +143,20 @@ describe.each(storageModes())('organization applications (%s storage)', (mode) =
     const off = await admin.submit(access, {}, '/access/members-only');
     expect(off.url).toContain('done=members_only_off');
     expect(off.body).not.toMatch(/id="members_only"[^>]*checked/);
-    await admitted(intranet, await signInAt(carolBrowser, intranet, carol));
-    // …and on again: refused again, with no restart and no wait for a cache.
+    const outsider = await admitted(intranet, await signInAt(carolBrowser, intranet, carol));
+    // …and on again: refused again, with no restart and no wait for a cache; the tokens she got
+    // meanwhile stop working, the member's keep going.
     await admin.submit(
       await admin.go(`/account/applications/${intranet.id}/access`),
       { members_only: 'on' },
       '/access/members-only',
     );
     refused(await signInAt(carolBrowser, intranet, carol));
+    expect(await refresh(intranet, outsider.refresh_token!)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
+    expect((await refresh(intranet, member.refresh_token!)).status).toBe(200);
     const log = await rows<{ type: string; details: Record<string, unknown> }>(
       sql`SELECT type, details FROM activity WHERE account_id = ${alice.account.id} AND type = 'app_members_only_changed' ORDER BY at`,
     );

@@ -18,6 +18,9 @@ import { AppError } from '../errors.ts';
 import { allow } from './context.ts';
 import { canManageApplications, canSetPolicy } from './policy.ts';
 import { loadCurrentApplication, type CurrentAppCtx, type CurrentAppState } from './current-application.ts';
+import { createOutsiderRevoker } from './members-only.ts';
+import type Provider from 'oidc-provider';
+import type { Db } from '../db/client.ts';
 
 const MemberForm = z.object({ account_id: z.string().trim().max(64) });
 const TeamForm = z.object({ team_id: z.string().trim().max(64) });
@@ -32,8 +35,11 @@ export function createAppAccessRouter(deps: {
   accountSession: AccountSession;
   repos: { applications: ApplicationsRepo; organizations: OrganizationsRepo; activity: ActivityRepo };
   applications: ApplicationsService;
+  provider: Provider;
+  database: { db: Db };
 }) {
   const repo = deps.repos.applications;
+  const outsiders = createOutsiderRevoker({ db: deps.database.db, provider: deps.provider });
   const router = new Router<CurrentAppState>({ prefix: '/account/applications/:id/access' });
   router.use(deps.accountSession.requireAccount);
   router.use(loadCurrentApplication(repo));
@@ -137,8 +143,12 @@ export function createAppAccessRouter(deps: {
   async function membersOnly(ctx: CurrentAppCtx, input: z.output<typeof MembersOnlyForm>) {
     allow(canSetPolicy(ctx.state.role));
     const on = input.members_only === 'on';
-    if (await deps.applications.setMembersOnly(ctx.state.app, on))
+    const { app, organization } = ctx.state;
+    if (await deps.applications.setMembersOnly(app, on)) {
       await log(ctx, ctx.state.account.id, 'app_members_only_changed', { membersOnly: on });
+      // After the switch is saved: an outsider signing in meanwhile is refused by the check.
+      if (on) await outsiders.revokeOutsiders(app.clientId, organization.id);
+    }
     back(ctx, on ? 'members_only_on' : 'members_only_off');
   }
   router.post('/members-only', form(MembersOnlyForm, membersOnly, page));
