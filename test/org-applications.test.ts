@@ -454,7 +454,10 @@ describe.each(storageModes())('organization applications (%s storage)', (mode) =
     const first = await agent.go('/account/applications');
     expect(first.body).toContain(`Organization: ${personal.name}`);
     expect(listed(first)).toEqual([own.id]);
-    await switchTo(agent, acme.id);
+    // Switching on one application's page leads to the new organization's list (that page is gone).
+    const onApp = await agent.go(`/account/applications/${own.id}`);
+    const switched = await agent.submit(onApp, { organization_id: acme.id }, '/account/organizations/switch');
+    expect(switched.url).toBe(`${srv.url}/account/applications`);
     const second = await agent.go('/account/applications');
     expect(second.body).toContain('Organization: Acme');
     expect(listed(second)).toEqual([work.id]);
