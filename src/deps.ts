@@ -234,7 +234,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     keys: publishedKeys(keys, Date.now()).map((k) => k.jwk),
     db: core.database.db,
     store,
-    findAccount: createFindAccount(repos.accounts),
+    findAccount: createFindAccount(repos.accounts, repos.organizations),
     findClient: core.clientCache.find,
     clock: core.clock,
     pages: providerPages,

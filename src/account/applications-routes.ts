@@ -1,11 +1,12 @@
 // The Applications page: register OAuth clients, see the client ID and secret once, rotate the
-// secret, edit, delete. Each change goes to the owner's activity log. What a POST creates is shown
-// on the GET page it redirects to, once (shown-once.ts); a new secret and a deletion are confirmed
-// on a page of their own first.
+// secret, edit, delete. It works inside the current organization (the switcher's choice): who sees
+// and changes which application is decided by organizations/policy.ts alone — administrators every
+// one, a collaborator those granted to them, an external user those granted, read-only. Each change
+// goes to the actor's activity log. What a POST creates is shown on the GET page it redirects to,
+// once (shown-once.ts); a new secret and a deletion are confirmed on a page of their own first.
 import Router from '@koa/router';
-import type { Next } from 'koa';
 import { z } from 'zod';
-import type { AccountState, AccountCtx, Ctx } from '../http/context.ts';
+import type { AccountCtx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, NoFields, type FormState } from '../http/form.ts';
 import type { ApplicationsRepo, Application } from '../db/repositories/applications.ts';
@@ -20,6 +21,14 @@ import type { AccountSession } from '../http/require-account.ts';
 import { AppError } from '../errors.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import { requestInfo } from '../http/request-info.ts';
+import { allow } from '../organizations/context.ts';
+import { canDeleteApplication, canManageApplication, canManageApplications } from '../organizations/policy.ts';
+import {
+  currentOrganization,
+  loadCurrentApplication,
+  type CurrentAppCtx,
+  type CurrentAppState,
+} from '../organizations/current-application.ts';
 
 const lines = (v: string | undefined) =>
   (v ?? '')
@@ -41,11 +50,7 @@ function appForm(schema: ApplicationsService['schema'], fixedType?: AppType) {
   }, schema);
 }
 
-/** `app` is set by owned() on the routes under /:id, and only there. */
-interface AppState extends AccountState {
-  app: Application;
-}
-type AppCtx = Ctx<AppState>;
+type AppCtx = CurrentAppCtx;
 
 /** The grace periods the confirmation page offers (minutes); the form accepts any in 0…24 h. */
 const GRACE_CHOICES = [0, 15, SECRET_GRACE_DEFAULT_MINUTES, 4 * 60, 12 * 60, SECRET_GRACE_MAX_MINUTES];
@@ -68,13 +73,14 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
   const { applications: service, shownOnce } = deps;
   const { issuer } = deps.config;
   const repo = deps.repos.applications;
-  const router = new Router<AppState>({ prefix: '/account/applications' });
+  const router = new Router<CurrentAppState>({ prefix: '/account/applications' });
   router.use(deps.accountSession.requireAccount);
 
-  /** App registrations are security changes too: each one goes to the owner's activity log. */
+  /** App registrations are security changes too: each one goes to the actor's activity log. */
   type Change = 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted';
   const log = (ctx: AccountCtx, type: Change, app: Application) => {
     const { ip, device } = requestInfo(ctx);
+    const org = ctx.state.organizations?.current;
     return deps.repos.activity.record({
       accountId: ctx.state.account.id,
       type,
@@ -82,32 +88,53 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
       device,
       clientId: app.clientId,
       application: app.name,
+      details: org ? { organization: org.name, organizationId: org.id } : {},
     });
   };
-  /** The application named in the URL, if this account owns it. */
-  async function owned(ctx: AppCtx, next: Next) {
-    const app = await repo.findOwned(ctx.state.account.id, String(ctx.params.id));
-    if (!app) throw new AppError('not_found');
-    ctx.state.app = app;
+  /** The application named in the URL: one of the current organization's the actor may see. */
+  const inOrganization = loadCurrentApplication(repo);
+  /** …and may change (a collaborator one granted to them): 403 otherwise. */
+  async function manageable(ctx: AppCtx, next: () => Promise<unknown>) {
+    allow(canManageApplication(ctx.state.role, ctx.state.granted));
     await next();
   }
+  const managed = [inOrganization, manageable] as const;
+  /** Registering one: an administrator of the current organization. */
+  function mayCreate(ctx: AccountCtx) {
+    const { organization, role } = currentOrganization(ctx);
+    if (!organization || !canManageApplications(role)) throw new AppError('forbidden');
+    return organization;
+  }
   const formPage = (ctx: AccountCtx, data: Record<string, unknown>, status = 200) =>
-    renderPage(ctx, 'application-form', { types: APP_TYPES, ...data }, status);
+    renderPage(
+      ctx,
+      'application-form',
+      { types: APP_TYPES, organization: ctx.state.organizations?.current, ...data },
+      status,
+    );
   const newView = (ctx: AccountCtx, f: FormState, status: number) =>
     formPage(ctx, { mode: 'new', values: f.values, errors: f.errors, error: f.error }, status);
   const editView = (ctx: AppCtx, f: FormState, status: number) => {
     const { app } = ctx.state;
+    const may = { canDelete: canDeleteApplication(ctx.state.role), canAccess: canManageApplications(ctx.state.role) };
     formPage(
       ctx,
-      { mode: 'edit', app, values: { ...f.values, type: app.type }, errors: f.errors, error: f.error },
+      { mode: 'edit', app, values: { ...f.values, type: app.type }, errors: f.errors, error: f.error, ...may },
       status,
     );
   };
 
   router.get('/', async (ctx) => {
-    renderPage(ctx, 'applications', { apps: await repo.listByOwner(ctx.state.account.id), issuer });
+    const { organization, role } = currentOrganization(ctx);
+    const all = canManageApplications(role);
+    // A blocked member sees none; a collaborator or an external user those granted to them.
+    const apps = organization && role ? await repo.listForMember(organization.id, ctx.state.account.id, all) : [];
+    renderPage(ctx, 'applications', { apps, issuer, organization, canCreate: all });
   });
-  router.get('/new', (ctx) => formPage(ctx, { mode: 'new', values: { type: 'web' } }));
+  router.get('/new', (ctx) => {
+    mayCreate(ctx);
+    formPage(ctx, { mode: 'new', values: { type: 'web' } });
+  });
   /** Post/redirect/get: the secret goes to the credentials page, which shows it once. */
   async function showCredentials(
     ctx: AccountCtx,
@@ -120,14 +147,18 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
   }
   const newAppForm = appForm(service.schema);
   async function createApp(ctx: AccountCtx, input: z.output<typeof newAppForm>) {
-    const { app, clientSecret } = await service.create(ctx.state.account.id, input);
+    // In the current organization; owner_id records who registered it.
+    const organization = mayCreate(ctx);
+    const { app, clientSecret } = await service.create(ctx.state.account.id, input, organization.id);
     await log(ctx, 'app_created', app);
     await showCredentials(ctx, app, clientSecret, true);
   }
-  router.post('/', form(newAppForm, createApp, newView));
+  router.post('/', (ctx, next) => (mayCreate(ctx), next()), form(newAppForm, createApp, newView));
 
-  router.get('/:id', owned, (ctx) => {
-    const { app } = ctx.state;
+  router.get('/:id', inOrganization, (ctx) => {
+    const { app, role, granted, organization } = ctx.state;
+    // Read-only for whoever may see it but not change it (an external user): no secret actions.
+    if (!canManageApplication(role, granted)) return renderPage(ctx, 'application-view', { app, organization });
     const values = {
       name: app.name,
       type: app.type,
@@ -136,7 +167,8 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
       backchannel_logout_uri: app.backchannelLogoutUri ?? '',
     };
     const previous = { previousUntil: service.previousSecretUntil(app), ended: ctx.query.done === 'previous_ended' };
-    formPage(ctx, { mode: 'edit', app, values, ...previous, zone: ctx.state.account.zoneinfo });
+    const may = { canDelete: canDeleteApplication(role), canAccess: canManageApplications(role) };
+    formPage(ctx, { mode: 'edit', app, values, ...previous, ...may, zone: ctx.state.account.zoneinfo });
   });
   const editForm = (ctx: AppCtx) => appForm(service.schema, ctx.state.app.type);
   async function updateApp(ctx: AppCtx, input: z.output<ReturnType<typeof editForm>>) {
@@ -144,11 +176,11 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     await log(ctx, 'app_updated', { ...ctx.state.app, name: input.name });
     seeOther(ctx, '/account/applications?saved=1');
   }
-  router.post('/:id', owned, form(editForm, updateApp, editView));
+  router.post('/:id', ...managed, form(editForm, updateApp, editView));
 
   // The credentials page: the secret the POST before made, the first time only; a reload says it
   // was shown once and creates nothing.
-  router.get('/:id/credentials', owned, async (ctx) => {
+  router.get('/:id/credentials', ...managed, async (ctx) => {
     const { app } = ctx.state;
     const shown = await shownOnce.take(ctx, 'app-credentials', ctx.query.shown);
     const result = shown?.appId === app.id ? shown : undefined;
@@ -172,7 +204,7 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
       status,
     );
   };
-  router.get('/:id/secret', owned, (ctx) => {
+  router.get('/:id/secret', ...managed, (ctx) => {
     if (ctx.state.app.type === 'spa') throw new AppError('not_found');
     rotatePage(ctx);
   });
@@ -183,17 +215,21 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     await showCredentials(ctx, ctx.state.app, clientSecret, false);
   }
   const rotateOpts = { invalid: confirmRequired };
-  router.post('/:id/secret', owned, form(RotateForm, rotateSecret, rotatePage, rotateOpts));
+  router.post('/:id/secret', ...managed, form(RotateForm, rotateSecret, rotatePage, rotateOpts));
   async function endPreviousSecret(ctx: AppCtx) {
     await service.endPreviousSecret(ctx.state.app);
     seeOther(ctx, `/account/applications/${ctx.state.app.id}?done=previous_ended`);
   }
-  router.post('/:id/previous-secret', owned, form(NoFields, endPreviousSecret));
+  router.post('/:id/previous-secret', ...managed, form(NoFields, endPreviousSecret));
 
   // Deleting: the confirmation page names the application and asks for its name typed.
   const deletePage = (ctx: AppCtx, f?: FormState, status = 200) =>
     renderPage(ctx, 'application-delete', { app: ctx.state.app, ...formData(f) }, status);
-  router.get('/:id/delete', owned, (ctx) => deletePage(ctx));
+  const deletable = [
+    inOrganization,
+    (ctx: AppCtx, next: () => Promise<unknown>) => (allow(canDeleteApplication(ctx.state.role)), next()),
+  ] as const;
+  router.get('/:id/delete', ...deletable, (ctx) => deletePage(ctx));
   async function deleteApp(ctx: AppCtx, input: z.output<typeof DeleteForm>) {
     if (input.confirm_name !== ctx.state.app.name.trim()) {
       const fieldErrors = { confirm_name: input.confirm_name ? 'name_mismatch' : 'required' };
@@ -203,6 +239,6 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
     await log(ctx, 'app_deleted', ctx.state.app);
     seeOther(ctx, '/account/applications?deleted=1');
   }
-  router.post('/:id/delete', owned, form(DeleteForm, deleteApp, deletePage));
+  router.post('/:id/delete', ...deletable, form(DeleteForm, deleteApp, deletePage));
   return router;
 }

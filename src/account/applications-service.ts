@@ -103,9 +103,9 @@ export function createApplicationsService(deps: {
   };
   return {
     schema: appInputSchema(config.env === 'production'),
-    /** Registers an application in `organizationId`; without it, in its creator's personal
-     *  organization (the Applications pages, until they work inside a chosen organization), or in
-     *  the operator's when there is no creator (the command line). */
+    /** Registers an application in `organizationId` (the Applications pages: the current
+     *  organization); without it, in its creator's personal organization, or in the operator's
+     *  when there is no creator (the command line). */
     async create(
       ownerId: string | null,
       input: AppInput,
@@ -141,6 +141,14 @@ export function createApplicationsService(deps: {
     },
     async update(app: Application, input: Omit<AppInput, 'type'>): Promise<void> {
       changed(await repo.update(app.id, input));
+    },
+    /** Members only (the access page). The sign-in check reads the column itself at every
+     *  authorization; the client cache forgets the application all the same, so nothing cached
+     *  outlives a change. True when it changed. */
+    async setMembersOnly(app: Application, membersOnly: boolean): Promise<boolean> {
+      const touched = await repo.setMembersOnly(app.id, membersOnly);
+      changed(touched);
+      return touched.length > 0;
     },
     async delete(app: Application): Promise<void> {
       changed(await repo.delete(app.id));

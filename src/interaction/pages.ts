@@ -7,7 +7,8 @@ import type { SecondStep } from '../login/second-step.ts';
 import { pendingOf, type InteractionCtx } from './load-interaction.ts';
 import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 
-const CONSENT_SCOPES = ['email', 'profile'];
+/** The scopes the consent page names (in words: consent.scope.*); openid is always named first. */
+const CONSENT_SCOPES = ['email', 'profile', 'organizations'];
 
 export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
   const { interaction, app } = ctx.state;

@@ -18,6 +18,7 @@ import type { Db } from '../db/client.ts';
 import type { Store } from '../store/store.ts';
 import type { AdapterDeps } from './adapter.ts';
 import type { FindAccount } from 'oidc-provider';
+import { ORGANIZATIONS_SCOPE } from './account.ts';
 
 import { ACR_PASSWORD, ACR_MFA, sesamePolicy } from './acr.ts';
 import { PROVIDER_ROUTES } from './routes.ts';
@@ -82,12 +83,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     routes: { ...PROVIDER_ROUTES },
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ORGANIZATIONS_SCOPE],
     claims: {
       // amr/acr are passed by the provider from the login; listing them under openid puts them in every ID token.
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'locale', 'zoneinfo'],
+      // The organizations the user belongs to (not blocked in), with their role: oidc/account.ts.
+      [ORGANIZATIONS_SCOPE]: [ORGANIZATIONS_SCOPE],
       sid: null,
     },
     // WordPress and Typo3 read profile claims from the ID token as well as from userinfo.

@@ -31,6 +31,10 @@ export const canManageApplications = (actor: Actor) => isAdmin(actor);
 export const canManageApplication = (actor: Actor, granted: boolean) =>
   isAdmin(actor) || (actor === 'collaborator' && granted);
 
+/** Delete an application: only who manages every application of the organization. A collaborator
+ *  keeps a granted one working (edit, new secret) but cannot take away a sign-in others rely on. */
+export const canDeleteApplication = (actor: Actor) => isAdmin(actor);
+
 /** See one application: an administrator any, a collaborator or an external user one granted to them. */
 export const canViewApplication = (actor: Actor, granted: boolean) =>
   isAdmin(actor) || ((actor === 'collaborator' || actor === 'external') && granted);

@@ -10,6 +10,7 @@ import { createMemberRouter } from './member-routes.ts';
 import { createInvitationsRouter } from './invitation-routes.ts';
 import { createInvitationPublicRouter } from './invitation-public-routes.ts';
 import { createTeamsRouter } from './team-routes.ts';
+import { createAppAccessRouter } from './app-access-routes.ts';
 
 export function createOrganizationRouters(deps: Deps) {
   return [
@@ -20,6 +21,7 @@ export function createOrganizationRouters(deps: Deps) {
     createInvitationsRouter(deps),
     createInvitationPublicRouter(deps),
     createTeamsRouter(deps),
+    createAppAccessRouter(deps),
     createMemberRouter(deps),
     createOrgRouter(deps),
   ];

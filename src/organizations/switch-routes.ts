@@ -27,6 +27,9 @@ export function createSwitchRouter(deps: {
     await deps.repos.accounts.setCurrentOrganization(account.id, input.organization_id);
     // Back to the page the switch was made on, unless it belonged to the previous organization.
     const back = safeReturnPath(input.back ?? '');
+    // One application's pages belong to its organization too: back to the new one's list.
+    if (back && /^\/account\/applications\/[^/?]+/.test(back) && !back.startsWith('/account/applications/new'))
+      return seeOther(ctx, '/account/applications');
     seeOther(ctx, back && !back.startsWith('/account/organizations/') ? back : '/account');
   }
   router.post('/switch', form(SwitchForm, switchTo, undefined, { limit: '8kb' }));

@@ -86,7 +86,11 @@ export function findForm(html: string, actionContains?: string): { action: strin
   // A selector ending in a quote matches the end of the action exactly ('/second-factor"').
   const matches = (action: string) =>
     actionContains!.endsWith('"') ? action.endsWith(actionContains!.slice(0, -1)) : action.includes(actionContains!);
-  const match = actionContains ? forms.find((f) => matches(f[1]!)) : forms[0];
+  // Without a selector: the page's own first form, not the organization switcher every account
+  // page carries in its menu (before the page's content).
+  const match = actionContains
+    ? forms.find((f) => matches(f[1]!))
+    : forms.find((f) => !f[0].includes('id="org-switcher"'));
   if (!match)
     throw new Error(
       `no form${actionContains ? ` with action containing ${actionContains}` : ''} in page:\n${html.slice(0, 2000)}`,

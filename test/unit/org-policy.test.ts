@@ -8,6 +8,7 @@ import {
   canManageApplications,
   canManageApplication,
   canViewApplication,
+  canDeleteApplication,
   canSetPolicy,
   canEditOrganization,
   canGrantLegalRep,
@@ -55,6 +56,10 @@ describe('org policy', () => {
   it('a collaborator manages only the applications granted to them; an external user none', () => {
     expect(allowed((a) => canManageApplication(a, true))).toEqual([LEGAL, 'administrator', 'collaborator']);
     expect(allowed((a) => canManageApplication(a, false))).toEqual([LEGAL, 'administrator']);
+  });
+
+  it('only an administrator or a legal representative deletes an application (a collaborator edits a granted one)', () => {
+    expect(allowed(canDeleteApplication)).toEqual([LEGAL, 'administrator']);
   });
 
   it('a collaborator or an external user sees only the applications granted to them; nobody sees any', () => {
