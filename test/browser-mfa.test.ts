@@ -24,7 +24,7 @@ describe('browser: second factors', () => {
   async function signIn(page: Page, email: string, password: string) {
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
   }
 
   it('enrols an authenticator app on the Security page; a relying party then gets amr pwd+otp', async () => {
@@ -39,7 +39,7 @@ describe('browser: second factors', () => {
     await page.waitForSelector('#qr svg');
     const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
     await page.fill('input[name=code]', totpCode(secret, 0));
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#codes');
     expect(await page.locator('#codes li').count()).toBe(10);
     const download = page.waitForEvent('download');

@@ -50,7 +50,7 @@ describe('browser: narrow screens', () => {
     await page.goto(`${srv.url}/account/activity`);
     await page.fill('input[name=email]', user.email);
     await page.fill('input[name=password]', user.password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#activity');
     return page;
   }

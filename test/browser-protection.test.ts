@@ -23,7 +23,7 @@ describe('browser: lockout and activity', () => {
     await page.goto(`${rp.url}/login`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
   }
 
   it('locks after wrong passwords, unlocks through the emailed link, and the activity log shows it', async () => {

@@ -30,7 +30,7 @@ describe('browser: kAuth push', () => {
     await page.goto(`${rp.url}/login`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#push-number');
     return Number(await page.locator('#push-number').textContent());
   }
@@ -44,7 +44,7 @@ describe('browser: kAuth push', () => {
     await page.goto(`${srv.url}/account/security`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.click('#add-push');
     await page.waitForSelector('#qr svg');
     const url = (await page.locator('#enrolment-url').textContent())!.trim();

@@ -30,7 +30,7 @@ describe('browser', () => {
     await page.fill('input[name=family_name]', 'Curie');
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', STRONG_PASSWORD);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#check-email');
 
     // Signing in before confirming the address stops at "confirm your email first", which can
@@ -38,7 +38,7 @@ describe('browser', () => {
     await page.click('a.button');
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', STRONG_PASSWORD);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#verify-first');
     await page.click('#resend');
     await page.waitForSelector('#sent');
@@ -49,13 +49,13 @@ describe('browser', () => {
     const link = mail[1]!.text.match(/http\S+verify-email\S+/)![0];
     await page.goto(link);
     await page.fill('input[name=password]', STRONG_PASSWORD); // the one chosen at sign-up
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#verified');
     await page.click('a.button'); // back to the sign-in page of the same login
 
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', STRONG_PASSWORD);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#allow');
     expect(await page.locator('h1').textContent()).toBe("Autoriser l'accès ?");
     await page.screenshot({ path: `${srv.dataDir}/consent.png` });
@@ -71,7 +71,7 @@ describe('browser', () => {
     await page.goto(`${rp.url}/login`);
     await page.fill('input[name=email]', 'nobody@example.test');
     await page.fill('input[name=password]', 'not the password');
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.waitForSelector('#error');
     expect(await page.locator('#error').textContent()).toBe('Wrong email or password.');
     expect(await page.inputValue('input[name=email]')).toBe('nobody@example.test');
@@ -95,7 +95,7 @@ describe('browser', () => {
     await page.goto(`${rp.url}/login?response_mode=form_post`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
+    await page.click('main button[type=submit]');
     await page.click('#allow');
     await page.waitForSelector('#welcome');
     expect(await page.locator('#welcome').textContent()).toBe('Welcome Ada Lovelace');

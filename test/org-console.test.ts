@@ -251,7 +251,8 @@ describe.each(storageModes())('organization security console (%s storage)', (mod
     expect(await pending(alice.account.id)).toBe(true);
     await srv.deps.repos.backupCodes.replace(bob.account.id, ['h1', 'h2']);
     expect(await pending(bob.account.id)).toBe(true);
-    await queries().setBlocked(org.id, bob.account.id, true);
+    const change = { organizationId: org.id, actorId: alice.account.id, accountId: bob.account.id, blocked: true };
+    await queries().setBlocked(change, () => true);
     expect(await pending(bob.account.id)).toBe(false);
     expect(await srv.deps.twoFactorPolicy.requiring(bob.account.id)).toEqual([]);
   });

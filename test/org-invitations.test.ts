@@ -3,7 +3,7 @@
 // the address verified, the wrong account refused, the legal-representative role kept to legal
 // representatives, ids of another organization refused, and the teams' pages.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import {
   startServer,
   storageModes,
@@ -14,7 +14,7 @@ import {
 } from './helpers/server.ts';
 import { Agent, findForm, type Page } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
-import type { Role } from '../src/db/schema.ts';
+import { organizations, type Role } from '../src/db/schema.ts';
 
 describe.each(storageModes())('organization invitations and teams (%s storage)', (mode) => {
   let srv: TestServer;
@@ -197,12 +197,13 @@ describe.each(storageModes())('organization invitations and teams (%s storage)',
     await invite(admin, org.id, email, 'external');
     // No account for the address: the email is in the inviter's language.
     const mail = mails(email).at(-1)!;
-    expect(mail.subject).toContain('Invitation à rejoindre');
-    expect(mail.text).toContain(org.name);
+    expect(mail.subject).toContain('Une invitation à rejoindre');
     expect(mail.text).toContain('Utilisateur externe');
     const link = linkTo(email);
     const browser = new Agent(srv.url);
     const page = await browser.go(link);
+    // The page behind the link names the organization; the email does not (next test).
+    expect(page.body).toContain(org.name);
     expect(page.body).toContain('id="sign-in"');
     const form = await browser.go(`${link}/signup`);
     expect(form.status).toBe(200);
@@ -237,6 +238,19 @@ describe.each(storageModes())('organization invitations and teams (%s storage)',
     expect(exists.body).not.toContain('name="password"');
   });
 
+  it('org.invitation-not-a-phishing-relay: the email carries nothing anyone typed (organization name, inviter name)', async () => {
+    const { agent: admin, org } = await orgWithAdmin({ locale: 'en' });
+    const bait = 'Your password expires today - reset it at https://evil.example/reset';
+    await srv.deps.database.db.update(organizations).set({ name: bait }).where(eq(organizations.id, org.id));
+    const email = uniqueEmail('target');
+    await invite(admin, org.id, email, 'collaborator');
+    const mail = mails(email).at(-1)!;
+    for (const part of [mail.subject, mail.text, mail.html]) {
+      expect(part).not.toContain('evil.example');
+      expect(part).not.toContain(bait);
+    }
+    expect(mail.text).toMatch(/\/invitation\/[\w-]{43}/);
+  });
   it('org.invitation-answers-the-same: inviting an address with or without an account looks the same to the admin', async () => {
     const { org, agent: admin } = await orgWithAdmin();
     const existing = await createUser(srv);
@@ -457,6 +471,18 @@ describe.each(storageModes())('organization invitations and teams (%s storage)',
       );
     expect(statuses.slice(0, 20).every((s) => s === 303)).toBe(true);
     expect(statuses[20]).toBe(429);
+  });
+
+  it('org.invitation-flood-one-address: one address receives no more invitations an hour than any other email, whichever organizations send them', async () => {
+    const victim = uniqueEmail('victim');
+    const statuses: number[] = [];
+    for (let i = 0; i < srv.deps.config.rateLimits.emailPerRecipient + 1; i++) {
+      const { org, agent } = await orgWithAdmin();
+      statuses.push((await invite(agent, org.id, victim, 'external')).status);
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 303)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect(mails(victim)).toHaveLength(srv.deps.config.rateLimits.emailPerRecipient);
   });
 
   it('org.invitations-no-5xx: odd tokens, ids and form values are answered 4xx', async () => {

@@ -132,6 +132,7 @@ describe.each(storageModes())('polish (%s storage)', (mode) => {
       '/account/sessions',
       '/account/activity',
       '/account/applications',
+      '/account/organizations',
     ];
     const pages: Array<[string, string | undefined, 'page' | 'true' | undefined]> = [
       ['/account', undefined, undefined],
@@ -141,6 +142,7 @@ describe.each(storageModes())('polish (%s storage)', (mode) => {
       ['/account/security/totp/new', '/account/security', 'true'],
       ['/account/compromised', '/account/security', 'true'],
       ['/account/applications/new', '/account/applications', 'true'],
+      ['/account/organizations/new', '/account/organizations', 'true'],
     ];
     for (const [path, current, how] of pages) {
       const page = await user.agent.go(path);
@@ -158,7 +160,15 @@ describe.each(storageModes())('polish (%s storage)', (mode) => {
     const labels = [...(await user.agent.go('/account')).body.matchAll(/id="[a-z]+-link"[^>]*>([^<]+)</g)].map(
       (m) => m[1],
     );
-    expect(labels).toEqual(['Profile', 'Security', 'Signed-in devices', 'Activity', 'Applications', 'Sign out']);
+    expect(labels).toEqual([
+      'Profile',
+      'Security',
+      'Signed-in devices',
+      'Activity',
+      'Applications',
+      'Organizations',
+      'Sign out',
+    ]);
     // Public pages have none.
     for (const path of ['/', '/signup']) expect(menuOf(await new Agent(srv.url).go(path)), path).toBeUndefined();
   });

@@ -158,9 +158,11 @@ export function createProfileService(deps: {
      *  organization that still has other members or applications. */
     async deleteAccount(a: Account): Promise<void> {
       if ((await deps.repos.organizations.strandedBy(a.id)).length) throw new AppError('account_is_last_legal_rep');
+      // Checked again where it counts, under the organizations' locks: another legal representative
+      // may be deleting their account at this very moment.
+      if (!(await accounts.delete(a.id))) throw new AppError('account_is_last_legal_rep');
       await deps.sessions.endAll(a.id, undefined);
       await deps.db.execute(sql`DELETE FROM oidc_payloads WHERE payload->>'accountId' = ${a.id}`);
-      await accounts.delete(a.id);
       await mailer.send(emails.accountDeleted(localeOf(a), a.email, greetingName(a, a.email)));
     },
   };

@@ -2,7 +2,9 @@
 // conditional UPDATE … RETURNING, so two admins clicking at once change (and log, and email) once.
 import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { accounts, memberships, organizations, type Account, type Membership } from '../db/schema.ts';
+import { accounts, memberships, organizations, type Account, type Membership, type Role } from '../db/schema.ts';
+import { legalRepCount } from '../db/repositories/organizations.ts';
+import { effectiveRole, type Actor } from './policy.ts';
 
 /** The member's account has no enrolled second factor (what "2FA on" means: two-factor-policy.ts). */
 const no2fa = sql`NOT EXISTS (SELECT 1 FROM second_factors f WHERE f.account_id = ${memberships.accountId})`;
@@ -42,15 +44,33 @@ export function createConsoleQueries(db: Db) {
         .limit(1);
       return row;
     },
-    /** Blocks or unblocks; false when the member already was so (or is not one). */
-    async setBlocked(organizationId: string, accountId: string, blocked: boolean): Promise<boolean> {
-      const one = and(eq(memberships.organizationId, organizationId), eq(memberships.accountId, accountId));
-      const rows = await db
-        .update(memberships)
-        .set({ blockedAt: blocked ? sql`now()` : null })
-        .where(and(one, blocked ? isNull(memberships.blockedAt) : isNotNull(memberships.blockedAt)))
-        .returning({ accountId: memberships.accountId });
-      return rows.length === 1;
+    /** Blocks or unblocks if `allowed(actor, target, legalReps)` says so, decided under the
+     *  organization's lock on what the memberships are then (as setRole and removeMember do): two
+     *  legal representatives blocking each other at once cannot both succeed, the second being
+     *  blocked already when its turn comes. 'unchanged' when the member already was so. */
+    async setBlocked(
+      change: { organizationId: string; actorId: string; accountId: string; blocked: boolean },
+      allowed: (actor: Actor, target: Role, legalReps: number) => boolean,
+    ): Promise<'done' | 'unchanged' | 'refused' | 'not_member'> {
+      const { organizationId, actorId, accountId, blocked } = change;
+      return db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
+        const rows = await tx
+          .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
+          .from(memberships)
+          .where(eq(memberships.organizationId, organizationId));
+        const target = rows.find((r) => r.accountId === accountId);
+        if (!target) return 'not_member';
+        const actor = effectiveRole(rows.find((r) => r.accountId === actorId));
+        if (!allowed(actor, target.role, legalRepCount(rows, accountId))) return 'refused';
+        const one = and(eq(memberships.organizationId, organizationId), eq(memberships.accountId, accountId));
+        const changed = await tx
+          .update(memberships)
+          .set({ blockedAt: blocked ? sql`now()` : null })
+          .where(and(one, blocked ? isNull(memberships.blockedAt) : isNotNull(memberships.blockedAt)))
+          .returning({ accountId: memberships.accountId });
+        return changed.length === 1 ? 'done' : 'unchanged';
+      });
     },
     /** An external user leaves an organization (the 2FA prompt's other way out); false when the
      *  account is not an external member of it. Grants and team places go with the row (cascade). */

@@ -4,6 +4,7 @@
 // happen, the POST carries confirm=yes); how many members have no second factor, with the members
 // list filtered on them; and a security alert to every member without 2FA.
 import Router from '@koa/router';
+import { ORG_NOTICES_PER_HOUR } from './member-service.ts';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { renderPage, seeOther } from '../http/render.ts';
@@ -70,7 +71,8 @@ export function createSecurityConsoleRouter(deps: Deps) {
       await deps.repos.activity.record({ ...requestInfo(ctx), accountId: m.accountId, type, details });
     if (on)
       for (const member of await queries.membersWithout2fa(organization.id))
-        await deps.mailer.send(org2faRequiredEmail(deps.config.issuer, member, { organization: organization.name }));
+        if (await deps.limiter.hit('org-notice', member.id, ORG_NOTICES_PER_HOUR, 3600))
+          await deps.mailer.send(org2faRequiredEmail(deps.config.issuer, member, { organization: organization.name }));
     seeOther(ctx, `${base(ctx)}/security?done=${on ? 'required' : 'not_required'}`);
   }
   const requireOpts = { limit: '8kb', invalid: () => new AppError('confirm_required') };

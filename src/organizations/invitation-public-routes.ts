@@ -17,6 +17,7 @@ import { MESSAGE_WINDOW_SECONDS, type RateLimiter } from '../http/rate-limit.ts'
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { setAccountLocale } from '../http/locale.ts';
+import type { TwoFactorPolicy } from './two-factor-policy.ts';
 import type { Invitations } from './invitations.ts';
 import type { OpenInvitation } from '../db/repositories/invitations.ts';
 
@@ -30,6 +31,7 @@ export function createInvitationPublicRouter(deps: {
   password: PasswordFactor;
   limiter: RateLimiter;
   invitations: Invitations;
+  twoFactorPolicy: TwoFactorPolicy;
 }) {
   const { invitations, accountSession } = deps;
   const router = new Router<SesameState>({ prefix: '/invitation' });
@@ -58,6 +60,8 @@ export function createInvitationPublicRouter(deps: {
   async function accept(ctx: Ctx) {
     const account = await accountSession.currentAccount(ctx);
     if (!account) return seeOther(ctx, `${linkOf(ctx)}/sign-in`);
+    // A member an organization requires 2FA of does nothing else first, joining another one included.
+    if (await deps.twoFactorPolicy.pending(account.id)) return seeOther(ctx, '/account/security/required');
     await invitations.accept(tokenOf(ctx), account, requestInfo(ctx));
     seeOther(ctx, '/account');
   }

@@ -77,7 +77,13 @@ export function createInvitations(deps: {
   return {
     async invite(org: Organization, inviter: Account, input: { email: string; role: Role }, info: RequestInfo) {
       const { email, role } = input;
-      if (!(await limiter.hit('org-invite', org.id, INVITATIONS_PER_HOUR, 3600))) throw new AppError('rate_limited');
+      // Per organization, per inviter (who could make organizations to invite from) and per
+      // recipient, counted with every other email sent to that address.
+      const allowed =
+        (await limiter.hit('org-invite', org.id, INVITATIONS_PER_HOUR, 3600)) &&
+        (await limiter.hit('org-invite-by', inviter.id, INVITATIONS_PER_HOUR, 3600)) &&
+        (await limiter.hit('email', email, config.rateLimits.emailPerRecipient, 3600));
+      if (!allowed) throw new AppError('rate_limited');
       const existing = await deps.repos.accounts.findByEmail(email);
       // The admin sees the members anyway: saying so reveals nothing.
       if (existing && (await deps.repos.organizations.membership(org.id, existing.id)))
@@ -93,9 +99,7 @@ export function createInvitations(deps: {
       });
       await deps.mailer.send(
         invitationEmail(localeOf(existing ?? inviter), invitation.email, {
-          organization: org.name,
           role,
-          inviter: `${inviter.name} (${inviter.email})`,
           link: `${config.issuer}/invitation/${token}`,
           greet: existing ? greetingName(existing, invitation.email) : undefined,
         }),

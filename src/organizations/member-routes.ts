@@ -21,10 +21,12 @@ import { AppError } from '../errors.ts';
 import { allow, type OrganizationContext, type OrgCtx } from './context.ts';
 import { orgNav } from './nav.ts';
 import { canChangeRole, canListMembers, canManageMembers, canRemoveMember } from './policy.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 import type { AccessRevoker } from './revoke-access.ts';
 import { createMemberService } from './member-service.ts';
 import { MAX_MEMBER_SEARCH, memberQuery } from './member-filters.ts';
 import { memberSecurityActions } from './member-security-routes.ts';
+import { legalRepCount } from '../db/repositories/organizations.ts';
 
 /** The notices the security console's actions come back with (member-security-routes.ts). */
 const SECURITY_DONE = new Set(['blocked', 'unblocked', 'unlocked', 'not_locked', 'alerted']);
@@ -38,6 +40,7 @@ export interface MemberRoutesDeps {
   organizationContext: OrganizationContext;
   accessRevoker: AccessRevoker;
   mailer: Mailer;
+  limiter: RateLimiter;
   repos: { organizations: OrganizationsRepo; accounts: AccountsRepo; activity: ActivityRepo };
 }
 
@@ -82,7 +85,7 @@ export function createMemberRouter(deps: MemberRoutesDeps) {
     const all = await repo.memberList(organization.id);
     const row = all.find((m) => m.accountId === String(ctx.params.accountId));
     if (!row) throw new AppError('not_found');
-    const legalReps = all.filter((m) => m.role === 'legal_representative').length;
+    const legalReps = legalRepCount(all, row.accountId);
     const self = row.accountId === account.id;
     const roleChoices = ROLES.filter((r) => r !== row.role && canChangeRole(role, row.role, r, legalReps));
     const member = {

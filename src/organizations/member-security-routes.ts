@@ -63,19 +63,36 @@ export function createMemberSecurityRouter(deps: Deps) {
   const self = (ctx: MemberCtx) => ctx.state.target.account.id === ctx.state.account.id;
   const opts = { limit: '8kb' };
 
-  async function block(ctx: MemberCtx) {
-    const { organization, role, target: t } = ctx.state;
+  /** Blocks or unblocks: the policy asked first on what the request saw, then again under the
+   *  organization's lock on what the memberships are (console-queries.ts setBlocked). */
+  async function setBlocked(ctx: MemberCtx, blocked: boolean): Promise<boolean> {
+    const { organization, role, target: t, account } = ctx.state;
     allow(canBlockMember(role, t.membership.role, self(ctx)));
-    if (await queries.setBlocked(organization.id, t.account.id, true)) {
+    const change = { organizationId: organization.id, actorId: account.id, accountId: t.account.id, blocked };
+    // Refused under the lock: forbidden (the actor was blocked or demoted meanwhile), or the target
+    // is the last legal representative who can act.
+    let refusal: 'forbidden' | 'last_legal_rep' = 'forbidden';
+    const result = await queries.setBlocked(change, (actor, target, n) => {
+      if (!canBlockMember(actor, target, self(ctx))) return false;
+      if (!blocked || canBlockMember(actor, target, self(ctx), n)) return true;
+      refusal = 'last_legal_rep';
+      return false;
+    });
+    if (result === 'refused') throw new AppError(refusal);
+    if (result === 'not_member') throw new AppError('not_found');
+    return result === 'done';
+  }
+  async function block(ctx: MemberCtx) {
+    const { organization, target: t } = ctx.state;
+    if (await setBlocked(ctx, true)) {
       await deps.accessRevoker.revokeMemberAccess(t.account.id, organization.id);
       await recordBoth(deps.repos.activity, ctx, 'org_member_blocked', { organization, member: t.account });
     }
     memberPage(ctx, 'blocked');
   }
   async function unblock(ctx: MemberCtx) {
-    const { organization, role, target: t } = ctx.state;
-    allow(canBlockMember(role, t.membership.role, self(ctx)));
-    if (await queries.setBlocked(organization.id, t.account.id, false))
+    const { organization, target: t } = ctx.state;
+    if (await setBlocked(ctx, false))
       await recordBoth(deps.repos.activity, ctx, 'org_member_unblocked', { organization, member: t.account });
     memberPage(ctx, 'unblocked');
   }

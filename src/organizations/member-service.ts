@@ -9,6 +9,7 @@ import type { RequestInfo } from '../http/request-info.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { AppError } from '../errors.ts';
 import { canChangeRole, canRemoveMember, type Actor } from './policy.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
 import type { AccessRevoker } from './revoke-access.ts';
 import { memberEmails } from './member-emails.ts';
 
@@ -18,13 +19,21 @@ export interface OrgActor {
   role: Actor;
 }
 
+/** How many organization notices one member receives in an hour at most (member-service.ts,
+ *  console-routes.ts). */
+export const ORG_NOTICES_PER_HOUR = 10;
+
 export function createMemberService(deps: {
   config: Config;
   repos: { organizations: OrganizationsRepo; accounts: AccountsRepo; activity: ActivityRepo };
   accessRevoker: AccessRevoker;
   mailer: Mailer;
+  limiter: RateLimiter;
 }) {
   const { organizations: repo, accounts, activity } = deps.repos;
+  /** Notices to one member (role changes, removals, 2FA required): the change is always made and
+   *  logged; beyond this many an hour an administrator flipping it back and forth mails nobody. */
+  const mayNotify = (memberId: string) => deps.limiter.hit('org-notice', memberId, ORG_NOTICES_PER_HOUR, 3600);
 
   /** Once in the member's log (by whom) and once in the actor's (about whom); once when the same. */
   async function logBoth(
@@ -62,15 +71,16 @@ export function createMemberService(deps: {
       if (done.from === to) return done;
       const member = await memberAccount(memberId);
       await logBoth('org_role_changed', { org, actor: actor.account, member }, info, { from: done.from, to });
-      await deps.mailer.send(
-        memberEmails.roleChanged(member, {
-          organization: org.name,
-          from: done.from,
-          to,
-          by: actor.account.email,
-          link: `${deps.config.issuer}/account/organizations/${org.id}`,
-        }),
-      );
+      if (await mayNotify(member.id))
+        await deps.mailer.send(
+          memberEmails.roleChanged(member, {
+            organization: org.name,
+            from: done.from,
+            to,
+            by: actor.account.email,
+            link: `${deps.config.issuer}/account/organizations/${org.id}`,
+          }),
+        );
       return done;
     },
 
@@ -91,13 +101,14 @@ export function createMemberService(deps: {
       }
       await deps.accessRevoker.revokeMemberAccess(memberId, org.id);
       await logBoth('org_member_removed', { org, actor: actor.account, member }, info, { from: gone.role });
-      await deps.mailer.send(
-        memberEmails.removed(member, {
-          organization: org.name,
-          by: actor.account.email,
-          link: `${deps.config.issuer}/account/organizations`,
-        }),
-      );
+      if (await mayNotify(member.id))
+        await deps.mailer.send(
+          memberEmails.removed(member, {
+            organization: org.name,
+            by: actor.account.email,
+            link: `${deps.config.issuer}/account/organizations`,
+          }),
+        );
     },
   };
 }

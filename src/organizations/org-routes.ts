@@ -19,6 +19,8 @@ import { recoveryCountries } from '../factors/sms.ts';
 import type { OrganizationContext, OrgCtx } from './context.ts';
 import { orgNav } from './nav.ts';
 import { canDeleteOrganization, canEditOrganization, canLeave } from './policy.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { legalRepCount } from '../db/repositories/organizations.ts';
 import type { AccessRevoker } from './revoke-access.ts';
 import { createOrgService } from './org-service.ts';
 import { formatPhone, parseOrganizationPhone } from './phone.ts';
@@ -38,6 +40,7 @@ export interface OrgRoutesDeps {
   accountSession: AccountSession;
   organizationContext: OrganizationContext;
   accessRevoker: AccessRevoker;
+  limiter: RateLimiter;
   repos: { organizations: OrganizationsRepo; accounts: AccountsRepo; activity: ActivityRepo };
 }
 
@@ -61,16 +64,9 @@ export function createOrgRouter(deps: OrgRoutesDeps) {
   const done = (ctx: AccountCtx) => DONE.find((d) => d === ctx.query.done);
 
   router.get('/', async (ctx) => {
-    const rows = await repo.listForAccount(ctx.state.account.id);
-    const current = ctx.state.organizations?.current?.id;
-    const list = rows.map(({ organization: o, membership: m }) => ({
-      id: o.id,
-      name: o.name,
-      type: o.type,
-      role: m.role,
-      blocked: Boolean(m.blockedAt),
-      current: o.id === current,
-    }));
+    // The switcher's list, which every account page loads (organizations/context.ts).
+    const orgs = ctx.state.organizations;
+    const list = (orgs?.list ?? []).map((o) => ({ ...o, current: o.id === orgs?.current?.id }));
     renderPage(ctx, 'org/organizations', { list, done: done(ctx) });
   });
 
@@ -98,7 +94,7 @@ export function createOrgRouter(deps: OrgRoutesDeps) {
     const { organization: org, role, membership } = ctx.state;
     const members = await repo.members(org.id);
     const { applications } = await repo.counts(org.id);
-    const legalReps = members.filter((m) => m.role === 'legal_representative').length;
+    const legalReps = legalRepCount(members, membership.accountId);
     renderPage(
       ctx,
       'org/organization',

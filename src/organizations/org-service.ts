@@ -9,10 +9,16 @@ import { AppError } from '../errors.ts';
 import { allow } from './context.ts';
 import { canDeleteOrganization, canEditOrganization, canLeave, type Actor } from './policy.ts';
 import type { AccessRevoker } from './revoke-access.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+
+/** Organizations one account may create in an hour: enough for anyone setting up, not for
+ *  someone making organizations to send invitations from. */
+const CREATIONS_PER_HOUR = 10;
 
 export function createOrgService(deps: {
   repos: { organizations: OrganizationsRepo; accounts: AccountsRepo; activity: ActivityRepo };
   accessRevoker: AccessRevoker;
+  limiter: RateLimiter;
 }) {
   const { organizations: repo, accounts, activity } = deps.repos;
   const log = (a: Account, type: string, org: Organization, info: RequestInfo) =>
@@ -27,6 +33,7 @@ export function createOrgService(deps: {
   return {
     /** A new organization with the account as its legal representative, and the current one. */
     async create(a: Account, input: OrganizationInput, info: RequestInfo): Promise<Organization> {
+      if (!(await deps.limiter.hit('org-create', a.id, CREATIONS_PER_HOUR, 3600))) throw new AppError('rate_limited');
       const org = await repo.create(input, a.id);
       await accounts.setCurrentOrganization(a.id, org.id);
       await log(a, 'org_created', org, info);

@@ -83,9 +83,12 @@ export const canDeleteOrganization = (actor: Actor, memberCount: number, appCoun
 /** Block or unblock another member (never oneself: an admin cannot lock themselves out, nor undo
  *  their own block). Blocking a legal representative takes what their role gives, so only a legal
  *  representative may, as for removing one. */
-export function canBlockMember(actor: Actor, target: Role, self: boolean): boolean {
+export function canBlockMember(actor: Actor, target: Role, self: boolean, legalRepCount?: number): boolean {
   if (!isAdmin(actor) || self) return false;
-  return target !== 'legal_representative' || canGrantLegalRep(actor);
+  if (target !== 'legal_representative') return true;
+  // Blocking: the organization keeps a legal representative who can act (the count, when given,
+  // is the target plus the unblocked others: organizations.ts legalRepCount).
+  return canGrantLegalRep(actor) && (legalRepCount === undefined || legalRepCount > 1);
 }
 
 /** Unlock another member's locked account (one's own is unlocked by its link or a sign-in). */

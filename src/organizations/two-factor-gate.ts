@@ -24,7 +24,8 @@ import { canLeaveInsteadOf2fa } from './policy.ts';
 export const REQUIRED_PATH = '/account/security/required';
 const RETURN_COOKIE = 'sesame.org_2fa_return';
 
-/** What a member without a second factor may still open: this page, leaving instead, and the
+/** What a member without a second factor may still open: this page, leaving instead (its own
+ *  action, for the external users the policy lets leave instead: canLeaveInsteadOf2fa), and the
  *  enrolment routes of account/security-routes.ts (with the password confirmation they may ask for,
  *  and the backup codes shown after the first method). */
 const OPEN_WHILE_PENDING = [
@@ -35,7 +36,6 @@ const OPEN_WHILE_PENDING = [
   /^\/account\/security\/sms\/(code|resend|confirm)$/,
   /^\/account\/security\/push\/enrolments\/[\w-]+(\/done)?$/,
   /^\/account\/security\/backup-codes$/,
-  /^\/account\/organizations\/[\w-]+\/leave$/,
 ];
 /** Pages that finish an enrolment: the way back to an interaction waits until they were seen. */
 const FINISHING = /^\/account\/security\/(backup-codes|push\/enrolments\/)/;

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../errors.ts';
 import { accounts, type Account } from '../schema.ts';
 import { countedFailure, FAILURE_COLUMN, type FailureKind } from './failure-counts.ts';
 import { insertOrganization, personalOrganizationName } from './organizations.ts';
+import { strandedIn } from './organization-members.ts';
 
 export type { Account, FailureKind };
 
@@ -167,8 +168,16 @@ export function createAccountsRepo(db: Db) {
     /** The account, and the organizations it was alone in once they hold no application (its
      *  personal one is named after it: the name must not outlive the account). Organizations with
      *  other members or with applications stay. */
-    async delete(id: string) {
-      await db.transaction(async (tx) => {
+    /** Deletes the account, unless it is the last legal representative of an organization that
+     *  still has other members or applications: false then, and nothing deleted. Its organizations
+     *  are locked first (in id order, as one organization at a time is by role changes and
+     *  removals), so two legal representatives deleting their accounts at once cannot both go. */
+    async delete(id: string): Promise<boolean> {
+      return db.transaction(async (t) => {
+        const tx = t as unknown as Db;
+        await tx.execute(sql`SELECT id FROM organizations WHERE id IN
+          (SELECT organization_id FROM memberships WHERE account_id = ${id}) ORDER BY id FOR UPDATE`);
+        if ((await strandedIn(tx, id)).length) return false;
         const alone = await tx.execute(sql`
           SELECT m.organization_id AS id FROM memberships m WHERE m.account_id = ${id}
           AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.organization_id = m.organization_id AND o.account_id <> ${id})`);
@@ -177,6 +186,7 @@ export function createAccountsRepo(db: Db) {
         for (const orgId of ids)
           await tx.execute(sql`DELETE FROM organizations WHERE id = ${orgId}
             AND NOT EXISTS (SELECT 1 FROM applications WHERE organization_id = ${orgId})`);
+        return true;
       });
     },
     async findByRecoveryPhoneHash(hash: string): Promise<Account[]> {

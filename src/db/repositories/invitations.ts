@@ -22,7 +22,16 @@ const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 
 /** Still usable: not accepted, not revoked, not expired (the database's clock decides, as it does
  *  in the consuming UPDATE). */
-const open = sql`${invitations.acceptedAt} IS NULL AND ${invitations.revokedAt} IS NULL AND ${invitations.expiresAt} > now()`;
+/** An invitation speaks for whoever sent it: it is good only while they still may invite to that
+ *  role (a member, not blocked, administrator or legal representative — legal representative for
+ *  that role). Blocking, removing or demoting the inviter voids what they sent. */
+const inviterMayStill = sql`EXISTS (SELECT 1 FROM memberships i
+  WHERE i.organization_id = ${invitations.organizationId} AND i.account_id = ${invitations.invitedBy}
+    AND i.blocked_at IS NULL AND i.role IN ('legal_representative', 'administrator')
+    AND (${invitations.role} <> 'legal_representative' OR i.role = 'legal_representative'))`;
+
+const open = sql`${invitations.acceptedAt} IS NULL AND ${invitations.revokedAt} IS NULL AND ${invitations.expiresAt} > now()
+  AND ${inviterMayStill}`;
 
 /** An open invitation as its page shows it: the organization and who invited. */
 export interface OpenInvitation extends Invitation {

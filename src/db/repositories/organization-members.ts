@@ -5,7 +5,12 @@
 import { and, asc, eq, ilike, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { accounts, memberships, organizations, type Organization, type Role } from '../schema.ts';
-import { insertOrganization, personalOrganizationName, type OrganizationInput } from './organizations.ts';
+import {
+  insertOrganization,
+  legalRepCount,
+  personalOrganizationName,
+  type OrganizationInput,
+} from './organizations.ts';
 
 /** The members list's filters (organizations/member-filters.ts validates them). */
 export interface MemberFilter {
@@ -114,12 +119,12 @@ export function memberQueries(db: Db) {
         const tx = t as unknown as Db;
         await lock(tx, organizationId, accountId);
         const rows = await tx
-          .select({ accountId: memberships.accountId, role: memberships.role })
+          .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
           .from(memberships)
           .where(eq(memberships.organizationId, organizationId));
         const role = rows.find((r) => r.accountId === accountId)?.role;
         if (!role) return { ok: false, reason: 'not_member' } as const;
-        const legalReps = rows.filter((r) => r.role === 'legal_representative').length;
+        const legalReps = legalRepCount(rows, accountId);
         if (!allowed(role, legalReps)) return { ok: false, reason: 'refused', role } as const;
         const last = (await membershipCount(tx, accountId)) <= 1;
         if (last && ifLast === 'refuse') return { ok: false, reason: 'only_organization', role } as const;
@@ -170,22 +175,26 @@ export function memberQueries(db: Db) {
       });
     },
 
-    /** The organizations an account is the only legal representative of that still have another
-     *  member or an application: deleting the account would leave them with nobody in charge. */
-    async strandedBy(accountId: string): Promise<Stranded[]> {
-      const res = await db.execute(sql`
-        SELECT o.id, o.name,
-               (SELECT count(*)::int FROM memberships m WHERE m.organization_id = o.id) AS members,
-               (SELECT count(*)::int FROM applications a WHERE a.organization_id = o.id) AS applications
-        FROM organizations o
-        JOIN memberships me ON me.organization_id = o.id AND me.account_id = ${accountId}
-          AND me.role = 'legal_representative'
-        WHERE NOT EXISTS (SELECT 1 FROM memberships l WHERE l.organization_id = o.id
-                          AND l.account_id <> ${accountId} AND l.role = 'legal_representative')
-        ORDER BY o.created_at, o.id`);
-      return rowsOf<Stranded>(res)
-        .map((r) => ({ ...r, members: Number(r.members), applications: Number(r.applications) }))
-        .filter((r) => r.members > 1 || r.applications > 0);
-    },
+    strandedBy: (accountId: string) => strandedIn(db, accountId),
   };
+}
+
+/** The organizations `accountId` is the last legal representative (who can act) of and that still
+ *  have another member or an application: deleting the account would leave them with nobody in
+ *  charge. Inside a transaction that locked them (accounts.ts delete) the answer holds until commit. */
+export async function strandedIn(db: Db, accountId: string): Promise<Stranded[]> {
+  const res = await db.execute(sql`
+    SELECT o.id, o.name,
+           (SELECT count(*)::int FROM memberships m WHERE m.organization_id = o.id) AS members,
+           (SELECT count(*)::int FROM applications a WHERE a.organization_id = o.id) AS applications
+    FROM organizations o
+    JOIN memberships me ON me.organization_id = o.id AND me.account_id = ${accountId}
+      AND me.role = 'legal_representative'
+    WHERE NOT EXISTS (SELECT 1 FROM memberships l WHERE l.organization_id = o.id
+                      AND l.account_id <> ${accountId} AND l.role = 'legal_representative'
+                      AND l.blocked_at IS NULL)
+    ORDER BY o.created_at, o.id`);
+  return rowsOf<Stranded>(res)
+    .map((r) => ({ ...r, members: Number(r.members), applications: Number(r.applications) }))
+    .filter((r) => r.members > 1 || r.applications > 0);
 }

@@ -63,6 +63,17 @@ export async function insertOrganization(
   return org;
 }
 
+/** The legal-representative count the policy functions take for a change to `accountId`: the
+ *  member themself if they are one, and every other legal representative who is not blocked. A
+ *  blocked one can act for nobody, so they do not keep the organization in someone's charge
+ *  (keepsALegalRep then refuses to let the last one who can act go). */
+export function legalRepCount(
+  rows: ReadonlyArray<{ accountId: string; role: Role; blockedAt: Date | null }>,
+  accountId: string,
+): number {
+  return rows.filter((r) => r.role === 'legal_representative' && (r.accountId === accountId || !r.blockedAt)).length;
+}
+
 /** How a role change ended: done, refused by the caller's rule, or no such member. */
 export type RoleChange =
   { ok: true; from: Role; to: Role } | { ok: false; reason: 'not_member' | 'refused'; from?: Role };
@@ -164,12 +175,12 @@ export function createOrganizationsRepo(db: Db) {
       return db.transaction(async (tx) => {
         await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
         const rows = await tx
-          .select({ accountId: memberships.accountId, role: memberships.role })
+          .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
           .from(memberships)
           .where(eq(memberships.organizationId, organizationId));
         const from = rows.find((r) => r.accountId === accountId)?.role;
         if (!from) return { ok: false, reason: 'not_member' } as const;
-        const legalReps = rows.filter((r) => r.role === 'legal_representative').length;
+        const legalReps = legalRepCount(rows, accountId);
         if (!allowed(from, legalReps)) return { ok: false, reason: 'refused', from } as const;
         await tx
           .update(memberships)
