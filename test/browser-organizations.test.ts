@@ -127,10 +127,14 @@ describe('browser: an organization walk-through (issue 12)', () => {
       await b.fill('input[name=family_name]', 'Dupont');
       await b.fill('input[name=password]', STRONG_PASSWORD);
       await b.click('#create');
-      await b.waitForSelector('input[name=password]');
+      // The page says he is in, then the sign-in.
+      await b.waitForSelector('#joined');
+      expect(await b.locator('main .lead').textContent()).toBe('You are now a member of Members Club as Collaborator.');
+      await shot(b, '06-bob-joined');
+      await b.click('#sign-in');
       await signIn(b, bobEmail, STRONG_PASSWORD);
       await b.waitForSelector('#account-menu');
-      await shot(b, '06-bob-account');
+      await shot(b, '06b-bob-account');
       expect(await b.locator('#organization_id option[selected]').textContent()).toContain('Members Club');
 
       // 3. Alice makes a team of the blog's editors with Bob in it and grants it the application.
@@ -151,6 +155,7 @@ describe('browser: an organization walk-through (issue 12)', () => {
       await a.click('#grant-team-submit');
       await a.waitForSelector('#grants');
       expect(await a.locator('#grants').textContent()).toContain('Editors');
+      expect(await a.locator('#no-teams').textContent()).toBe('Every team of this organization already has access.');
       await shot(a, '08-access');
 
       // Bob's Applications page shows that application only, and the member list is not his to see.
@@ -174,6 +179,7 @@ describe('browser: an organization walk-through (issue 12)', () => {
       await shot(a, '11-require-2fa-confirm');
       // Alice has none herself yet: two members without it.
       expect(await a.locator('#affected').textContent()).toContain('2');
+      expect(await a.locator('#self-without-2fa').count()).toBe(1);
       await a.click('#confirm-require');
       await a.waitForLoadState();
       // Without a second factor herself, she is sent to set one up before anything else.
