@@ -91,6 +91,8 @@ export function createAppAccessRouter(deps: {
         grants,
         members: choices,
         teams: teams.filter((t) => !granted.has(t.id)),
+        // Teams exist but all have access already: not "no team" (a new administrator looked for it).
+        allTeamsGranted: teams.length > 0 && teams.every((t) => granted.has(t.id)),
         done,
         ...formData(f),
       },

@@ -56,6 +56,8 @@ export function createSecurityConsoleRouter(deps: Deps) {
       orgNav: orgNav(ctx, 'security'),
       to,
       without2fa: without.length,
+      // An administrator without 2FA is among those sent to set it up, at once: the page warns them.
+      selfWithout2fa: without.some((a) => a.id === ctx.state.account.id),
     });
   });
 

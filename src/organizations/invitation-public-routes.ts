@@ -103,8 +103,9 @@ export function createInvitationPublicRouter(deps: {
     );
     // The holder of the link owns the mailbox: telling them the address has an account reveals nothing.
     if (made === 'email_taken') throw new AppError('email_taken');
-    // Signed up and a member: signing in is the next step (the account pages start it).
-    seeOther(ctx, '/account');
+    // Signed up and a member: the page says so, and signing in is the next step (the account pages
+    // start it) — straight to a sign-in form, a new user wondered whether the account was made.
+    renderPage(ctx, 'org/invitation-joined', about(invitation));
   }
   router.get('/:token/signup', (ctx) => signupPage(ctx));
   router.post('/:token/signup', form(SignupForm, signup, signupPage, { limit: '8kb' }));

@@ -99,8 +99,10 @@ export function createMemberSecurityRouter(deps: Deps) {
   async function unlock(ctx: MemberCtx) {
     const { organization, role, target: t, account } = ctx.state;
     allow(canUnlockMember(role, self(ctx)));
-    // Only a locked account: otherwise there is nothing to do, and nobody is emailed.
-    if (!t.account.lockedAt) return memberPage(ctx, 'not_locked');
+    // Only a locked account (or one of its browsers, locked by the member's own wrong answers):
+    // otherwise there is nothing to do, and nobody is emailed.
+    const locked = t.account.lockedAt || (await deps.repos.trustedDevices.anyLocked(t.account.id));
+    if (!locked) return memberPage(ctx, 'not_locked');
     if (await deps.lockout.unlock(t.account.id, 'organization', requestInfo(ctx))) {
       await recordBoth(deps.repos.activity, ctx, 'org_member_unlocked', { organization, member: t.account });
       const mail = { organization: organization.name, by: account.email, at: new Date(deps.clock.now()) };

@@ -105,6 +105,8 @@ export function createOrgRouter(deps: OrgRoutesDeps) {
         blocked: Boolean(membership.blockedAt),
         memberCount: members.length,
         applicationCount: applications,
+        // The Applications pages show the current organization's: a link only when this one is.
+        current: ctx.state.organizations?.current?.id === org.id,
         can: {
           edit: canEditOrganization(role),
           delete: canDeleteOrganization(role, members.length, applications),

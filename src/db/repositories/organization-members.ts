@@ -78,13 +78,16 @@ export function memberQueries(db: Db) {
     async memberList(organizationId: string, f: MemberFilter = {}): Promise<MemberRow[]> {
       const factors = sql<number>`(SELECT count(*)::int FROM second_factors sf WHERE sf.account_id = ${memberships.accountId})`;
       const lastSignIn = sql<unknown>`(SELECT max(ac.at) FROM activity ac WHERE ac.account_id = ${memberships.accountId} AND ac.type = 'sign_in')`;
+      // Locked: the account, or one of its own browsers (a member who mistyped in their usual
+      // browser is locked out there only, and needs the unlock as much: lockout.ts).
+      const locked = sql<unknown>`COALESCE(${accounts.lockedAt}, (SELECT max(td.locked_at) FROM trusted_devices td WHERE td.account_id = ${memberships.accountId}))`;
       const conditions: (SQL | undefined)[] = [eq(memberships.organizationId, organizationId)];
       if (f.q) conditions.push(or(ilike(accounts.email, containing(f.q)), ilike(accounts.name, containing(f.q))));
       if (f.role) conditions.push(eq(memberships.role, f.role));
       if (f.twofa === 'on') conditions.push(sql`${factors} > 0`);
       if (f.twofa === 'off') conditions.push(sql`${factors} = 0`);
       if (f.state === 'blocked') conditions.push(isNotNull(memberships.blockedAt));
-      if (f.state === 'locked') conditions.push(isNotNull(accounts.lockedAt));
+      if (f.state === 'locked') conditions.push(sql`${locked} IS NOT NULL`);
       const rows = await db
         .select({
           accountId: memberships.accountId,
@@ -93,7 +96,7 @@ export function memberQueries(db: Db) {
           locale: accounts.locale,
           role: memberships.role,
           blockedAt: memberships.blockedAt,
-          lockedAt: accounts.lockedAt,
+          lockedAt: locked,
           joinedAt: memberships.createdAt,
           factors,
           lastSignInAt: lastSignIn,
@@ -102,7 +105,12 @@ export function memberQueries(db: Db) {
         .innerJoin(accounts, eq(accounts.id, memberships.accountId))
         .where(and(...conditions))
         .orderBy(asc(memberships.createdAt), asc(accounts.email));
-      return rows.map((r) => ({ ...r, factors: Number(r.factors), lastSignInAt: dateOrNull(r.lastSignInAt) }));
+      return rows.map((r) => ({
+        ...r,
+        factors: Number(r.factors),
+        lockedAt: dateOrNull(r.lockedAt),
+        lastSignInAt: dateOrNull(r.lastSignInAt),
+      }));
     },
 
     /** Takes a member out if `allowed(role, legalRepCount)` says so, under the organization's lock

@@ -73,6 +73,15 @@ export function createTrustedDevicesRepo(db: Db) {
     async forgetAll(accountId: string): Promise<void> {
       await db.delete(trustedDevices).where(sql`${trustedDevices.accountId} = ${accountId}`);
     },
+    /** Whether one of the account's browsers is locked by itself (its owner's wrong answers). */
+    async anyLocked(accountId: string): Promise<boolean> {
+      const rows = await db
+        .select({ n: sql`1` })
+        .from(trustedDevices)
+        .where(sql`${trustedDevices.accountId} = ${accountId} AND ${trustedDevices.lockedAt} IS NOT NULL`)
+        .limit(1);
+      return rows.length === 1;
+    },
     /** Unlocks every browser of the account and forgives their failures; true when one was locked. */
     async unlockAll(accountId: string): Promise<boolean> {
       const rows = await db.execute(sql`
