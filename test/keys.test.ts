@@ -79,7 +79,7 @@ describe('signing keys', () => {
     } finally {
       await srv.stop();
     }
-  });
+  }, 150_000);
 
   it('keys.encrypted-at-rest: a stored key is unreadable without ENCRYPTION_KEY, bound to its row, and a node with another ENCRYPTION_KEY refuses to start', async () => {
     const dataDir = tmp('sesame-keys-');
@@ -165,6 +165,7 @@ describe('signing keys', () => {
         ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex'),
         ALLOW_OUTBOX: 'true',
       },
+      listenWithinMs: 90_000,
     });
     try {
       const jwks = (await (await fetch(`http://127.0.0.1:${node.port}/jwks`)).json()) as {
@@ -175,5 +176,5 @@ describe('signing keys', () => {
     } finally {
       await node.stop();
     }
-  });
+  }, 150_000);
 });

@@ -477,17 +477,30 @@ describe.each(storageModes())('organization invitations and teams (%s storage)',
   });
 
   it('org.invitation-flood-one-address: one address receives no more invitations an hour than any other email, whichever organizations send them', async () => {
-    const victim = uniqueEmail('victim');
-    const statuses: number[] = [];
-    for (let i = 0; i < srv.deps.config.rateLimits.emailPerRecipient + 1; i++) {
-      const { org, agent } = await orgWithAdmin();
-      statuses.push((await invite(agent, org.id, victim, 'external')).status);
+    // A server with the production-like limit (the shared one lifts it for the other tests).
+    const own = await startServer({ mode, env: { RATE_LIMIT_EMAIL_PER_RECIPIENT: '3' } });
+    try {
+      const victim = uniqueEmail('victim');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const admin = await createUser(own);
+        const org = await own.deps.repos.organizations.create(
+          { name: `Flood ${i}`, type: 'company' },
+          admin.account.id,
+        );
+        const agent = new Agent(own.url);
+        const page = await signInToAccount(own, agent, admin.email, admin.password, invitationsPath(org.id));
+        const sent = await agent.submit(page, { email: victim, role: 'external' }, `${invitationsPath(org.id)}"`);
+        statuses.push(sent.status);
+      }
+      expect(statuses.slice(0, 3).every((s) => s === 200 || s === 303)).toBe(true);
+      expect(statuses[3]).toBe(429);
+      await own.drained();
+      expect(own.outbox().filter((m) => m.to === victim)).toHaveLength(3);
+    } finally {
+      await own.stop();
     }
-    expect(statuses.slice(0, -1).every((s) => s === 303)).toBe(true);
-    expect(statuses.at(-1)).toBe(429);
-    expect(mails(victim)).toHaveLength(srv.deps.config.rateLimits.emailPerRecipient);
   });
-
   it('org.invitations-no-5xx: odd tokens, ids and form values are answered 4xx', async () => {
     const { org, agent: admin } = await orgWithAdmin();
     const team = await srv.deps.repos.teams.create(org.id, 'Odd');

@@ -70,6 +70,9 @@ export interface NodeOptions {
   port?: number;
   /** Resolve once the process has started, without waiting for it to listen. */
   noWait?: boolean;
+  /** How long to wait for it to listen (default 30 s; an embedded first start on a busy machine
+   *  compiles and migrates PGlite before it listens). */
+  listenWithinMs?: number;
 }
 
 /** `sesame serve` in its own process. The env is complete: nothing leaks in from the test's own. */
@@ -137,7 +140,7 @@ export async function startNode(opts: NodeOptions): Promise<NodeProcess> {
   };
   if (!opts.noWait) {
     await Promise.race([
-      node.waitForLog(/^Sesame listening/, 30_000),
+      node.waitForLog(/^Sesame listening/, opts.listenWithinMs ?? 30_000),
       exit.then((r) => {
         throw new Error(`node exited before listening (${JSON.stringify(r)}):\n${text}`);
       }),
