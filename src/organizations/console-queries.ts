@@ -3,7 +3,7 @@
 import { and, asc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { accounts, memberships, organizations, type Account, type Membership, type Role } from '../db/schema.ts';
-import { legalRepCount } from '../db/repositories/organizations.ts';
+import { legalRepCount, lockedMemberships } from '../db/repositories/organizations.ts';
 import { effectiveRole, type Actor } from './policy.ts';
 
 /** The member's account has no enrolled second factor (what "2FA on" means: two-factor-policy.ts). */
@@ -53,12 +53,9 @@ export function createConsoleQueries(db: Db) {
       allowed: (actor: Actor, target: Role, legalReps: number) => boolean,
     ): Promise<'done' | 'unchanged' | 'refused' | 'not_member'> {
       const { organizationId, actorId, accountId, blocked } = change;
-      return db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
-        const rows = await tx
-          .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
-          .from(memberships)
-          .where(eq(memberships.organizationId, organizationId));
+      return db.transaction(async (t) => {
+        const tx = t as unknown as Db;
+        const rows = await lockedMemberships(tx, organizationId);
         const target = rows.find((r) => r.accountId === accountId);
         if (!target) return 'not_member';
         const actor = effectiveRole(rows.find((r) => r.accountId === actorId));

@@ -74,6 +74,17 @@ export function legalRepCount(
   return rows.filter((r) => r.role === 'legal_representative' && (r.accountId === accountId || !r.blockedAt)).length;
 }
 
+/** Locks the organization's row and reads its memberships, inside the caller's transaction: what a
+ *  change that counts legal representatives decides on (role changes, blocks), so that two such
+ *  changes at once are decided one after the other. */
+export async function lockedMemberships(tx: Db, organizationId: string) {
+  await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
+  return tx
+    .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
+    .from(memberships)
+    .where(eq(memberships.organizationId, organizationId));
+}
+
 /** How a role change ended: done, refused by the caller's rule, or no such member. */
 export type RoleChange =
   { ok: true; from: Role; to: Role } | { ok: false; reason: 'not_member' | 'refused'; from?: Role };
@@ -172,12 +183,9 @@ export function createOrganizationsRepo(db: Db) {
       to: Role,
       allowed: (from: Role, legalRepCount: number) => boolean,
     ): Promise<RoleChange> {
-      return db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
-        const rows = await tx
-          .select({ accountId: memberships.accountId, role: memberships.role, blockedAt: memberships.blockedAt })
-          .from(memberships)
-          .where(eq(memberships.organizationId, organizationId));
+      return db.transaction(async (t) => {
+        const tx = t as unknown as Db;
+        const rows = await lockedMemberships(tx, organizationId);
         const from = rows.find((r) => r.accountId === accountId)?.role;
         if (!from) return { ok: false, reason: 'not_member' } as const;
         const legalReps = legalRepCount(rows, accountId);
