@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, primaryStorageMode, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 import { redeem, signInToAccount } from './helpers/mfa.ts';
 import type { Role } from '../src/db/schema.ts';
@@ -14,7 +14,7 @@ import type { Role } from '../src/db/schema.ts';
 type User = Awaited<ReturnType<typeof createUser>>;
 type Client = { clientId: string; clientSecret: string; redirectUri: string; id: string; name: string };
 
-describe.each(storageModes())('organization applications (%s storage)', (mode) => {
+describe.each(primaryStorageMode())('organization applications (%s storage)', (mode) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startServer({ mode });

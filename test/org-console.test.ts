@@ -4,13 +4,13 @@
 // sends security alerts, each email in the member's language; a collaborator can do none of it, and
 // no id of another organization is acted on.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startServer, primaryStorageMode, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 import { enrolTotp, signedInUser } from './helpers/mfa.ts';
 import { ALERTS_PER_HOUR } from '../src/organizations/member-alerts.ts';
 import { createConsoleQueries } from '../src/organizations/console-queries.ts';
 
-describe.each(storageModes())('organization security console (%s storage)', (mode) => {
+describe.each(primaryStorageMode())('organization security console (%s storage)', (mode) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startServer({ mode });

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import {
   startServer,
-  storageModes,
+  primaryStorageMode,
   createUser,
   uniqueEmail,
   STRONG_PASSWORD,
@@ -16,7 +16,7 @@ import { Agent, findForm, type Page } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
 import { organizations, type Role } from '../src/db/schema.ts';
 
-describe.each(storageModes())('organization invitations and teams (%s storage)', (mode) => {
+describe.each(primaryStorageMode())('organization invitations and teams (%s storage)', (mode) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startServer({ mode });

@@ -4,14 +4,14 @@
 // their tokens, the members list's filters, and deleting an account that still leads an organization.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { startServer, storageModes, createUser, type TestServer } from './helpers/server.ts';
+import { startServer, primaryStorageMode, createUser, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
 import type { Role } from '../src/db/schema.ts';
 
 type User = Awaited<ReturnType<typeof createUser>> & { agent: Agent };
 
-describe.each(storageModes())('organization members (%s storage)', (mode) => {
+describe.each(primaryStorageMode())('organization members (%s storage)', (mode) => {
   let srv: TestServer;
   beforeAll(async () => {
     srv = await startServer({ mode, env: { REAUTH_WINDOW_SECONDS: '3600' } });

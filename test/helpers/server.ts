@@ -25,6 +25,13 @@ export function storageModes(): StorageMode[] {
   return process.env.DATABASE_URL && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
 }
 
+/** The one mode a long feature suite runs in: PostgreSQL + Redis when given (what production runs),
+ *  else the embedded default. The SQL is the same in both (one dialect, one schema); the rest of
+ *  the suite and the migration tests run both, and CI has a time budget. */
+export function primaryStorageMode(): StorageMode[] {
+  return storageModes().slice(-1);
+}
+
 export interface TestServer {
   url: string;
   deps: Deps;
