@@ -47,23 +47,32 @@ export function createOrganizationContext(deps: { repos: { organizations: Organi
     return { list, current: currentOf(list, account.currentOrganizationId) };
   }
 
+  /** For routes with :orgId: the organization and the actor's membership, or 404. */
+  async function loadOrganization(ctx: OrgCtx, next: Next) {
+    const id = String(ctx.params.orgId ?? '');
+    const membership = await repo.membership(id, ctx.state.account.id);
+    const organization = membership && (await repo.findById(id));
+    if (!membership || !organization) throw new AppError('not_found');
+    ctx.state.organization = organization;
+    ctx.state.membership = membership;
+    ctx.state.role = effectiveRole(membership);
+    await next();
+  }
+
   return {
     view,
     /** Run on every account page (http/require-account.ts): the switcher's data. */
     async accountPage(ctx: AccountCtx): Promise<void> {
       ctx.state.organizations = await view(ctx.state.account);
     },
-    /** For routes with :orgId: the organization and the actor's membership, or 404. */
-    async loadOrganization(ctx: OrgCtx, next: Next) {
-      const id = String(ctx.params.orgId ?? '');
-      const membership = await repo.membership(id, ctx.state.account.id);
-      const organization = membership && (await repo.findById(id));
-      if (!membership || !organization) throw new AppError('not_found');
-      ctx.state.organization = organization;
-      ctx.state.membership = membership;
-      ctx.state.role = effectiveRole(membership);
-      await next();
-    },
+    loadOrganization,
+    /** A route of a router typed on the account pages' state, under :orgId: loadOrganization, then
+     *  `handler` with the organization's state (spread into the route's middleware). */
+    inOrganization: (handler: (ctx: OrgCtx) => unknown) =>
+      [
+        loadOrganization as unknown as (ctx: AccountCtx, next: Next) => Promise<void>,
+        (ctx: AccountCtx) => handler(ctx as unknown as OrgCtx),
+      ] as const,
   };
 }
 export type OrganizationContext = ReturnType<typeof createOrganizationContext>;

@@ -4,8 +4,7 @@
 // THIS organization is not found, in the URL as in a form.
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { Next } from 'koa';
-import type { AccountCtx, AccountState } from '../http/context.ts';
+import type { AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
@@ -49,9 +48,7 @@ export function createMemberRouter(deps: MemberRoutesDeps) {
   router.use(deps.accountSession.requireAccount);
   const repo = deps.repos.organizations;
   const service = createMemberService(deps);
-  const load = deps.organizationContext.loadOrganization as unknown as (ctx: AccountCtx, next: Next) => Promise<void>;
-  const inOrg = (handler: (ctx: OrgCtx) => unknown) =>
-    [load, (ctx: AccountCtx) => handler(ctx as unknown as OrgCtx)] as const;
+  const inOrg = deps.organizationContext.inOrganization;
   const base = (ctx: OrgCtx) => `/account/organizations/${ctx.state.organization.id}/members`;
 
   router.get(

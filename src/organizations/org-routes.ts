@@ -3,7 +3,6 @@
 // loadOrganization (404 for one the account is not in); every action asks the policy.
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { Next } from 'koa';
 import type { AccountCtx, AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, nameField, type FormState } from '../http/form.ts';
@@ -59,7 +58,6 @@ export function createOrgRouter(deps: OrgRoutesDeps) {
   router.use(deps.accountSession.requireAccount);
   const repo = deps.repos.organizations;
   const service = createOrgService(deps);
-  const load = deps.organizationContext.loadOrganization as unknown as (ctx: AccountCtx, next: Next) => Promise<void>;
   const opts = { limit: '8kb' };
   const done = (ctx: AccountCtx) => DONE.find((d) => d === ctx.query.done);
 
@@ -137,8 +135,7 @@ export function createOrgRouter(deps: OrgRoutesDeps) {
     overview(ctx, { ...f, form: which }, status);
 
   /** A route of one organization: loaded (404 unless the account is in it), then `handler`. */
-  const inOrg = (handler: (ctx: OrgCtx) => unknown) =>
-    [load, (ctx: AccountCtx) => handler(ctx as unknown as OrgCtx)] as const;
+  const inOrg = deps.organizationContext.inOrganization;
 
   router.get('/:orgId', ...inOrg((ctx) => overview(ctx)));
   async function update(ctx: OrgCtx, input: z.output<typeof OrganizationForm>) {
