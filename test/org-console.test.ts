@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, primaryStorageMode, createUser, createClient, type TestServer } from './helpers/server.ts';
 import { Agent, authorize, findForm, type Page } from './helpers/agent.ts';
-import { enrolTotp, signedInUser } from './helpers/mfa.ts';
+import { enrolTotp, passwordStep, signedInUser } from './helpers/mfa.ts';
 import { ALERTS_PER_HOUR } from '../src/organizations/member-alerts.ts';
 import { createConsoleQueries } from '../src/organizations/console-queries.ts';
 
@@ -127,19 +127,8 @@ describe.each(primaryStorageMode())('organization security console (%s storage)'
   });
 
   /** Starts signing in to `client` in a fresh browser: the page after the password. */
-  async function signInToRp(client: Awaited<ReturnType<typeof webApp>>, user: { email: string; password: string }) {
-    const agent = new Agent(srv.url);
-    const q = new URLSearchParams({
-      client_id: client.clientId,
-      redirect_uri: client.redirectUri,
-      response_type: 'code',
-      scope: 'openid email',
-      state: 's',
-    });
-    const login = await agent.go(`/authorize?${q}`);
-    const page = await agent.submit(login, { email: user.email, password: user.password }, '/login');
-    return { agent, page };
-  }
+  const signInToRp = (client: Awaited<ReturnType<typeof webApp>>, user: { email: string; password: string }) =>
+    passwordStep(srv, client, user.email, user.password);
   /** The page is the organization's "set up 2FA first": no consent, no code. */
   function isSetUpPrompt(page: Page) {
     expect(page.url.startsWith(`${srv.url}/interaction/`)).toBe(true);
