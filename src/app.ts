@@ -18,6 +18,12 @@ import { AppError } from './errors.ts';
 import { DependencyDownError, RETRY_AFTER_SECONDS } from './lib/dependency.ts';
 import type { Ctx } from './http/context.ts';
 import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
+import { createApiRouter, isApiPath, API_BODY_LIMIT } from './api/router.ts';
+import { apiRoutes } from './api/routes/index.ts';
+import { createApiDocsRouter } from './api/docs-routes.ts';
+import { translator } from './http/i18n.ts';
+import type { ErrorCode } from './errors.ts';
+import { VERSION } from './lib/version.ts';
 
 /** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
 const BODY_LIMIT = 128 * 1024;
@@ -51,6 +57,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
     createHealthRouter(deps),
     createInteractionRouter(deps),
     createDeviceRouter(deps),
+    createApiDocsRouter(),
     ...createOrganizationRouters(deps),
     ...createAccountRouters(deps),
   ];
@@ -60,6 +67,26 @@ export function createApp(deps: Deps): Koa<SesameState> {
   const errorHandler = createErrorHandler(deps.logger, (ctx) => deps.accountSession.currentAccount(ctx), onDown);
   const inputGuard = createInputGuard(BODY_LIMIT);
   const protocolInputGuard = createProtocolInputGuard(PROVIDER_BODY_LIMIT);
+  // The management REST API: bearer tokens only (no cookie, so no CSRF to check), JSON only, its
+  // own envelope for errors too (api/router.ts).
+  const english = translator('en');
+  const api = createApiRouter({
+    // The API's body limit is its own (a small JSON body); the edge reads a little more so that the
+    // API, not the edge, says what was too large.
+    inputGuard: createInputGuard(API_BODY_LIMIT + 1024),
+    logger: deps.logger,
+    auth: deps.apiAuth,
+    rateLimit: deps.apiRateLimit,
+    onDown,
+    routes: apiRoutes(
+      { ...deps, version: VERSION },
+      {
+        issuer: config.issuer,
+        scopeText: (scope) => english(`apiScopes.${scope}`),
+        errorText: (code: ErrorCode) => english(`errors.${code}`),
+      },
+    ),
+  });
 
   app.use(async (ctx, next) => {
     // Shutting down: every response asks its client to close, so keep-alive connections end.
@@ -89,6 +116,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
         if (ctx.status === 404 && ctx.body == null)
           await errorHandler(ctx, () => Promise.reject(new AppError('not_found')));
       });
+    if (isApiPath(ctx.path)) return api(ctx, next);
     return errorHandler(ctx, () => csrf(ctx, () => inputGuard(ctx, () => ours(ctx, next))));
   });
   return app;

@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_SMS_PER_ACCOUNT: intFrom(10, 1, 1_000_000),
   RATE_LIMIT_SMS_PER_IP: intFrom(20, 1, 1_000_000),
   RATE_LIMIT_PUSH_PER_ACCOUNT: intFrom(5, 1, 1_000_000),
+  RATE_LIMIT_API_PER_MINUTE: intFrom(60, 1, 1_000_000),
   PUSH_CHALLENGE_SECONDS: intFrom(120, 1, 600),
   SMS_GATEWAY_URL: z.string().url().optional(),
   SMS_GATEWAY_TOKEN: z.string().min(1).optional(),
@@ -108,6 +109,8 @@ export interface Config {
     readonly smsPerIp: number;
     /** Push approval requests per account per 15 minutes (against approval fatigue). */
     readonly pushPerAccount: number;
+    /** REST API calls per minute per token (per client IP without a valid one); the same for every token. */
+    readonly apiPerMinute: number;
   };
   /** How long a push approval request stays open. */
   readonly pushChallengeSeconds: number;
@@ -279,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smsPerAccount: e.RATE_LIMIT_SMS_PER_ACCOUNT,
       smsPerIp: e.RATE_LIMIT_SMS_PER_IP,
       pushPerAccount: e.RATE_LIMIT_PUSH_PER_ACCOUNT,
+      apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
     }),
     pushChallengeSeconds: e.PUSH_CHALLENGE_SECONDS,
     smsGateway: e.SMS_GATEWAY_URL ? Object.freeze({ url: e.SMS_GATEWAY_URL, token: e.SMS_GATEWAY_TOKEN }) : undefined,

@@ -70,6 +70,10 @@ import { createClientCache } from './oidc/client-cache.ts';
 import { createClientLoader } from './oidc/clients.ts';
 import { providerPages } from './oidc/pages.ts';
 import { watchProvider } from './oidc/provider-events.ts';
+import { createApiTokensRepo } from './db/repositories/api-tokens.ts';
+import { createPersonalTokens } from './api/personal-tokens.ts';
+import { createApiAuth } from './api/authenticate.ts';
+import { createApiRateLimit } from './api/rate-limit.ts';
 
 /** Every repository over one database; their type is read off this function. */
 function createRepos(db: Database['db']) {
@@ -86,6 +90,7 @@ function createRepos(db: Database['db']) {
     sessionInfo: createSessionInfoRepo(db),
     knownDevices: createKnownDevicesRepo(db),
     trustedDevices: createTrustedDevicesRepo(db),
+    apiTokens: createApiTokensRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
@@ -200,6 +205,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     factors,
     pushTransport,
     password: createPasswordFactor(config.argon2),
+    personalTokens: createPersonalTokens({ ...base, repo: repos.apiTokens, activity: repos.activity }),
     security: createSecurityService({ ...base, factors }),
     applications: createApplicationsService({ ...base, clientCache }),
     /** Sends what was queued, waiting for the mail server at most `withinMs`, then disconnects. */
@@ -305,6 +311,8 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
       accountPageHooks: [organizationContext.accountPage, createTwoFactorGate({ twoFactorPolicy }).accountPage],
     }),
     deviceAuth: createDeviceAuth({ repo: repos.secondFactors, store }),
+    apiAuth: createApiAuth({ config, provider, accounts: repos.accounts, personalTokens: core.personalTokens }),
+    apiRateLimit: createApiRateLimit({ store, clock: core.clock, perMinute: config.rateLimits.apiPerMinute }),
     verification: createEmailVerification({ ...core, mailer: core.later.mailer, checkPassword }),
     profile: createProfileService({ ...services, activity: repos.activity }),
     recovery: createRecovery({

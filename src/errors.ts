@@ -67,6 +67,18 @@ const CODES = {
   team_name_taken: 409,
   /** Every account stays in at least one organization: its only one cannot be left or deleted. */
   only_organization: 409,
+  // The REST API (src/api/): its own codes, in the Infomaniak envelope; the codes above appear there too
+  /** Input that fails the route's schema; the envelope lists each field and its problem. */
+  validation_failed: 400,
+  /** No bearer token, or one that is unknown, revoked, expired or deactivated (never says which). */
+  not_authorized: 401,
+  /** The token is valid but lacks every scope the route accepts. */
+  insufficient_scope: 403,
+  /** A body that is not JSON (Content-Type), or JSON that does not parse. */
+  invalid_content_type: 415,
+  invalid_json: 400,
+  /** Well-formed but refused by a rule (an expiry in the past, scopes the caller does not hold). */
+  unprocessable: 422,
   // Ours
   /** PostgreSQL or Redis did not answer: retry (Retry-After). */
   unavailable: 503,

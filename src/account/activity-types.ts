@@ -18,6 +18,9 @@ export const ACTIVITY_GROUPS = {
     'default_changed',
     'backup_codes_regenerated',
     'session_ended',
+    'api_token_created',
+    'api_token_revoked',
+    'api_token_deactivated',
   ],
   applications: [
     'app_created',

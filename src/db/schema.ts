@@ -18,6 +18,8 @@ export const DEFAULT_LOCKOUT_THRESHOLD = 10;
 
 export const accounts = pgTable('accounts', {
   id: uuid('id').primaryKey(),
+  /** The account's integer id (migration 0012): `data.id` and `user_id` in the REST API. */
+  userId: integer('user_id').notNull().generatedByDefaultAsIdentity(),
   email: text('email').notNull(),
   emailVerified: boolean('email_verified').notNull().default(false),
   passwordHash: text('password_hash').notNull(),
@@ -296,3 +298,21 @@ export const signingKeys = pgTable('signing_keys', {
   removeAfter: timestamp('remove_after', { withTimezone: true }),
 });
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
+
+/** A personal API token (migration 0012): only its HMAC is stored. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey(),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  scopes: text('scopes').array().notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  lastUsedIp: text('last_used_ip'),
+  idleWarnedAt: timestamp('idle_warned_at', { withTimezone: true }),
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+});
+export type ApiTokenRow = typeof apiTokens.$inferSelect;

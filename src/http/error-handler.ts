@@ -94,6 +94,27 @@ async function accountLanguage(ctx: Ctx, accountOf: AccountOf | undefined) {
   if (account) setAccountLocale(ctx, account);
 }
 
+/** What any failure is to the client: an AppError as it is; bad input (Koa's client errors, a value
+ *  the database refused) as `invalid_input`; an outage as `unavailable` (with Retry-After); anything
+ *  else, a bug, logged and shown as `internal`. */
+export function toAppError(ctx: Ctx, err: unknown, logger: Logger, onDown?: OnDependencyDown): AppError {
+  if (err instanceof AppError) return err;
+  if (isClientError(err)) return new AppError('invalid_input');
+  if (isDependencyDown(err)) {
+    // PostgreSQL or Redis is down: fail now, say when to retry; the node recovers by itself.
+    onDown?.(dependencyOf(err), err);
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    return new AppError('unavailable');
+  }
+  if (isDataException(err)) {
+    // A value the database cannot hold got past the edge: a bug to fix, but the user's bad input.
+    logger.warn({ err, path: ctx.path }, 'data exception from input');
+    return new AppError('invalid_input');
+  }
+  logger.error({ err, path: ctx.path }, 'unhandled error');
+  return new AppError('internal');
+}
+
 export function createErrorHandler(logger: Logger, accountOf?: AccountOf, onDown?: OnDependencyDown) {
   return async function errorHandler(ctx: Ctx, next: Next) {
     try {
@@ -102,22 +123,7 @@ export function createErrorHandler(logger: Logger, accountOf?: AccountOf, onDown
       // address, where a browser lands after going back): our own page, never Koa's bare text.
       if (ctx.status >= 400 && ctx.body == null) throw new AppError(STATUS_CODE[ctx.status] ?? 'invalid_input');
     } catch (err) {
-      let appErr: AppError;
-      if (err instanceof AppError) appErr = err;
-      else if (isClientError(err)) appErr = new AppError('invalid_input');
-      else if (isDependencyDown(err)) {
-        // PostgreSQL or Redis is down: fail now, say when to retry; the node recovers by itself.
-        onDown?.(dependencyOf(err), err);
-        ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        appErr = new AppError('unavailable');
-      } else if (isDataException(err)) {
-        // A value the database cannot hold got past the edge: a bug to fix, but the user's bad input.
-        logger.warn({ err, path: ctx.path }, 'data exception from input');
-        appErr = new AppError('invalid_input');
-      } else {
-        logger.error({ err, path: ctx.path }, 'unhandled error');
-        appErr = new AppError('internal');
-      }
+      const appErr = toAppError(ctx, err, logger, onDown);
       try {
         if (appErr.code !== 'unavailable') await accountLanguage(ctx, accountOf);
         await renderError(ctx, appErr);

@@ -103,6 +103,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     RATE_LIMIT_SMS_PER_ACCOUNT: '1000',
     RATE_LIMIT_SMS_PER_IP: '1000',
     RATE_LIMIT_PUSH_PER_ACCOUNT: '1000',
+    RATE_LIMIT_API_PER_MINUTE: '100000',
     ...(mode === 'postgres' ? { DATABASE_URL: process.env.DATABASE_URL!, REDIS_URL: process.env.REDIS_URL! } : {}),
     ...opts.env,
   };

@@ -1,0 +1,92 @@
+// Who is calling the REST API: the bearer token of the Authorization header (RFC 6750 §2.1; never
+// a cookie, so no page's session can be ridden by another site), either a personal API token or an
+// OAuth access token oidc-provider issued. Every refusal is the same 401 `not_authorized`: it never
+// says whether a token exists, expired or was revoked.
+import type Provider from 'oidc-provider';
+import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
+import { AppError } from '../errors.ts';
+import type { PersonalTokens } from './personal-tokens.ts';
+import { apiResource, grantedApiScopes, type ApiScope } from './scopes.ts';
+import { API_TOKEN_PREFIX } from './token-format.ts';
+
+export interface Principal {
+  account: Account;
+  scopes: ReadonlySet<ApiScope>;
+  via: 'personal_token' | 'oauth';
+  /** The personal token's id (its own row: /1/tokens marks it "current"). */
+  tokenId?: string;
+  /** The application an OAuth token was issued to. */
+  clientId?: string;
+  /** The rate limit's bucket: one per token. */
+  rateKey: string;
+}
+
+export interface ApiAuthDeps {
+  config: { issuer: string };
+  provider: Provider;
+  accounts: AccountsRepo;
+  personalTokens: PersonalTokens;
+}
+
+/** The bearer token of the request, or undefined (no header, another scheme). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+const refused = () => new AppError('not_authorized');
+
+export function createApiAuth(deps: ApiAuthDeps) {
+  const { provider, accounts, personalTokens } = deps;
+  const resource = apiResource(deps.config.issuer);
+
+  async function usableAccount(id: string | undefined): Promise<Account> {
+    const account = id ? await accounts.findById(id) : undefined;
+    // Only confirmed accounts exist for programs, as for relying parties (oidc/account.ts).
+    if (!account?.emailVerified) throw refused();
+    return account;
+  }
+
+  async function personal(token: string, ip: string): Promise<Principal> {
+    const row = await personalTokens.authenticate(token, ip);
+    if (!row) throw refused();
+    return {
+      account: await usableAccount(row.accountId),
+      scopes: new Set(row.scopes as ApiScope[]),
+      via: 'personal_token',
+      tokenId: row.id,
+      rateKey: `pat:${row.id}`,
+    };
+  }
+
+  /** As userinfo checks one (oidc-provider shared/access_token.js): found and not expired, its
+   *  client and grant still there; a sender-constrained token (DPoP, mTLS) is not for this API. */
+  async function oauth(token: string): Promise<Principal> {
+    const at = await provider.AccessToken.find(token);
+    if (!at || !at.accountId || at.isSenderConstrained()) throw refused();
+    const forApi = at.aud === resource || (Array.isArray(at.aud) && at.aud.includes(resource));
+    if (at.aud !== undefined && !forApi) throw refused();
+    const [client, grant] = await Promise.all([
+      provider.Client.find(at.clientId as string),
+      provider.Grant.find(at.grantId as string),
+    ]);
+    if (!client || !grant || grant.clientId !== at.clientId || grant.accountId !== at.accountId) throw refused();
+    return {
+      account: await usableAccount(at.accountId),
+      scopes: grantedApiScopes(at.scope, forApi),
+      via: 'oauth',
+      clientId: at.clientId,
+      rateKey: `at:${at.jti}`,
+    };
+  }
+
+  return {
+    /** The caller, or AppError('not_authorized'). */
+    async authenticate(authorization: string | undefined, ip: string): Promise<Principal> {
+      const token = bearerToken(authorization);
+      if (!token) throw refused();
+      return token.startsWith(API_TOKEN_PREFIX) ? personal(token, ip) : oauth(token);
+    },
+  };
+}
+export type ApiAuth = ReturnType<typeof createApiAuth>;

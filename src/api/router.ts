@@ -1,0 +1,188 @@
+// The management REST API's router: every operation of api/routes/, at /1/<path> and at
+// /api/<path> (the latest version, without a number: "/api" is never a page's address, so the two
+// can never collide). Each operation runs the same short pipeline: rate limit and bearer token,
+// scope, schemas (path → 404, query and body → 400 validation_failed with each field), handler,
+// envelope. Only JSON, errors too, in the Infomaniak envelope (api/envelope.ts).
+import Router from '@koa/router';
+import type { Next } from 'koa';
+import type { z } from 'zod';
+import type { Ctx, SesameState } from '../http/context.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { toAppError, type OnDependencyDown } from '../http/error-handler.ts';
+import type { ApiAuth, Principal } from './authenticate.ts';
+import type { ApiRateLimit } from './rate-limit.ts';
+import { sendData, sendError, sendList } from './envelope.ts';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type ApiRoute, type Paging } from './route.ts';
+
+/** The API's versions, and the unversioned prefix that means the latest. */
+export const API_VERSION = '1';
+export const API_PREFIXES = [`/${API_VERSION}`, '/api'] as const;
+/** The kAuth device API lives under /1/devices with its own format (kauth/device-routes.ts). */
+const DEVICE_API = /^\/1\/devices(\/|$)/;
+/** A JSON body is small: names, dates, lists of scopes. */
+export const API_BODY_LIMIT = 32 * 1024;
+
+export function isApiPath(path: string): boolean {
+  if (DEVICE_API.test(path)) return false;
+  return API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** What a zod problem is called in `errors[].code` (the texts are fieldErrors.* in the catalogs). */
+function problemOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return 'unknown_field';
+    case 'invalid_type':
+      return issue.input === undefined ? 'required' : 'invalid_type';
+    case 'too_small':
+      return issue.origin === 'string' || issue.origin === 'array' ? 'too_short' : 'out_of_range';
+    case 'too_big':
+      return issue.origin === 'string' || issue.origin === 'array' ? 'too_long' : 'out_of_range';
+    case 'invalid_format':
+      return issue.format === 'email' ? 'invalid_email' : 'invalid_format';
+    case 'invalid_value':
+      return 'invalid_choice';
+    case 'custom':
+      return issue.message;
+    default:
+      return 'invalid_format';
+  }
+}
+
+/** Each failed field (dotted path) and its first problem; unknown fields each by name. */
+export function apiFieldErrors(issues: z.core.$ZodIssue[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of issues) {
+    const at = issue.path.map(String).join('.');
+    const fields = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (at ? `${at}.${k}` : k)) : [at || 'body'];
+    for (const f of fields) if (!Object.hasOwn(out, f)) out[f] = problemOf(issue);
+  }
+  return out;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new AppError('validation_failed', { fieldErrors: apiFieldErrors(r.error.issues) });
+  return r.data;
+}
+
+/** page and per_page, taken out of the query before the route's own schema sees it. */
+function pagingOf(query: Record<string, unknown>): Paging {
+  const errors: Record<string, string> = {};
+  const num = (name: string, def: number, max: number) => {
+    const raw = query[name];
+    delete query[name];
+    if (raw === undefined) return def;
+    const n = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= 1 && n <= max)) errors[name] = 'out_of_range';
+    return n;
+  };
+  const page = num('page', 1, 100_000);
+  const perPage = num('per_page', DEFAULT_PER_PAGE, MAX_PER_PAGE);
+  if (Object.keys(errors).length) throw new AppError('validation_failed', { fieldErrors: errors });
+  return { page, perPage, offset: (page - 1) * perPage, limit: perPage };
+}
+
+export interface ApiRouterDeps {
+  logger: Logger;
+  /** The request edge's character and size checks, which also parse the JSON body (http/input-guard.ts). */
+  inputGuard: (ctx: Ctx, next: Next) => Promise<unknown>;
+  auth: ApiAuth;
+  rateLimit: ApiRateLimit;
+  routes: readonly ApiRoute[];
+  onDown?: OnDependencyDown;
+}
+
+export function createApiRouter(deps: ApiRouterDeps) {
+  const { auth, rateLimit } = deps;
+  const router = new Router<SesameState>();
+
+  /** The caller, counted against its token's limit; without a valid token, against its IP's. */
+  async function caller(ctx: Ctx, route: ApiRoute): Promise<Principal | undefined> {
+    if (route.scopes === 'public') {
+      await rateLimit(ctx, `ip:${ctx.ip}`);
+      return undefined;
+    }
+    let principal: Principal;
+    try {
+      principal = await auth.authenticate(ctx.get('Authorization') || undefined, ctx.ip);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await rateLimit(ctx, `ip:${ctx.ip}`);
+      ctx.set('WWW-Authenticate', 'Bearer realm="sesame", error="invalid_token"');
+      throw err;
+    }
+    await rateLimit(ctx, principal.rateKey);
+    if (!route.scopes.some((s) => principal.scopes.has(s))) {
+      ctx.set(
+        'WWW-Authenticate',
+        `Bearer realm="sesame", error="insufficient_scope", scope="${route.scopes.join(' ')}"`,
+      );
+      throw new AppError('insufficient_scope');
+    }
+    return principal;
+  }
+
+  function bodyOf(ctx: Ctx, route: ApiRoute): unknown {
+    if (!route.body) {
+      // A body where none is taken is refused, not ignored: its sender expects it to do something.
+      const body = ctx.request.body;
+      if (body && typeof body === 'object' && Object.keys(body).length) {
+        const fieldErrors = Object.fromEntries(Object.keys(body).map((k) => [k, 'unknown_field']));
+        throw new AppError('validation_failed', { fieldErrors });
+      }
+      return undefined;
+    }
+    if ((ctx.state.bodyBytes ?? 0) > API_BODY_LIMIT) throw new AppError('invalid_input', { status: 413 });
+    if (!ctx.is('json')) throw new AppError('invalid_content_type');
+    // JSON that did not parse left no body (http/input-guard.ts).
+    if (ctx.request.body === undefined) throw new AppError('invalid_json');
+    return ctx.request.body;
+  }
+
+  function mount(route: ApiRoute) {
+    const koaPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+    const paths = API_PREFIXES.map((p) => `${p}${koaPath}`);
+    router.register(paths, [route.method.toUpperCase()], async (ctx: Ctx) => {
+      const principal = await caller(ctx, route);
+      const params = route.params?.safeParse(ctx.params ?? {});
+      if (params && !params.success) throw new AppError('not_found');
+      const query: Record<string, unknown> = { ...ctx.query };
+      const paging = route.list ? pagingOf(query) : { page: 1, perPage: MAX_PER_PAGE, offset: 0, limit: MAX_PER_PAGE };
+      const input = {
+        params: params?.data ?? {},
+        query: route.query ? parse(route.query, query) : {},
+        body: route.body ? parse(route.body, bodyOf(ctx, route)) : bodyOf(ctx, route),
+        principal: principal as Principal,
+        paging,
+        ctx,
+      };
+      const result = await route.handler(input);
+      if (route.list) {
+        const { items, total } = result as { items: unknown[]; total: number };
+        return sendList(ctx, items, total, paging);
+      }
+      if (route.raw) {
+        ctx.body = result;
+        return;
+      }
+      sendData(ctx, result, route.status ?? 200);
+    });
+  }
+  for (const route of deps.routes) mount(route);
+
+  const routes = router.routes() as unknown as (ctx: Ctx, next: Next) => Promise<unknown>;
+  const allowed = router.allowedMethods() as unknown as (ctx: Ctx, next: Next) => Promise<unknown>;
+  return async function api(ctx: Ctx, next: Next) {
+    ctx.state.api = true;
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await deps.inputGuard(ctx, () => routes(ctx, () => allowed(ctx, next)));
+      if (ctx.status === 405) throw new AppError('method_not_allowed');
+      if (ctx.status === 404 && ctx.body == null) throw new AppError('not_found');
+    } catch (err) {
+      sendError(ctx, toAppError(ctx, err, deps.logger, deps.onDown));
+    }
+  };
+}

@@ -1,0 +1,14 @@
+// Every operation of the management API, one file per resource; the OpenAPI document is made from
+// this same list.
+import type { ApiRoute } from '../route.ts';
+import { buildOpenApi, type OpenApiOptions } from '../openapi.ts';
+import { profileRoutes } from './profile.ts';
+import { metaRoutes } from './meta.ts';
+import type { ApiRouteDeps } from './deps.ts';
+
+export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version'>): ApiRoute[] {
+  let document: Record<string, unknown> | undefined;
+  const routes: ApiRoute[] = [...profileRoutes()];
+  routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
+  return routes;
+}
