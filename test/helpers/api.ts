@@ -95,7 +95,7 @@ export async function api(srv: TestServer, method: string, path: string, opts: C
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  const res = await fetch(`${srv.url}${path}`, { method, headers, body });
+  const res = await fetch(`${srv.url}${path}`, { method, headers, body: body as BodyInit | undefined });
   const text = await res.text();
   let parsed: unknown;
   try {
