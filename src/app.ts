@@ -20,6 +20,7 @@ import type { Ctx } from './http/context.ts';
 import { createInputGuard, createProtocolInputGuard } from './http/input-guard.ts';
 import { createApiRouter, isApiPath, API_BODY_LIMIT } from './api/router.ts';
 import { apiRoutes } from './api/routes/index.ts';
+import { apiErrorText } from './api/envelope.ts';
 import { createApiDocsRouter } from './api/docs-routes.ts';
 import { translator } from './http/i18n.ts';
 import type { ErrorCode } from './errors.ts';
@@ -83,7 +84,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
       {
         issuer: config.issuer,
         scopeText: (scope) => english(`apiScopes.${scope}`),
-        errorText: (code: ErrorCode) => english(`errors.${code}`),
+        errorText: (code: ErrorCode) => apiErrorText(english, code),
       },
     ),
   });

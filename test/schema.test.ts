@@ -72,7 +72,7 @@ function schemaShape(): Shape {
 /** What the migrated database has (information_schema.columns of the public schema). */
 async function databaseShape(database: Database): Promise<Shape> {
   const res = await database.db.execute(sql`
-    SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.character_maximum_length, c.numeric_precision, c.is_nullable, c.column_default
+    SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.character_maximum_length, c.numeric_precision, c.is_nullable, c.column_default, c.is_identity
     FROM information_schema.columns c
     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
     WHERE c.table_schema = 'public' AND c.table_name <> 'schema_migrations'
@@ -87,7 +87,8 @@ async function databaseShape(database: Database): Promise<Shape> {
     (shape[String(r.table_name)] ??= {})[String(r.column_name)] = {
       type: canonical(type),
       nullable: r.is_nullable === 'YES',
-      hasDefault: r.column_default != null,
+      // An identity column (GENERATED … AS IDENTITY) has its sequence instead of a default expression.
+      hasDefault: r.column_default != null || r.is_identity === 'YES',
     };
   }
   return shape;

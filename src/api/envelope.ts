@@ -5,7 +5,8 @@
 // Codes are stable (src/errors.ts); descriptions are in the language the client asks for.
 import { z } from 'zod';
 import type { Ctx } from '../http/context.ts';
-import type { AppError } from '../errors.ts';
+import type { AppError, ErrorCode } from '../errors.ts';
+import type { Translate } from '../http/i18n.ts';
 import type { Paging } from './route.ts';
 
 export function sendData(ctx: Ctx, data: unknown, status = 200): void {
@@ -29,6 +30,14 @@ export function sendList(ctx: Ctx, items: unknown[], total: number, paging: Pagi
   };
 }
 
+/** An error's description for programs: the API's own wording where the pages' would mislead
+ *  ("this page does not exist"), else the message the pages show. */
+export function apiErrorText(t: Translate, code: ErrorCode): string {
+  const own = `apiErrors.${code}`;
+  const text = t(own);
+  return text === own ? t(`errors.${code}`) : text;
+}
+
 export function sendError(ctx: Ctx, err: AppError): void {
   const { t } = ctx.state;
   ctx.status = err.status;
@@ -37,7 +46,7 @@ export function sendError(ctx: Ctx, err: AppError): void {
     result: 'error',
     error: {
       code: err.code,
-      description: t(`errors.${err.code}`),
+      description: apiErrorText(t, err.code),
       ...(fieldErrors.length
         ? {
             errors: fieldErrors.map(([attribute, code]) => ({

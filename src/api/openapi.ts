@@ -42,10 +42,10 @@ const PAGING_PARAMETERS: Json[] = [
 /** The errors every operation may answer: bad input (400), unknown id (404), the rate limit, an
  *  outage; with a token, 401 and 403; with a body, its size and type. */
 function errorCodesOf(route: ApiRoute): ErrorCode[] {
-  const codes: ErrorCode[] = ['invalid_input', 'invalid_characters', 'validation_failed', 'not_found'];
+  const codes: ErrorCode[] = ['invalid_input', 'invalid_characters', 'invalid_json', 'validation_failed', 'not_found'];
   codes.push('rate_limited', 'unavailable');
   if (route.scopes !== 'public') codes.push('not_authorized', 'insufficient_scope');
-  if (route.body) codes.push('invalid_json', 'invalid_content_type');
+  if (route.body) codes.push('invalid_content_type');
   return [...codes, ...(route.errors ?? [])];
 }
 
@@ -118,7 +118,9 @@ export function buildOpenApi(routes: readonly ApiRoute[], opts: OpenApiOptions):
   const paths: Record<string, Json> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operationOf(route);
   const scopes = Object.fromEntries(API_SCOPES.map((s) => [s, opts.scopeText(s)]));
-  const errorTable = ERROR_CODES.map((c) => `| \`${c}\` | ${statusOf(c)} | ${opts.errorText(c)} |`).join('\n');
+  // Every code an operation of this API may answer, in the order of src/errors.ts.
+  const answered = new Set<ErrorCode>(['method_not_allowed', 'internal', ...routes.flatMap(errorCodesOf)]);
+  const errorTable = ERROR_CODES.filter((c) => answered.has(c)).map((c) => `| \`${c}\` | ${statusOf(c)} | ${opts.errorText(c)} |`).join('\n');
   return {
     openapi: '3.1.1',
     info: {

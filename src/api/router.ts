@@ -20,6 +20,7 @@ export const API_VERSION = '1';
 export const API_PREFIXES = [`/${API_VERSION}`, '/api'] as const;
 /** The kAuth device API lives under /1/devices with its own format (kauth/device-routes.ts). */
 const DEVICE_API = /^\/1\/devices(\/|$)/;
+const EXPOSED_HEADERS = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate';
 /** A JSON body is small: names, dates, lists of scopes. */
 export const API_BODY_LIMIT = 32 * 1024;
 
@@ -128,6 +129,7 @@ export function createApiRouter(deps: ApiRouterDeps) {
     if (!route.body) {
       // A body where none is taken is refused, not ignored: its sender expects it to do something.
       const body = ctx.request.body;
+      if (body === undefined && ctx.is('json') && (ctx.request.length ?? 0) > 0) throw new AppError('invalid_json');
       if (body && typeof body === 'object' && Object.keys(body).length) {
         const fieldErrors = Object.fromEntries(Object.keys(body).map((k) => [k, 'unknown_field']));
         throw new AppError('validation_failed', { fieldErrors });
@@ -177,6 +179,17 @@ export function createApiRouter(deps: ApiRouterDeps) {
   return async function api(ctx: Ctx, next: Next) {
     ctx.state.api = true;
     ctx.set('Cache-Control', 'no-store');
+    // Any web page may call the API with a bearer token (a single-page app with its OAuth token):
+    // no cookie is ever read here, so an open CORS policy lends nobody's session to anybody.
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (ctx.method === 'OPTIONS' && ctx.get('Access-Control-Request-Method')) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, Accept-Language');
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return;
+    }
     try {
       await deps.inputGuard(ctx, () => routes(ctx, () => allowed(ctx, next)));
       if (ctx.status === 405) throw new AppError('method_not_allowed');
