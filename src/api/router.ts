@@ -128,12 +128,17 @@ export function createApiRouter(deps: ApiRouterDeps) {
   function bodyOf(ctx: Ctx, route: ApiRoute): unknown {
     if (!route.body) {
       // A body where none is taken is refused, not ignored: its sender expects it to do something.
+      // An empty object is no body (some clients always send one).
       const body = ctx.request.body;
-      if (body === undefined && ctx.is('json') && (ctx.request.length ?? 0) > 0) throw new AppError('invalid_json');
-      if (body && typeof body === 'object' && Object.keys(body).length) {
-        const fieldErrors = Object.fromEntries(Object.keys(body).map((k) => [k, 'unknown_field']));
-        throw new AppError('validation_failed', { fieldErrors });
+      if (body === undefined) {
+        if (ctx.is('json') && (ctx.request.length ?? 0) > 0) throw new AppError('invalid_json');
+        return undefined;
       }
+      const fields = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : ['body'];
+      if (fields.length)
+        throw new AppError('validation_failed', {
+          fieldErrors: Object.fromEntries(fields.map((k) => [k, 'unknown_field'])),
+        });
       return undefined;
     }
     if ((ctx.state.bodyBytes ?? 0) > API_BODY_LIMIT) throw new AppError('invalid_input', { status: 413 });
