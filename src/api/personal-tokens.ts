@@ -1,8 +1,8 @@
 // Personal API tokens: created by their owner (the Security page, or POST /1/tokens), shown once,
 // checked on every API call by one indexed lookup of their HMAC. A use is recorded (time, IP) at
-// most once a minute per token, after the answer: an API call costs no database write on its way.
+// most once a minute per token and node, after the answer: an API call costs no write on its way
+// (the throttle is in this process's memory, not a store round trip).
 import crypto from 'node:crypto';
-import type { Store } from '../store/store.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiTokensRepo, ApiTokenRow } from '../db/repositories/api-tokens.ts';
@@ -14,8 +14,11 @@ import type { ApiScope } from './scopes.ts';
 /** A token unused this long is deactivated (product.md: "unused for a year"). */
 export const IDLE_DAYS = 365;
 const DAY_MS = 24 * 3600 * 1000;
-/** How often a token's last use is written down at most. */
-const TOUCH_EVERY_SECONDS = 60;
+/** How often a token's last use is written down at most (per node). */
+const TOUCH_EVERY_MS = 60_000;
+/** The throttle forgets everything past this many tokens (memory stays bounded; a token forgotten
+ *  early is written down once more, no harm). */
+const TOUCH_MEMORY = 10_000;
 
 export interface NewTokenInput {
   name: string;
@@ -25,7 +28,6 @@ export interface NewTokenInput {
 
 export interface PersonalTokensDeps {
   config: { hashKey: Buffer };
-  store: Store;
   clock: Clock;
   logger: Logger;
   repo: ApiTokensRepo;
@@ -45,15 +47,22 @@ export function isUsable(row: ApiTokenRow, now: number): boolean {
 }
 
 export function createPersonalTokens(deps: PersonalTokensDeps) {
-  const { repo, store, clock, logger } = deps;
+  const { repo, clock, logger } = deps;
   const hash = (token: string) => hashApiToken(deps.config.hashKey, token);
+  const lastWritten = new Map<string, number>();
 
   /** Written after the answer; a failure loses one last-use time, never the request. */
   function noteUse(row: ApiTokenRow, ip: string) {
-    void (async () => {
-      if (!(await store.setIfAbsent(`api-token-used:${row.id}`, '1', TOUCH_EVERY_SECONDS))) return;
-      await repo.touch(row.id, new Date(clock.now()), ip);
-    })().catch((err: unknown) => logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
+    const now = clock.now();
+    const written = Math.max(lastWritten.get(row.id) ?? 0, row.lastUsedAt?.getTime() ?? 0);
+    if (now - written < TOUCH_EVERY_MS && row.lastUsedIp === ip) return;
+    if (lastWritten.size >= TOUCH_MEMORY) lastWritten.clear();
+    lastWritten.set(row.id, now);
+    setImmediate(() => {
+      repo
+        .touch(row.id, new Date(now), ip)
+        .catch((err: unknown) => logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
+    });
   }
 
   return {
