@@ -1,4 +1,4 @@
-// input.fuzz-no-5xx: every route (each router's GET and POST paths, read from the routers
+// input.fuzz-no-5xx: every route (the REST API's operations: test/api.test.ts api.bad-input-never-500) (each router's GET and POST paths, read from the routers
 // themselves), every page's query string, every field of every form a page shows (signed in and
 // out), the sign-in pages of an authorization, the device API and the provider's endpoints get NUL,
 // invalid UTF-8, very long strings, unicode, out-of-range numbers and dates, wrong types (repeated
@@ -18,6 +18,7 @@ import { createAccountRouters } from '../src/account/routes.ts';
 import { createInteractionRouter } from '../src/interaction/router.ts';
 import { createDeviceRouter } from '../src/kauth/device-routes.ts';
 import { createHealthRouter } from '../src/http/health.ts';
+import { createApiDocsRouter } from '../src/api/docs-routes.ts';
 import { createOrganizationRouters } from '../src/organizations/routes.ts';
 import { organizations } from '../src/db/schema.ts';
 
@@ -165,6 +166,7 @@ describe.each(storageModes())('fuzz (%s storage)', (mode) => {
       createHealthRouter(srv.deps),
       createInteractionRouter(srv.deps),
       createDeviceRouter(srv.deps),
+      createApiDocsRouter(),
       ...createOrganizationRouters(srv.deps),
       ...createAccountRouters(srv.deps),
     ];
