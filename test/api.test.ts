@@ -167,9 +167,9 @@ describe.each(primaryStorageMode())('REST API rate limit (%s storage)', (mode) =
     expect(limited).toBeGreaterThan(0);
     // A valid token is counted on its own, not on the address.
     const { account } = await createUser(a);
-    expect((await api(a, 'GET', '/1/profile', { token: await personalToken(a, account, ['profile:read']) })).status).toBe(
-      200,
-    );
+    expect(
+      (await api(a, 'GET', '/1/profile', { token: await personalToken(a, account, ['profile:read']) })).status,
+    ).toBe(200);
   });
 });
 
@@ -202,7 +202,8 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
       for (const [method, op] of Object.entries(ops as Json)) {
         expect(ids.has(op.operationId), `${method} ${path}`).toBe(false);
         ids.add(op.operationId);
-        for (const req of op.security as Json[]) for (const s of Object.values(req).flat()) expect(API_SCOPES).toContain(s);
+        const scopes = (op.security as Json[]).flatMap((req) => Object.values(req).flat());
+        for (const s of scopes) expect(API_SCOPES).toContain(s);
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '404', '429']));
         if (op.security.length) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
         // Request bodies refuse unknown fields, as the router does.

@@ -26,7 +26,9 @@ describe('API reference page (browser)', () => {
     const doc = (await (await fetch(`${rig.srv.url}/1/openapi.json`)).json()) as { paths: Record<string, object> };
     const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
     expect(await page.locator('.opblock').count()).toBe(operations);
-    await expect(page.locator('.opblock-summary-path', { hasText: '/profile' }).first().isVisible()).resolves.toBe(true);
+    await expect(page.locator('.opblock-summary-path', { hasText: '/profile' }).first().isVisible()).resolves.toBe(
+      true,
+    );
     expect(problems).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
