@@ -1,6 +1,7 @@
 // input.fuzz-no-5xx: every route (each router's GET and POST paths, read from the routers
 // themselves; the REST API's operations are walked by test/api.test.ts, api.bad-input-never-500),
-// every page's query string, every field of every form a page shows (signed in and out), the sign-in pages of an authorization, the device API and the provider's endpoints get NUL,
+// every page's query string, every field of every form a page shows (signed in and out), the
+// sign-in pages of an authorization, the device API and the provider's endpoints get NUL,
 // invalid UTF-8, very long strings, unicode, out-of-range numbers and dates, wrong types (repeated
 // and bracketed keys) and prototype keys. None may answer 5xx or log an error.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
