@@ -6,9 +6,22 @@ import { AppError, type ErrorCode } from '../errors.ts';
 import type { SecondStep } from '../login/second-step.ts';
 import { pendingOf, type InteractionCtx } from './load-interaction.ts';
 import type { ApplicationsRepo } from '../db/repositories/applications.ts';
+import type { ApiScope } from '../api/scopes.ts';
+import { OAUTH_API_SCOPES } from '../oidc/resource-indicators.ts';
 
 /** The scopes the consent page names (in words: consent.scope.*); openid is always named first. */
 const CONSENT_SCOPES = ['email', 'profile', 'organizations'];
+
+/** The API scopes (in words: apiScopes.*) the request asks for the REST API: those oidc-provider
+ *  kept for a resource (oidc/resource-indicators.ts), as the grant will record them. A request
+ *  that names no resource asks none, whatever its scope says. */
+function apiScopesAsked(interaction: InteractionCtx['state']['interaction']): ApiScope[] {
+  const resource = interaction.params.resource;
+  if (!resource || (Array.isArray(resource) && !resource.length)) return [];
+  return String(interaction.params.scope ?? '')
+    .split(' ')
+    .filter((s): s is ApiScope => OAUTH_API_SCOPES.includes(s as ApiScope));
+}
 
 export function loginPage(ctx: InteractionCtx, form?: FormState, status = 200) {
   const { interaction, app } = ctx.state;
@@ -39,6 +52,7 @@ export function createConsentPage(deps: { applications: ApplicationsRepo }) {
       uid: interaction.uid,
       app,
       scopes,
+      apiScopes: apiScopesAsked(interaction),
       email: who?.email,
       host: hostOf(interaction.params.redirect_uri),
       userApp: !!registered?.ownerId,

@@ -31,7 +31,8 @@ export interface AdapterDeps {
   refreshGraceSeconds: number;
 }
 
-const storeKey = (model: string, id: string) => `oidc:${model}:${id}`;
+/** Where a short-lived record lives in the store (the API bench reads access tokens by it). */
+export const storeKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 

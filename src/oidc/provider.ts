@@ -24,6 +24,9 @@ import { ACR_PASSWORD, ACR_MFA, sesamePolicy } from './acr.ts';
 import { PROVIDER_ROUTES } from './routes.ts';
 import { LOCALES } from '../http/i18n.ts';
 import { PROVIDER_CSP } from '../http/security-headers.ts';
+import { resourceIndicators } from './resource-indicators.ts';
+
+const ACCESS_TOKEN_TTL = 3600;
 
 export interface ProviderDeps {
   config: Config;
@@ -123,7 +126,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
       },
       backchannelLogout: { enabled: true },
-      resourceIndicators: { enabled: false },
+      // The REST API as a resource server (`resource=<issuer>/1`): oidc/resource-indicators.ts.
+      resourceIndicators: resourceIndicators({ issuer: config.issuer, accessTokenTtl: ACCESS_TOKEN_TTL }),
       userinfo: { enabled: true },
     },
     // WordPress never asks for offline_access and logs users out without a refresh token.
@@ -132,7 +136,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // a retry within the grace period (oidc/refresh-rotation.ts).
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: 3600,
+      AccessToken: ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
       ClientCredentials: 3600,
       IdToken: 3600,

@@ -1,13 +1,16 @@
 // `npm run bench`: throughput of the real Sesame app against a bare oidc-provider (in-memory
 // adapter, dev login form, no password hashing) measured in the same run on the same machine.
 // Scenarios: client-credentials tokens/s, and complete authorization-code logins/s
-// (authorize → login → consent → token → userinfo). Every loop is bounded in time and count and
-// talks only to 127.0.0.1.
+// (authorize → login → consent → token → userinfo); and GET /1/profile with a personal API token
+// and with an OAuth access token, against a bare koa handler doing the same lookup (api-profile.ts).
+// Every loop is bounded in time and count and talks only to 127.0.0.1.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { startServer, storageModes, createUser, createClient } from '../helpers/server.ts';
 import { Agent, basicAuth } from '../helpers/agent.ts';
+import { personalToken } from '../helpers/api.ts';
+import { startBareProfileApi, profileCall } from './api-profile.ts';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const MAX_OPS = 200_000;
@@ -138,8 +141,34 @@ async function sesame(mode: 'embedded' | 'postgres') {
   const web = await createClient(srv, { type: 'web', redirectUris: ['https://rp.example/cb'] });
   const svc = await createClient(srv, { type: 'service' });
   const issuer = srv.url;
+  /** A real sign-in's access token (`openid email profile`, for userinfo and /1/profile). */
+  async function signInToken(): Promise<string> {
+    const code = await login(
+      issuer,
+      '/authorize',
+      { client_id: web.clientId, redirect_uri: web.redirectUri },
+      { email: user.email, password: user.password },
+    );
+    const tok = (await (
+      await fetch(
+        `${issuer}/token`,
+        form({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: web.redirectUri,
+          client_id: web.clientId,
+          client_secret: web.clientSecret,
+        }),
+      )
+    ).json()) as { access_token: string };
+    return tok.access_token;
+  }
   return {
     issuer,
+    srv,
+    userId: user.account.userId,
+    personal: () => personalToken(srv, user.account, ['profile:read']),
+    signInToken,
     cc: async () => {
       const r = await fetch(`${issuer}/token`, {
         ...form({ grant_type: 'client_credentials' }),
@@ -178,6 +207,28 @@ async function sesame(mode: 'embedded' | 'postgres') {
   };
 }
 
+/** GET /1/profile on Sesame and on the bare koa handler (same database, same store, same tokens),
+ *  one after the other, then the ratio. */
+async function apiProfile(s: Awaited<ReturnType<typeof sesame>>) {
+  const bareApi = await startBareProfileApi({
+    db: s.srv.deps.database.db,
+    store: s.srv.deps.store,
+    hashKey: s.srv.config.hashKey,
+  });
+  try {
+    for (const [name, token] of [
+      ['personal API token', await s.personal()],
+      ['OAuth access token', await s.signInToken()],
+    ] as const) {
+      const bareRate = await measure(`bare koa GET /1/profile, ${name}`, 16, profileCall(bareApi.url, token, s.userId));
+      const rate = await measure(`GET /1/profile, ${name}`, 16, profileCall(s.issuer, token, s.userId));
+      console.log(`  ratio vs bare koa, /1/profile with the ${name}: ${(rate / bareRate).toFixed(2)}×`);
+    }
+  } finally {
+    bareApi.close();
+  }
+}
+
 async function main() {
   console.log(`Sesame benchmark — ${DURATION_MS / 1000}s per scenario, node ${process.version}\n`);
   const base = await bare();
@@ -191,10 +242,11 @@ async function main() {
     console.log(`\nSesame (${mode === 'embedded' ? 'PGlite + in-process store' : 'PostgreSQL + Redis'}):`);
     const cc = await measure('client_credentials tokens', 16, s.cc);
     const lg = await measure('authorization-code logins (incl. userinfo)', 8, s.login);
-    await s.close();
     console.log(
       `  ratio vs bare: tokens ${(cc / baseCc).toFixed(2)}×, logins ${(lg / baseLogin).toFixed(2)}× (logins include one argon2id verification: m=19 MiB, t=2)`,
     );
+    await apiProfile(s);
+    await s.close();
   }
 }
 
