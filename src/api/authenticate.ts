@@ -60,17 +60,17 @@ export function createApiAuth(deps: ApiAuthDeps) {
   }
 
   /** As userinfo checks one (oidc-provider shared/access_token.js): found and not expired, its
-   *  client and grant still there; a sender-constrained token (DPoP, mTLS) is not for this API. */
+   *  client still there; a sender-constrained token (DPoP, mTLS) is not for this API. Unlike
+   *  userinfo, the grant is not read back from PostgreSQL on every call: whatever ends a grant
+   *  (revocation, sign-out, a blocked member, a deleted application) deletes its access tokens from
+   *  the store (oidc/adapter.ts revokeByGrantId), so a token found there still has its grant. */
   async function oauth(token: string): Promise<Principal> {
     const at = await provider.AccessToken.find(token);
     if (!at || !at.accountId || at.isSenderConstrained()) throw refused();
     const forApi = at.aud === resource || (Array.isArray(at.aud) && at.aud.includes(resource));
     if (at.aud !== undefined && !forApi) throw refused();
-    const [client, grant] = await Promise.all([
-      provider.Client.find(at.clientId as string),
-      provider.Grant.find(at.grantId as string),
-    ]);
-    if (!client || !grant || grant.clientId !== at.clientId || grant.accountId !== at.accountId) throw refused();
+    const client = await provider.Client.find(at.clientId as string);
+    if (!client) throw refused();
     return {
       account: await usableAccount(at.accountId),
       scopes: grantedApiScopes(at.scope, forApi),

@@ -6,7 +6,7 @@ import { ERROR_CODES, AppError, type ErrorCode } from '../errors.ts';
 import type { ApiRoute } from './route.ts';
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from './route.ts';
 import { ErrorEnvelope, listEnvelope, successEnvelope } from './envelope.ts';
-import { API_SCOPES } from './scopes.ts';
+import { OAUTH_API_SCOPES } from '../oidc/resource-indicators.ts';
 import { API_VERSION } from './router.ts';
 
 type Json = Record<string, unknown>;
@@ -83,12 +83,16 @@ function operationOf(route: ApiRoute): Json {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   const scopes = route.scopes === 'public' ? [] : [...route.scopes];
+  const oauthScopes = scopes.filter((s) => OAUTH_API_SCOPES.includes(s));
   return {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
-    security: route.scopes === 'public' ? [] : [{ personalToken: scopes }, { oauth2: scopes }],
+    security:
+      route.scopes === 'public'
+        ? []
+        : [{ personalToken: scopes }, ...(oauthScopes.length ? [{ oauth2: oauthScopes }] : [])],
     parameters: [
       ...parametersOf('path', route.params?.shape),
       ...parametersOf('query', route.query?.shape),
@@ -117,10 +121,13 @@ export interface OpenApiOptions {
 export function buildOpenApi(routes: readonly ApiRoute[], opts: OpenApiOptions): Json {
   const paths: Record<string, Json> = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method] = operationOf(route);
-  const scopes = Object.fromEntries(API_SCOPES.map((s) => [s, opts.scopeText(s)]));
+  // What an application may ask for (not tokens:write: oidc/resource-indicators.ts).
+  const scopes = Object.fromEntries(OAUTH_API_SCOPES.map((s) => [s, opts.scopeText(s)]));
   // Every code an operation of this API may answer, in the order of src/errors.ts.
   const answered = new Set<ErrorCode>(['method_not_allowed', 'internal', ...routes.flatMap(errorCodesOf)]);
-  const errorTable = ERROR_CODES.filter((c) => answered.has(c)).map((c) => `| \`${c}\` | ${statusOf(c)} | ${opts.errorText(c)} |`).join('\n');
+  const errorTable = ERROR_CODES.filter((c) => answered.has(c))
+    .map((c) => `| \`${c}\` | ${statusOf(c)} | ${opts.errorText(c)} |`)
+    .join('\n');
   return {
     openapi: '3.1.1',
     info: {
