@@ -17,6 +17,14 @@ const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like 
 const SAFARI =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 
+/** One entry of GET /activity, as the tests read it. */
+interface Entry {
+  type: string;
+  description: string;
+  details: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
 /** The attributes a validation_failed answer names, with their problem codes. */
 const failedFields = (body: { error: { errors?: { code: string; context: { attribute: string } }[] } }) =>
   Object.fromEntries((body.error.errors ?? []).map((e) => [e.context.attribute, e.code]));
@@ -297,6 +305,17 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('validation_failed');
     }
+    // Not JSON, not said to be JSON, far too large.
+    const raws: Array<[{ type: string; data: string }, number, string]> = [
+      [{ type: 'application/json', data: '{"firstname": "Ada"' }, 400, 'invalid_json'],
+      [{ type: 'text/plain', data: '{"firstname": "Eve"}' }, 415, 'invalid_content_type'],
+      [{ type: 'application/json', data: JSON.stringify({ firstname: 'E'.repeat(40_000) }) }, 413, 'invalid_input'],
+    ];
+    for (const [raw, status, code] of raws) {
+      const res = await api(srv, 'PATCH', '/1/profile', { token, raw });
+      expect(res.status, raw.data.slice(0, 30)).toBe(status);
+      expect(res.body.error.code).toBe(code);
+    }
     const after = await srv.deps.repos.accounts.findById(user.account.id);
     expect(after).toMatchObject({
       givenName: 'Ada',
@@ -400,9 +419,9 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
     const get = async (query: string, headers: Record<string, string> = {}) => {
       const res = await api(srv, 'GET', `/1/activity?${query}`, { token, headers });
       expect(res.status, query).toBe(200);
-      return res.body as { data: Array<Record<string, any>>; total: number; pages: number };
+      return res.body as { data: Entry[]; total: number; pages: number };
     };
-    const types = (b: { data: Array<Record<string, any>> }) => b.data.map((e) => e.type as string);
+    const types = (b: { data: Entry[] }) => b.data.map((e) => e.type);
 
     // Newest first, each entry described in the caller's language.
     // (Making the token is in the log too, today.)
