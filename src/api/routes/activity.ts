@@ -30,8 +30,12 @@ const ActivityQuery = z
       .max(200)
       .optional()
       .meta({ description: 'A client id the log mentions, of an application that still exists.' }),
-    from: filterDay.optional().meta({ description: "YYYY-MM-DD, the first day (in the account's time zone)." }),
-    to: filterDay.optional().meta({ description: 'YYYY-MM-DD, the last day, included; not before `from`.' }),
+    from: filterDay
+      .optional()
+      .meta({ description: "YYYY-MM-DD, the first day (in the account's time zone).", format: 'date' }),
+    to: filterDay
+      .optional()
+      .meta({ description: 'YYYY-MM-DD, the last day, included; not before `from`.', format: 'date' }),
     q: filterSearch.optional().meta({
       description: `Text to find (at most ${MAX_SEARCH} characters) in the description (in the caller's language), application, address or device.`,
     }),
