@@ -5,33 +5,24 @@ import { z } from 'zod';
 import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx, SesameState, Ctx } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import {
-  form,
-  formData,
-  emailField,
-  nameField,
-  passwordField,
-  newPasswordField,
-  type FormState,
-} from '../http/form.ts';
+import { form, formData, emailField, passwordField, newPasswordField, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
-import { LOCALES } from '../http/i18n.ts';
+import { TIME_ZONES } from '../lib/time-zone.ts';
 import { AppError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { AccountSession } from '../http/require-account.ts';
 import type { Reauth } from '../login/reauth.ts';
-import type { ProfileService } from './profile-service.ts';
+import { profileRules, type ProfileService } from './profile-service.ts';
 import { parseMobileOrThrow, maskPhone, recoveryCountries } from '../factors/sms.ts';
 import { decrypt } from '../lib/crypto.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { sessionOf } from '../oidc/session.ts';
 
-const TIME_ZONES = Intl.supportedValuesOf('timeZone');
 const ProfileForm = z.object({
-  given_name: nameField,
-  family_name: nameField,
-  locale: z.enum(LOCALES),
-  zoneinfo: z.string().refine((v) => v === 'UTC' || TIME_ZONES.includes(v)),
+  given_name: profileRules.givenName,
+  family_name: profileRules.familyName,
+  locale: profileRules.locale,
+  zoneinfo: profileRules.zoneinfo,
 });
 const RecoveryEmailForm = z.object({ recovery_email: z.union([z.literal(''), emailField]), password: passwordField });
 const RecoveryPhoneForm = z.object({

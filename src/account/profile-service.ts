@@ -18,9 +18,29 @@ import { encrypt, hmac, randomToken, isLinkToken } from '../lib/crypto.ts';
 import type { Db } from '../db/client.ts';
 import type { OrganizationsRepo } from '../db/repositories/organizations.ts';
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { nameField } from '../http/form.ts';
+import { LOCALES } from '../http/i18n.ts';
+import { isTimeZone } from '../lib/time-zone.ts';
+import { nameClaims } from '../oidc/account.ts';
 
 const CHANGE_EMAIL = 'change_email';
 const LINK_TTL_MS = 24 * 3600 * 1000;
+
+/** The rules of the profile's fields, for the Profile page's form and the API alike. */
+export const profileRules = {
+  givenName: nameField,
+  familyName: nameField,
+  locale: z.enum(LOCALES),
+  zoneinfo: z.string().refine(isTimeZone, { message: 'invalid_choice' }),
+};
+
+export interface ProfileFields {
+  givenName: string;
+  familyName: string;
+  locale: string;
+  zoneinfo: string;
+}
 
 export type ProfileChange = 'password_changed' | 'email_changed' | 'recovery_email_changed' | 'recovery_phone_changed';
 
@@ -50,20 +70,38 @@ export function createProfileService(deps: {
     );
   const tokenHash = (t: string) => hmac(config.hashKey, `${CHANGE_EMAIL}:${t}`);
 
+  async function update(a: Account, p: ProfileFields, info: RequestInfo) {
+    await accounts.update(a.id, {
+      givenName: p.givenName,
+      familyName: p.familyName,
+      name: `${p.givenName} ${p.familyName}`,
+      locale: p.locale,
+      zoneinfo: p.zoneinfo,
+    });
+    await log(a, 'profile_changed', info);
+  }
+
   return {
-    async update(
-      a: Account,
-      p: { givenName: string; familyName: string; locale: string; zoneinfo: string },
-      info: RequestInfo,
-    ) {
-      await accounts.update(a.id, {
-        givenName: p.givenName,
-        familyName: p.familyName,
-        name: `${p.givenName} ${p.familyName}`,
-        locale: p.locale,
-        zoneinfo: p.zoneinfo,
-      });
-      await log(a, 'profile_changed', info);
+    /** The Profile page's form: every field, as sent. */
+    update,
+    /** Some fields (the API's PATCH /profile), the others kept; the account as it is afterwards.
+     *  Asking for nothing new writes nothing and logs nothing. */
+    async change(a: Account, p: Partial<ProfileFields>, info: RequestInfo): Promise<Account> {
+      const names = nameClaims(a);
+      const next: ProfileFields = {
+        givenName: p.givenName ?? names.given_name,
+        familyName: p.familyName ?? names.family_name,
+        locale: p.locale ?? a.locale,
+        zoneinfo: p.zoneinfo ?? a.zoneinfo,
+      };
+      const same =
+        next.givenName === a.givenName &&
+        next.familyName === a.familyName &&
+        next.locale === a.locale &&
+        next.zoneinfo === a.zoneinfo;
+      if (same) return a;
+      await update(a, next, info);
+      return (await accounts.findById(a.id)) ?? a;
     },
     /** The recovery email must differ from the login email; '' removes it. */
     async setRecoveryEmail(a: Account, email: string | null, info: RequestInfo): Promise<void> {

@@ -3,12 +3,14 @@
 import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { BackupCodesFactor } from '../factors/backup-codes.ts';
-import type { SmsFactor } from '../factors/sms.ts';
+import { maskPhone, type SmsFactor } from '../factors/sms.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
+import { decrypt } from '../lib/crypto.ts';
+import { maskEmail } from '../lib/mask-email.ts';
 
 export type SecurityChange =
   | 'mfa_enabled'
@@ -39,7 +41,7 @@ export function createSecurityService(deps: {
     push: { removed(deviceId: string): Promise<void> };
   };
   mailer: Mailer;
-  config: { issuer: string };
+  config: { issuer: string; encryptionKey: Buffer };
 }) {
   const { mailer } = deps;
   const { secondFactors: repo, activity, accounts } = deps.repos;
@@ -71,22 +73,44 @@ export function createSecurityService(deps: {
     );
   }
 
+  /** What the Security page lists: the methods (an SMS number masked), 2FA on, backup codes left. */
+  async function overview(accountId: string) {
+    const rows = await repo.list(accountId);
+    const factors: FactorView[] = rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      name: r.name,
+      isDefault: r.isDefault,
+      lastUsedAt: r.lastUsedAt,
+      createdAt: r.createdAt,
+      detail: r.type === 'sms' ? sms.maskedNumber(r) : undefined,
+    }));
+    return {
+      factors,
+      enabled: factors.length > 0,
+      backupCodesLeft: factors.length ? await backupCodes.remaining(accountId) : 0,
+    };
+  }
+
   return {
-    async overview(accountId: string) {
-      const rows = await repo.list(accountId);
-      const factors: FactorView[] = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        name: r.name,
-        isDefault: r.isDefault,
-        lastUsedAt: r.lastUsedAt,
-        createdAt: r.createdAt,
-        detail: r.type === 'sms' ? sms.maskedNumber(r) : undefined,
-      }));
+    overview,
+    /** Everything the Security page and the Profile page's recovery section show, for the API: no
+     *  secret, seed or credential, recovery contacts and SMS numbers masked. */
+    async summary(account: Account) {
+      const o = await overview(account.id);
+      const phone = account.recoveryPhone ? decrypt(deps.config.encryptionKey, account.recoveryPhone) : undefined;
       return {
-        factors,
-        enabled: factors.length > 0,
-        backupCodesLeft: factors.length ? await backupCodes.remaining(accountId) : 0,
+        ...o,
+        defaultFactor: o.factors.find((f) => f.isDefault),
+        recovery: {
+          email: account.recoveryEmail ? maskEmail(account.recoveryEmail) : null,
+          phone: phone ? maskPhone(phone) : null,
+        },
+        protection: {
+          lockoutThreshold: account.lockoutThreshold,
+          alertEverySignIn: account.alertEverySignIn,
+          alertFailedPassword: account.alertFailedPassword,
+        },
       };
     },
     findFactor: (accountId: string, id: string) => repo.find(accountId, id),

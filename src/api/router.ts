@@ -63,7 +63,8 @@ export function apiFieldErrors(issues: z.core.$ZodIssue[]): Record<string, strin
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const r = schema.safeParse(value);
+  // zod leaves the input out of its issues unless asked: without it a wrong type read as missing.
+  const r = schema.safeParse(value, { reportInput: true });
   if (!r.success) throw new AppError('validation_failed', { fieldErrors: apiFieldErrors(r.error.issues) });
   return r.data;
 }

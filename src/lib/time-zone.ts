@@ -1,4 +1,12 @@
-// Calendar days in a user's time zone, without a date library: the UTC instant a local day starts.
+// Time zones: which ones an account may choose, and calendar days in a user's time zone without a
+// date library (the UTC instant a local day starts).
+
+/** The IANA zones this runtime knows: what the profile offers (its list puts UTC first). */
+export const TIME_ZONES: readonly string[] = Intl.supportedValuesOf('timeZone');
+const KNOWN_ZONES = new Set(['UTC', ...TIME_ZONES]);
+
+/** A zone an account may have: one of TIME_ZONES, or UTC (not listed by every runtime). */
+export const isTimeZone = (zone: string): boolean => KNOWN_ZONES.has(zone);
 
 /** Minutes the zone is ahead of UTC at `instant` (e.g. +60 for Europe/Zurich in winter). */
 function offsetMinutes(instant: number, timeZone: string): number {
