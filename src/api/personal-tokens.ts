@@ -10,10 +10,13 @@ import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hashApiToken, looksLikeApiToken, newApiToken } from './token-format.ts';
 import type { ApiScope } from './scopes.ts';
+import { AppError } from '../errors.ts';
 
 /** A token unused this long is deactivated (product.md: "unused for a year"). */
 export const IDLE_DAYS = 365;
 const DAY_MS = 24 * 3600 * 1000;
+/** A token's name: what its owner recognises it by in the list and in emails. */
+export const TOKEN_NAME_MAX = 100;
 /** How often a token's last use is written down at most. */
 const TOUCH_EVERY_SECONDS = 60;
 
@@ -44,8 +47,31 @@ export function isUsable(row: ApiTokenRow, now: number): boolean {
   return idleUntil(row).getTime() > now;
 }
 
+/** What a token is at `now`, as its owner's list shows it. */
+export type TokenState = 'active' | 'expired' | 'deactivated' | 'idle';
+export function tokenState(row: ApiTokenRow, now: number): TokenState {
+  if (row.deactivatedAt) return 'deactivated';
+  if (row.expiresAt && row.expiresAt.getTime() <= now) return 'expired';
+  return idleUntil(row).getTime() > now ? 'active' : 'idle';
+}
+
+/** Who revoked, for the activity log: a request's IP and device (none for the compromised flow's
+ *  own sweep when it has none). */
+type RevokedBy = Pick<RequestInfo, 'ip' | 'device'> | undefined;
+
 export function createPersonalTokens(deps: PersonalTokensDeps) {
   const { repo, store, clock, logger } = deps;
+  /** One activity entry per revoked token (details: its name), so the log says which went. */
+  async function recordRevoked(accountId: string, rows: ApiTokenRow[], by: RevokedBy) {
+    for (const row of rows)
+      await deps.activity.record({
+        accountId,
+        type: 'api_token_revoked',
+        ip: by?.ip,
+        device: by?.device,
+        details: { name: row.name },
+      });
+  }
   const hash = (token: string) => hashApiToken(deps.config.hashKey, token);
 
   /** Written after the answer; a failure loses one last-use time, never the request. */
@@ -60,6 +86,9 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
     hash,
     /** Creates a token; the only time its value exists outside the caller is this return. */
     async create(accountId: string, input: NewTokenInput, info: RequestInfo) {
+      // A token that would be born expired is a mistake worth saying, not a token.
+      if (input.expiresAt && input.expiresAt.getTime() <= clock.now())
+        throw new AppError('unprocessable', { fields: ['expires_at'], fieldErrors: { expires_at: 'date_past' } });
       const token = newApiToken();
       const row = await repo.insert({
         id: crypto.randomUUID(),
@@ -79,6 +108,25 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
       });
       return { token, row };
     },
+    /** An account's tokens, newest first (deactivated and expired ones too: their owner sees why
+     *  they stopped working). */
+    list: (accountId: string, page?: { limit: number; offset: number }) => repo.listByAccount(accountId, page),
+    count: (accountId: string) => repo.countByAccount(accountId),
+    /** Revokes those of `ids` that are this account's (deleted: authenticate finds them no more);
+     *  an id of another account's token, or of none, is only reported back as not found. */
+    async revoke(accountId: string, ids: readonly string[], by: RevokedBy) {
+      const unique = [...new Set(ids)];
+      const rows = await repo.deleteOwn(accountId, unique);
+      await recordRevoked(accountId, rows, by);
+      const gone = new Set(rows.map((r) => r.id));
+      return { revoked: rows, notFound: unique.filter((id) => !gone.has(id)) };
+    },
+    /** Revokes every token of the account; returns those revoked. */
+    async revokeAll(accountId: string, by: RevokedBy): Promise<ApiTokenRow[]> {
+      const rows = await repo.deleteAll(accountId);
+      await recordRevoked(accountId, rows, by);
+      return rows;
+    },
     /** The usable token this string is, or undefined (unknown, malformed, expired, deactivated, idle). */
     async authenticate(token: string, ip: string): Promise<ApiTokenRow | undefined> {
       if (!looksLikeApiToken(token)) return undefined;
@@ -90,3 +138,9 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
   };
 }
 export type PersonalTokens = ReturnType<typeof createPersonalTokens>;
+
+/** The compromised-password flow's revoker (account/compromised-routes.ts): every token goes. */
+export function revokeApiTokens(tokens: Pick<PersonalTokens, 'revokeAll'>) {
+  return async (accountId: string, info: RequestInfo): Promise<number> =>
+    (await tokens.revokeAll(accountId, info)).length;
+}
