@@ -77,8 +77,12 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
   /** Written after the answer; a failure loses one last-use time, never the request. */
   function noteUse(row: ApiTokenRow, ip: string) {
     void (async () => {
-      if (!(await store.setIfAbsent(`api-token-used:${row.id}`, '1', TOUCH_EVERY_SECONDS))) return;
-      await repo.touch(row.id, new Date(clock.now()), ip);
+      // One key per token and window of the clock (not the store's own time: the clock is what
+      // decides idleness, and tests move it).
+      const now = clock.now();
+      const window = Math.floor(now / (TOUCH_EVERY_SECONDS * 1000));
+      if (!(await store.setIfAbsent(`api-token-used:${row.id}:${window}`, '1', TOUCH_EVERY_SECONDS))) return;
+      await repo.touch(row.id, new Date(now), ip);
     })().catch((err: unknown) => logger.warn({ err, tokenId: row.id }, 'api token last use not recorded'));
   }
 

@@ -83,11 +83,9 @@ const RevokeSeveral = z
 
 const Revoked = z.object({
   revoked: z.array(z.string().uuid()).meta({ description: 'The ids revoked.' }),
-  not_found: z
-    .array(z.string().uuid())
-    .meta({
-      description: 'Ids that are none of your tokens (unknown, already revoked, or not yours): nothing changed.',
-    }),
+  not_found: z.array(z.string().uuid()).meta({
+    description: 'Ids that are none of your tokens (unknown, already revoked, or not yours): nothing changed.',
+  }),
 });
 
 export function tokenRoutes(deps: ApiRouteDeps): ApiRoute[] {
