@@ -21,6 +21,8 @@ import { API_TOKENS_PAGE } from '../api/idle-tokens.ts';
 import type { ShownOnce } from './shown-once.ts';
 
 const PATH = API_TOKENS_PAGE;
+/** The same address within the Security router (prefix /account/security) these routes join. */
+const HERE = '/api-tokens';
 /** Several values of one field (checkboxes) reach a form joined by newlines (http/form.ts). */
 const lines = (v: string) =>
   v
@@ -69,7 +71,6 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
   const { personalTokens, shownOnce, clock } = deps;
   const whenFresh = deps.requireFresh.action(PATH);
   const opts = { limit: '128kb' };
-  const at = (p: string) => p.replace(/^\/account\/security/, '');
 
   async function listPage(ctx: AccountCtx, extra: Record<string, unknown> = {}, status = 200) {
     const { account } = ctx.state;
@@ -84,7 +85,7 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
       status,
     );
   }
-  router.get(at(PATH), (ctx) => listPage(ctx));
+  router.get(HERE, (ctx) => listPage(ctx));
 
   const newPage = (ctx: AccountCtx, f?: FormState, status = 200) => {
     const values = f?.values ?? { validity: 'unlimited' };
@@ -92,7 +93,7 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
     const scopes = API_SCOPES.map((s) => ({ scope: s, checked: checked.has(s) }));
     renderPage(ctx, 'api-token-new', { ...formData(f), values, scopes, docs: API_DOCS_PATH }, status);
   };
-  router.get(at(`${PATH}/new`), (ctx) => newPage(ctx));
+  router.get(`${HERE}/new`, (ctx) => newPage(ctx));
 
   async function create(ctx: AccountCtx, input: z.output<typeof NewTokenForm>) {
     const { account } = ctx.state;
@@ -111,12 +112,12 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
     seeOther(ctx, `${PATH}/created?shown=${id}`);
   }
   router.post(
-    at(PATH),
+    HERE,
     form(NewTokenForm, whenFresh(create), (ctx, f, status) => newPage(ctx, f, status), opts),
   );
 
   // The token the POST before made, the first time only; a reload says it was shown once.
-  router.get(at(`${PATH}/created`), async (ctx) => {
+  router.get(`${HERE}/created`, async (ctx) => {
     const shown = await shownOnce.take(ctx, 'api-token', ctx.query.shown);
     const row = shown && (await personalTokens.list(ctx.state.account.id)).find((r) => r.id === shown.tokenId);
     renderPage(ctx, 'api-token-created', {
@@ -138,7 +139,7 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
   }
   const revokeView = (ctx: AccountCtx, f: FormState, status: number) => listPage(ctx, formData(f), status);
   router.post(
-    at(`${PATH}/revoke`),
+    `${HERE}/revoke`,
     form(RevokeForm, revoke, (ctx, f, status) => revokeView(ctx, f, status), opts),
   );
 
@@ -147,14 +148,14 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
     if (!n) return seeOther(ctx, PATH);
     renderPage(ctx, 'api-tokens-revoke-all', { n, error }, status);
   };
-  router.get(at(`${PATH}/revoke-all`), (ctx) => revokeAllPage(ctx));
+  router.get(`${HERE}/revoke-all`, (ctx) => revokeAllPage(ctx));
   async function revokeAll(ctx: AccountCtx) {
     const revoked = await personalTokens.revokeAll(ctx.state.account.id, requestInfo(ctx));
     seeOther(ctx, `${PATH}?done=revoked&n=${revoked.length}`);
   }
   const revokeAllOpts = { ...opts, invalid: () => new AppError('confirm_required') };
   router.post(
-    at(`${PATH}/revoke-all`),
+    `${HERE}/revoke-all`,
     form(RevokeAllForm, revokeAll, (ctx, f, status) => revokeAllPage(ctx, f.error, status), revokeAllOpts),
   );
   return router;

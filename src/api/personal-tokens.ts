@@ -40,13 +40,6 @@ export function idleUntil(row: Pick<ApiTokenRow, 'lastUsedAt' | 'createdAt'>): D
   return new Date((row.lastUsedAt ?? row.createdAt).getTime() + IDLE_DAYS * DAY_MS);
 }
 
-/** Whether a token may be used at `now`: not deactivated, not expired, not idle for a year. */
-export function isUsable(row: ApiTokenRow, now: number): boolean {
-  if (row.deactivatedAt) return false;
-  if (row.expiresAt && row.expiresAt.getTime() <= now) return false;
-  return idleUntil(row).getTime() > now;
-}
-
 /** What a token is at `now`, as its owner's list shows it. */
 export type TokenState = 'active' | 'expired' | 'deactivated' | 'idle';
 export function tokenState(row: ApiTokenRow, now: number): TokenState {
@@ -55,9 +48,11 @@ export function tokenState(row: ApiTokenRow, now: number): TokenState {
   return idleUntil(row).getTime() > now ? 'active' : 'idle';
 }
 
-/** Who revoked, for the activity log: a request's IP and device (none for the compromised flow's
- *  own sweep when it has none). */
-type RevokedBy = Pick<RequestInfo, 'ip' | 'device'> | undefined;
+/** Whether a token may be used at `now`: not deactivated, not expired, not idle for a year. */
+export const isUsable = (row: ApiTokenRow, now: number): boolean => tokenState(row, now) === 'active';
+
+/** Who revoked, for the activity log: the request's IP and device. */
+type RevokedBy = Pick<RequestInfo, 'ip' | 'device'>;
 
 export function createPersonalTokens(deps: PersonalTokensDeps) {
   const { repo, store, clock, logger } = deps;
@@ -67,8 +62,8 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
       await deps.activity.record({
         accountId,
         type: 'api_token_revoked',
-        ip: by?.ip,
-        device: by?.device,
+        ip: by.ip,
+        device: by.device,
         details: { name: row.name },
       });
   }
