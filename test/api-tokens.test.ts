@@ -334,6 +334,9 @@ describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) =
     expectRefused(await profile(one));
     expectRefused(await profile(two));
     expect((await activityOf(user.account.id, 'api_token_revoked')).length).toBe(2);
+    // The activity page names each token.
+    const log = await user.agent.go('/account/activity');
+    expect(log.body).toMatch(/API token revoked<\/strong> <span class="hint">· (one|two)<\/span>/);
   });
 
   // The clock only moves forward: these two run last.
@@ -385,8 +388,9 @@ describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) =
     expect(kinds()).not.toContain('api_token_idle_warning');
 
     testClock.advance(2 * DAY); // 359 days
+    // Two nodes sweeping at once, then again: one warning.
+    await Promise.all([runIdleTokenSweep(srv.deps), runIdleTokenSweep(srv.deps)]);
     await sweep();
-    await sweep(); // once only
     const warnings = mails(user.email).filter((m) => m.kind === 'api_token_idle_warning');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.subject).toBe("Votre jeton d'API « Vieux script » sera désactivé dans une semaine");
