@@ -4,6 +4,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
 import { startCleanup } from './maintenance/cleanup.ts';
+import { startIdleTokenSweep } from './api/idle-tokens.ts';
 import { createLogger } from './lib/logger.ts';
 import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
@@ -68,6 +69,7 @@ export async function serve(): Promise<RunningServer> {
     server.listen(config.port, config.host, resolve);
   }).catch((err: unknown) => startFailed(logger, err));
   const stopCleanup = startCleanup(deps);
+  const stopIdleTokens = startIdleTokenSweep(deps);
   logger.info(
     {
       issuer: config.issuer,
@@ -89,6 +91,7 @@ export async function serve(): Promise<RunningServer> {
       const left = () => Math.max(0, started + budget - 150 - Date.now());
       deps.lifecycle.drain();
       stopCleanup();
+      stopIdleTokens();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // A connection whose request just finished is idle now: close it without waiting for 65 s.

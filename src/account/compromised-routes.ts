@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { AccountState, AccountCtx } from '../http/context.ts';
 import { renderPage } from '../http/render.ts';
 import { form, formData, newPasswordField, type FormState } from '../http/form.ts';
-import { requestInfo } from '../http/request-info.ts';
+import { requestInfo, type RequestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
 import type { AccountSession } from '../http/require-account.ts';
 import type { RequireFresh } from '../login/require-fresh.ts';
@@ -16,8 +16,9 @@ import type { Sessions } from './sessions.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { sessionOf } from '../oidc/session.ts';
 
-/** Revokes one kind of long-lived credential of an account (app passwords, API tokens, …); returns how many. */
-export type CredentialRevoker = (accountId: string) => Promise<number>;
+/** Revokes one kind of long-lived credential of an account (app passwords, API tokens, …); returns
+ *  how many. `info`: who asked, for the activity log. */
+export type CredentialRevoker = (accountId: string, info: RequestInfo) => Promise<number>;
 
 const PATH = '/account/compromised';
 const CompromisedForm = z.object({
@@ -51,7 +52,7 @@ export function createCompromisedRouter(deps: CompromisedDeps) {
     await deps.profile.changePassword(account, input.new_password, requestInfo(ctx), current);
     // 2. App passwords and API tokens.
     let revoked = 0;
-    for (const revoke of deps.revokers) revoked += await revoke(account.id);
+    for (const revoke of deps.revokers) revoked += await revoke(account.id, requestInfo(ctx));
     // 3. Review.
     renderPage(ctx, 'compromised-done', { sessionsEnded: before, credentialsRevoked: revoked });
   }

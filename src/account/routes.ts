@@ -11,6 +11,7 @@ import { createActivityRouter } from './activity-routes.ts';
 import { createSessionsRouter } from './sessions-routes.ts';
 import { createCompromisedRouter } from './compromised-routes.ts';
 import { createHomeRouter } from './home-routes.ts';
+import { revokeApiTokens } from '../api/personal-tokens.ts';
 
 export function createAccountRouters(deps: Deps) {
   return [
@@ -23,8 +24,8 @@ export function createAccountRouters(deps: Deps) {
     createActivityRouter(deps),
     createSessionsRouter(deps),
     createProfileRouter(deps),
-    // App passwords and API tokens will add their revokers here when they exist.
-    createCompromisedRouter({ ...deps, revokers: [] }),
+    // App passwords will add their revoker here when they exist.
+    createCompromisedRouter({ ...deps, revokers: [revokeApiTokens(deps.personalTokens)] }),
     createHomeRouter(deps),
   ];
 }

@@ -26,6 +26,7 @@ import { parseMobileOrThrow, maskPhone, SMS_COUNTRIES, type SmsFactor } from '..
 import type { PushFactor } from '../kauth/push-factor.ts';
 import { factorName } from '../http/factor-name.ts';
 import type { ShownOnce } from './shown-once.ts';
+import { createApiTokenPages, type ApiTokenPagesDeps } from './api-tokens-routes.ts';
 
 const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
@@ -66,7 +67,7 @@ interface FactorState extends AccountState {
 }
 type FactorCtx = Ctx<FactorState>;
 
-export interface SecurityDeps {
+export interface SecurityDeps extends ApiTokenPagesDeps {
   accountSession: AccountSession;
   reauth: Reauth;
   requireFresh: RequireFresh;
@@ -364,6 +365,9 @@ export function createSecurityRouter(deps: SecurityDeps) {
     if (shown) return showBackupCodes(ctx, shown.codes, shown.first);
     renderPage(ctx, 'security-backup-codes', { codes: [], spent: true });
   });
+
+  // Security → API tokens: on this router, so a creation held for the password is applied here.
+  router.use(createApiTokenPages(deps).routes() as unknown as Parameters<typeof router.use>[0]);
 
   return router;
 }

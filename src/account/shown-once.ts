@@ -16,6 +16,8 @@ const SHOWN_ONCE_TTL = 5 * 60;
 export interface ShownOnceKinds {
   'app-credentials': { appId: string; clientSecret?: string; created: boolean };
   'backup-codes': { codes: string[]; first: boolean };
+  /** A new personal API token (api-tokens-routes.ts) and its row. */
+  'api-token': { token: string; tokenId: string };
 }
 
 export function createShownOnce(deps: { provider: Provider; store: Store; config: { encryptionKey: Buffer } }) {

@@ -10,10 +10,13 @@ import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hashApiToken, looksLikeApiToken, newApiToken } from './token-format.ts';
 import type { ApiScope } from './scopes.ts';
+import { AppError } from '../errors.ts';
 
 /** A token unused this long is deactivated (product.md: "unused for a year"). */
 export const IDLE_DAYS = 365;
 const DAY_MS = 24 * 3600 * 1000;
+/** A token's name: what its owner recognises it by in the list and in emails. */
+export const TOKEN_NAME_MAX = 100;
 /** How often a token's last use is written down at most (per node). */
 const TOUCH_EVERY_MS = 60_000;
 /** The throttle forgets everything past this many tokens (memory stays bounded; a token forgotten
@@ -39,25 +42,45 @@ export function idleUntil(row: Pick<ApiTokenRow, 'lastUsedAt' | 'createdAt'>): D
   return new Date((row.lastUsedAt ?? row.createdAt).getTime() + IDLE_DAYS * DAY_MS);
 }
 
-/** Whether a token may be used at `now`: not deactivated, not expired, not idle for a year. */
-export function isUsable(row: ApiTokenRow, now: number): boolean {
-  if (row.deactivatedAt) return false;
-  if (row.expiresAt && row.expiresAt.getTime() <= now) return false;
-  return idleUntil(row).getTime() > now;
+/** What a token is at `now`, as its owner's list shows it. */
+export type TokenState = 'active' | 'expired' | 'deactivated' | 'idle';
+export function tokenState(row: ApiTokenRow, now: number): TokenState {
+  if (row.deactivatedAt) return 'deactivated';
+  if (row.expiresAt && row.expiresAt.getTime() <= now) return 'expired';
+  return idleUntil(row).getTime() > now ? 'active' : 'idle';
 }
+
+/** Whether a token may be used at `now`: not deactivated, not expired, not idle for a year. */
+export const isUsable = (row: ApiTokenRow, now: number): boolean => tokenState(row, now) === 'active';
+
+/** Who revoked, for the activity log: the request's IP and device. */
+type RevokedBy = Pick<RequestInfo, 'ip' | 'device'>;
 
 export function createPersonalTokens(deps: PersonalTokensDeps) {
   const { repo, clock, logger } = deps;
+  /** One activity entry per revoked token (details: its name), so the log says which went. */
+  async function recordRevoked(accountId: string, rows: ApiTokenRow[], by: RevokedBy) {
+    for (const row of rows)
+      await deps.activity.record({
+        accountId,
+        type: 'api_token_revoked',
+        ip: by.ip,
+        device: by.device,
+        details: { name: row.name },
+      });
+  }
   const hash = (token: string) => hashApiToken(deps.config.hashKey, token);
-  const lastWritten = new Map<string, number>();
+  const lastWritten = new Map<string, { at: number; ip: string | null }>();
 
   /** Written after the answer; a failure loses one last-use time, never the request. */
   function noteUse(row: ApiTokenRow, ip: string) {
+    // Once a minute at most by the clock that decides idleness (tests move it), whatever the address:
+    // a dual-stack client alternating between two addresses writes no more often.
     const now = clock.now();
-    const written = Math.max(lastWritten.get(row.id) ?? 0, row.lastUsedAt?.getTime() ?? 0);
-    if (now - written < TOUCH_EVERY_MS && row.lastUsedIp === ip) return;
+    const last = lastWritten.get(row.id) ?? { at: row.lastUsedAt?.getTime() ?? 0, ip: row.lastUsedIp };
+    if (now - last.at < TOUCH_EVERY_MS) return;
     if (lastWritten.size >= TOUCH_MEMORY) lastWritten.clear();
-    lastWritten.set(row.id, now);
+    lastWritten.set(row.id, { at: now, ip });
     setImmediate(() => {
       repo
         .touch(row.id, new Date(now), ip)
@@ -69,6 +92,9 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
     hash,
     /** Creates a token; the only time its value exists outside the caller is this return. */
     async create(accountId: string, input: NewTokenInput, info: RequestInfo) {
+      // A token that would be born expired is a mistake worth saying, not a token.
+      if (input.expiresAt && input.expiresAt.getTime() <= clock.now())
+        throw new AppError('unprocessable', { fields: ['expires_at'], fieldErrors: { expires_at: 'date_past' } });
       const token = newApiToken();
       const row = await repo.insert({
         id: crypto.randomUUID(),
@@ -88,6 +114,25 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
       });
       return { token, row };
     },
+    /** An account's tokens, newest first (deactivated and expired ones too: their owner sees why
+     *  they stopped working). */
+    list: (accountId: string, page?: { limit: number; offset: number }) => repo.listByAccount(accountId, page),
+    count: (accountId: string) => repo.countByAccount(accountId),
+    /** Revokes those of `ids` that are this account's (deleted: authenticate finds them no more);
+     *  an id of another account's token, or of none, is only reported back as not found. */
+    async revoke(accountId: string, ids: readonly string[], by: RevokedBy) {
+      const unique = [...new Set(ids)];
+      const rows = await repo.deleteOwn(accountId, unique);
+      await recordRevoked(accountId, rows, by);
+      const gone = new Set(rows.map((r) => r.id));
+      return { revoked: rows, notFound: unique.filter((id) => !gone.has(id)) };
+    },
+    /** Revokes every token of the account; returns those revoked. */
+    async revokeAll(accountId: string, by: RevokedBy): Promise<ApiTokenRow[]> {
+      const rows = await repo.deleteAll(accountId);
+      await recordRevoked(accountId, rows, by);
+      return rows;
+    },
     /** The usable token this string is, or undefined (unknown, malformed, expired, deactivated, idle). */
     async authenticate(token: string, ip: string): Promise<ApiTokenRow | undefined> {
       if (!looksLikeApiToken(token)) return undefined;
@@ -99,3 +144,9 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
   };
 }
 export type PersonalTokens = ReturnType<typeof createPersonalTokens>;
+
+/** The compromised-password flow's revoker (account/compromised-routes.ts): every token goes. */
+export function revokeApiTokens(tokens: Pick<PersonalTokens, 'revokeAll'>) {
+  return async (accountId: string, info: RequestInfo): Promise<number> =>
+    (await tokens.revokeAll(accountId, info)).length;
+}

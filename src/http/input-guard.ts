@@ -37,7 +37,7 @@ const JWS = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 /** JWTs inside JSON inside JWTs: deep enough for a request object carrying an id_token_hint. */
 const MAX_DEPTH = 4;
 const HEX_PAIR = /^[0-9a-f]{2}$/i;
-// DELETE too: the REST API takes a body there (several ids at once).
+/** Methods whose body is read (DELETE too: the REST API revokes several tokens with a list in it). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Text PostgreSQL can store: no NUL, no lone surrogate; and so for the JSON or JWT it may hold. */

@@ -14,6 +14,9 @@ export interface Page {
  *  mailbox once the page has loaded. Timing tests measure with fetch itself. */
 export const afterResponse = new Map<string, () => Promise<void>>();
 
+/** A form's fields; a list is one name sent several times (checkboxes). */
+export type FormFields = Record<string, string | string[]>;
+
 export class Agent {
   readonly cookies = new Map<string, string>();
   constructor(
@@ -39,7 +42,7 @@ export class Agent {
 
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: { method?: string; form?: FormFields; headers?: Record<string, string> } = {},
   ): Promise<Response> {
     const full = new URL(url, this.origin).href;
     const headers: Record<string, string> = { ...this.headers, ...init.headers };
@@ -47,7 +50,9 @@ export class Agent {
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      // A list is one field sent several times (checkboxes), as a browser does.
+      const pairs = Object.entries(init.form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k, x]));
+      body = new URLSearchParams(pairs).toString();
     }
     const res = await fetch(full, {
       method: init.method ?? (body ? 'POST' : 'GET'),
@@ -62,7 +67,7 @@ export class Agent {
 
   /** Follows redirects while they stay on the server; returns the page reached, or the external
    *  URL the server redirected to (a relying party's redirect_uri). */
-  async go(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  async go(url: string, init: { method?: string; form?: FormFields } = {}): Promise<Page> {
     let res = await this.request(url, init);
     let current = new URL(url, this.origin).href;
     for (let i = 0; i < 20 && res.status >= 300 && res.status < 400; i++) {
@@ -75,7 +80,7 @@ export class Agent {
   }
 
   /** Submits a form found on a page: its action and hidden inputs, plus the given fields. */
-  async submit(page: Page, fields: Record<string, string> = {}, formSelector?: string): Promise<Page> {
+  async submit(page: Page, fields: FormFields = {}, formSelector?: string): Promise<Page> {
     const form = findForm(page.body, formSelector);
     return this.go(new URL(form.action, page.url).href, { method: 'POST', form: { ...form.hidden, ...fields } });
   }

@@ -7,6 +7,7 @@ import { metaRoutes } from './meta.ts';
 import { securityRoutes } from './security.ts';
 import { sessionsRoutes } from './sessions.ts';
 import { activityRoutes } from './activity.ts';
+import { tokenRoutes } from './tokens.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version'>): ApiRoute[] {
@@ -16,6 +17,7 @@ export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version
     ...securityRoutes(deps),
     ...sessionsRoutes(deps),
     ...activityRoutes(deps),
+    ...tokenRoutes(deps),
   ];
   routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
   return routes;
