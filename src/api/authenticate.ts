@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import { AppError } from '../errors.ts';
 import type { PersonalTokens } from './personal-tokens.ts';
-import { apiResource, grantedApiScopes, type ApiScope } from './scopes.ts';
+import { apiResource, grantedApiScopes, profileClaims, type ApiScope } from './scopes.ts';
 import { API_TOKEN_PREFIX } from './token-format.ts';
 
 export interface Principal {
@@ -17,6 +17,9 @@ export interface Principal {
   tokenId?: string;
   /** The application an OAuth token was issued to. */
   clientId?: string;
+  /** A sign-in token (for userinfo) reads the profile only as far as its OpenID scopes let
+   *  userinfo (`profile`, `email`); undefined: every field (personal and API tokens). */
+  claims?: ReadonlySet<'profile' | 'email'>;
   /** The rate limit's bucket: one per token. */
   rateKey: string;
 }
@@ -74,6 +77,7 @@ export function createApiAuth(deps: ApiAuthDeps) {
     return {
       account: await usableAccount(at.accountId),
       scopes: grantedApiScopes(at.scope, forApi),
+      ...(forApi ? {} : { claims: profileClaims(at.scope) }),
       via: 'oauth',
       clientId: at.clientId,
       rateKey: `at:${at.jti}`,

@@ -97,8 +97,15 @@ export interface ApiRouterDeps {
 }
 
 export function createApiRouter(deps: ApiRouterDeps) {
-  const { auth, rateLimit } = deps;
+  const { auth } = deps;
   const router = new Router<SesameState>();
+  /** Every request is counted once: against its token's limit once it authenticated, else against
+   *  its address's — whatever it was (an unknown address, bad input, a bad token). */
+  const counted = new WeakSet<Ctx>();
+  async function rateLimit(ctx: Ctx, key: string) {
+    counted.add(ctx);
+    await deps.rateLimit(ctx, key);
+  }
 
   /** The caller, counted against its token's limit; without a valid token, against its IP's. */
   async function caller(ctx: Ctx, route: ApiRoute): Promise<Principal | undefined> {
@@ -196,12 +203,16 @@ export function createApiRouter(deps: ApiRouterDeps) {
       ctx.status = 204;
       return;
     }
+    let failure: unknown;
     try {
       await deps.inputGuard(ctx, () => routes(ctx, () => allowed(ctx, next)));
-      if (ctx.status === 405) throw new AppError('method_not_allowed');
+      // 501: a method koa-router does not know at all (TRACE, PROPFIND): no operation takes it either.
+      if (ctx.status === 405 || ctx.status === 501) throw new AppError('method_not_allowed');
       if (ctx.status === 404 && ctx.body == null) throw new AppError('not_found');
     } catch (err) {
-      sendError(ctx, toAppError(ctx, err, deps.logger, deps.onDown));
+      failure = err;
     }
+    if (!counted.has(ctx)) await rateLimit(ctx, `ip:${ctx.ip}`).catch((err: unknown) => (failure = err));
+    if (failure) sendError(ctx, toAppError(ctx, failure, deps.logger, deps.onDown));
   };
 }

@@ -40,3 +40,9 @@ export function grantedApiScopes(scope: string | undefined, forApi: boolean): Se
   if (forApi) return new Set(parts.filter(isApiScope));
   return new Set(parts.some((p) => PROFILE_OIDC_SCOPES.has(p)) ? (['profile:read'] as const) : []);
 }
+
+/** The OpenID scopes of a sign-in token that decide which profile fields it may read. */
+export function profileClaims(scope: string | undefined): Set<'profile' | 'email'> {
+  const parts = new Set((scope ?? '').split(' '));
+  return new Set((['profile', 'email'] as const).filter((s) => parts.has(s)));
+}

@@ -37,6 +37,9 @@ const JWS = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 /** JWTs inside JSON inside JWTs: deep enough for a request object carrying an id_token_hint. */
 const MAX_DEPTH = 4;
 const HEX_PAIR = /^[0-9a-f]{2}$/i;
+/** Arrays and objects inside one another: no request of ours needs more; deeper JSON is refused as
+ *  malformed before anything walks it (a walk 5000 levels deep overflows the stack: a 500). */
+const MAX_NESTING = 32;
 /** Methods whose body is read (DELETE too: the REST API revokes several tokens with a list in it). */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -62,9 +65,22 @@ function isCleanJsonText(text: string, depth: number): boolean {
   } catch {
     return !text.includes('\0');
   }
-  return isCleanValue(value, depth);
+  return !isTooDeep(value) && isCleanValue(value, depth);
 }
 
+/** Whether JSON nests arrays and objects deeper than MAX_NESTING (walked without recursion). */
+export function isTooDeep(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, level] = item;
+    if (!v || typeof v !== 'object') continue;
+    if (level >= MAX_NESTING) return true;
+    for (const child of Object.values(v)) stack.push([child, level + 1]);
+  }
+  return false;
+}
+
+/** Only called on values isTooDeep has passed: the recursion is bounded. */
 function isCleanValue(value: unknown, depth: number): boolean {
   if (typeof value === 'string') return isCleanText(value, depth);
   if (Array.isArray(value)) return value.every((v) => isCleanValue(v, depth));
@@ -176,6 +192,7 @@ export async function checkInput(ctx: Ctx, bodyLimit: number): Promise<BadInput 
   } catch {
     return { param: 'body', reason: 'malformed' };
   }
+  if (isTooDeep(body)) return { param: 'body', reason: 'malformed' };
   if (!isCleanValue(body, 0)) return { param: 'body', reason: 'characters' };
   ctx.request.body = body;
   ctx.state.bodyBytes = raw.length;

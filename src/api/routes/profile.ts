@@ -9,20 +9,23 @@ import { nameClaims } from '../../oidc/account.ts';
 import { defineRoute, type ApiRoute } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
+const EMAIL_ONLY = 'Null for a sign-in token granted without the `email` scope.';
+const PROFILE_ONLY = 'Null for a sign-in token granted without the `profile` scope.';
+
 export const Profile = z.object({
   id: z.number().int().meta({ description: "The user's integer id (Infomaniak clients decode it as an int)." }),
   user_id: z.number().int().meta({ description: 'The same id, as Infomaniak names it elsewhere.' }),
   sub: z.string().meta({ description: 'The OpenID Connect subject (the `sub` of ID tokens and userinfo).' }),
-  login: z.string(),
-  email: z.string(),
-  email_verified: z.boolean(),
-  firstname: z.string(),
-  lastname: z.string(),
-  display_name: z.string(),
+  login: z.string().nullable().meta({ description: EMAIL_ONLY }),
+  email: z.string().nullable().meta({ description: EMAIL_ONLY }),
+  email_verified: z.boolean().nullable().meta({ description: EMAIL_ONLY }),
+  firstname: z.string().nullable().meta({ description: PROFILE_ONLY }),
+  lastname: z.string().nullable().meta({ description: PROFILE_ONLY }),
+  display_name: z.string().nullable().meta({ description: PROFILE_ONLY }),
   avatar: z.string().nullable().meta({ description: 'Always null: Sesame keeps no pictures.' }),
-  language: z.string().meta({ description: 'en, fr, de, it or es.' }),
-  locale: z.string(),
-  timezone: z.string().meta({ description: 'An IANA time zone, e.g. Europe/Zurich.' }),
+  language: z.string().nullable().meta({ description: `en, fr, de, it or es. ${PROFILE_ONLY}` }),
+  locale: z.string().nullable().meta({ description: PROFILE_ONLY }),
+  timezone: z.string().nullable().meta({ description: `An IANA time zone, e.g. Europe/Zurich. ${PROFILE_ONLY}` }),
   created_at: z.iso.datetime(),
 });
 
@@ -34,22 +37,27 @@ const ProfileChanges = z.strictObject({
   timezone: profileRules.zoneinfo.optional().meta({ description: 'An IANA time zone (e.g. Europe/Zurich), or UTC.' }),
 });
 
-export function profileOf(account: Account): z.input<typeof Profile> {
+/** The profile as `claims` let it be seen: a sign-in token (Principal.claims) shows no more than
+ *  userinfo would for its scopes — the address with `email`, names, language and time zone with
+ *  `profile`; an API token or a personal token shows all of it. */
+export function profileOf(account: Account, claims?: ReadonlySet<'profile' | 'email'>): z.input<typeof Profile> {
   const names = nameClaims(account);
+  const email = !claims || claims.has('email');
+  const profile = !claims || claims.has('profile');
   return {
     id: account.userId,
     user_id: account.userId,
     sub: account.id,
-    login: account.email,
-    email: account.email,
-    email_verified: account.emailVerified,
-    firstname: names.given_name,
-    lastname: names.family_name,
-    display_name: names.name,
+    login: email ? account.email : null,
+    email: email ? account.email : null,
+    email_verified: email ? account.emailVerified : null,
+    firstname: profile ? names.given_name : null,
+    lastname: profile ? names.family_name : null,
+    display_name: profile ? names.name : null,
     avatar: null,
-    language: account.locale,
-    locale: account.locale,
-    timezone: account.zoneinfo,
+    language: profile ? account.locale : null,
+    locale: profile ? account.locale : null,
+    timezone: profile ? account.zoneinfo : null,
     created_at: account.createdAt.toISOString(),
   };
 }
@@ -66,7 +74,7 @@ export function profileRoutes(deps: Pick<ApiRouteDeps, 'profile'>): ApiRoute[] {
       // Infomaniak clients may ask for more (?with=…); nothing more is kept, and asking is no error.
       query: z.object({ with: z.string().max(200).optional() }),
       response: Profile,
-      handler: async ({ principal }) => profileOf(principal.account),
+      handler: async ({ principal }) => profileOf(principal.account, principal.claims),
     }),
     defineRoute({
       method: 'patch',
