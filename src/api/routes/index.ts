@@ -3,12 +3,13 @@
 import type { ApiRoute } from '../route.ts';
 import { buildOpenApi, type OpenApiOptions } from '../openapi.ts';
 import { profileRoutes } from './profile.ts';
+import { applicationRoutes } from './applications.ts';
 import { metaRoutes } from './meta.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version'>): ApiRoute[] {
   let document: Record<string, unknown> | undefined;
-  const routes: ApiRoute[] = [...profileRoutes()];
+  const routes: ApiRoute[] = [...profileRoutes(), ...applicationRoutes(deps)];
   routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
   return routes;
 }
