@@ -37,7 +37,8 @@ const JWS = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 /** JWTs inside JSON inside JWTs: deep enough for a request object carrying an id_token_hint. */
 const MAX_DEPTH = 4;
 const HEX_PAIR = /^[0-9a-f]{2}$/i;
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** DELETE too: the API asks some deletions to be confirmed in their body (a member's removal). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Text PostgreSQL can store: no NUL, no lone surrogate; and so for the JSON or JWT it may hold. */
 export function isCleanText(s: string, depth = 0): boolean {

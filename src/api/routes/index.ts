@@ -4,12 +4,19 @@ import type { ApiRoute } from '../route.ts';
 import { buildOpenApi, type OpenApiOptions } from '../openapi.ts';
 import { profileRoutes } from './profile.ts';
 import { applicationRoutes } from './applications.ts';
+import { organizationRoutes } from './organizations.ts';
+import { memberRoutes } from './members.ts';
 import { metaRoutes } from './meta.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version'>): ApiRoute[] {
   let document: Record<string, unknown> | undefined;
-  const routes: ApiRoute[] = [...profileRoutes(), ...applicationRoutes(deps)];
+  const routes: ApiRoute[] = [
+    ...profileRoutes(),
+    ...applicationRoutes(deps),
+    ...organizationRoutes(deps),
+    ...memberRoutes(deps),
+  ];
   routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
   return routes;
 }
