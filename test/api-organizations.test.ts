@@ -424,7 +424,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     expect(await rows(sql`SELECT id FROM applications WHERE name = 'No'`)).toEqual([]);
   });
 
-  it('api.bad-input-never-500: unknown fields, bad redirect URIs, wrong types and bad choices are 400 validation_failed naming each field', async () => {
+  it('api.bad-input-fields: unknown fields, bad redirect URIs, wrong types and bad choices are 400 validation_failed naming each field', async () => {
     const alice = await createUser(srv);
     const [bob] = [await createUser(srv)];
     const org = await organization(alice, [[bob, 'collaborator']], 'Strict');
@@ -535,5 +535,47 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     expect((await orgs().findById(org.id))!).toMatchObject({ name: 'Strict', type: 'company', phone: null });
     expect(await roleOf(org.id, bob)).toBe('collaborator');
     expect((await orgs().membership(org.id, bob.account.id))!.blockedAt).toBeNull();
+  });
+
+  it('api.bad-input-never-500: on every applications, organizations and members operation of the document, malformed JSON, another content type, a huge body and an unknown field are clear 4xx, never a 500', async () => {
+    const alice = await createUser(srv);
+    const bob = await createUser(srv);
+    const org = await organization(alice, [[bob, 'collaborator']], 'Fuzzed');
+    const app = await webApp(org.id, alice, 'Fuzzed site');
+    const token = await personalToken(srv, alice.account, ALL);
+    const bobId = await userIdOf(bob);
+    const doc = (await api(srv, 'GET', '/1/openapi.json')).body as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => /^\/(applications|organizations)/.test(path))
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    expect(operations.length).toBeGreaterThanOrEqual(17);
+    for (const { path: template, method, op } of operations) {
+      if (method === 'get') continue; // no body to send
+      const path = `/1${template}`
+        .replace('/applications/{id}', `/applications/${app.id}`)
+        .replace('/organizations/{id}', `/organizations/${org.id}`)
+        .replace('{user_id}', String(bobId));
+      const where = `${method} ${template}`;
+      const M = method.toUpperCase();
+      const unknown = await api(srv, M, path, { token, body: { zzz_unknown: 1 } });
+      expect(unknown.status, where).toBe(400);
+      expect(unknown.body.error.code, where).toBe('validation_failed');
+      expect(fieldsOf(unknown).zzz_unknown, where).toBe('unknown_field');
+      const huge = await api(srv, M, path, { token, body: { name: 'x'.repeat(40_000) } });
+      expect(huge.status, where).toBe(413);
+      if (!op.requestBody) continue;
+      const malformed = await api(srv, M, path, { token, raw: { type: 'application/json', data: '{"name": ' } });
+      expect([malformed.status, malformed.body.error.code], where).toEqual([400, 'invalid_json']);
+      const text = await api(srv, M, path, { token, raw: { type: 'text/plain', data: 'name=x' } });
+      expect([text.status, text.body.error.code], where).toEqual([415, 'invalid_content_type']);
+      const notObject = await api(srv, M, path, { token, body: ['a'] });
+      expect([notObject.status, notObject.body.error.code], where).toEqual([400, 'validation_failed']);
+    }
+    expect((await srv.deps.repos.applications.findInOrganization(org.id, app.id, alice.account.id))?.app.name).toBe(
+      'Fuzzed site',
+    );
+    expect(await roleOf(org.id, bob)).toBe('collaborator');
   });
 });
