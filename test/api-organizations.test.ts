@@ -381,6 +381,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       ['GET', `/1/organizations/${org.id}`, 'organizations:read'],
       ['GET', `/1/organizations/${org.id}/members`, 'organizations:read'],
       ['GET', m, 'organizations:read'],
+      ['GET', `/1/organizations/${org.id}/invitations`, 'organizations:read'],
     ];
     const writes: Array<[string, string, ApiScope, unknown?]> = [
       ['POST', '/1/applications', 'applications:write', { name: 'No', type: 'service' }],
@@ -394,6 +395,13 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       ['POST', `${m}/unlock`, 'organizations:write'],
       ['POST', `${m}/security-alert`, 'organizations:write'],
       ['DELETE', m, 'organizations:write', { confirm_email: alice.email }],
+      [
+        'POST',
+        `/1/organizations/${org.id}/invitations`,
+        'organizations:write',
+        { email: 'no@example.com', role: 'external' },
+      ],
+      ['DELETE', `/1/organizations/${org.id}/invitations/${crypto.randomUUID()}`, 'organizations:write'],
     ];
     const profileOnly = await personalToken(srv, alice.account, ['profile:read']);
     const readOnly = await personalToken(srv, alice.account, ['applications:read', 'organizations:read']);
@@ -544,19 +552,25 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     const app = await webApp(org.id, alice, 'Fuzzed site');
     const token = await personalToken(srv, alice.account, ALL);
     const bobId = await userIdOf(bob);
+    const invitee = { email: `fuzz-${crypto.randomUUID()}@example.com`, role: 'external' as const };
+    const invitation = await srv.deps.invitations.invite(org, alice.account, invitee, {
+      ip: '127.0.0.1',
+      device: 'test',
+    });
     const doc = (await api(srv, 'GET', '/1/openapi.json')).body as {
       paths: Record<string, Record<string, { requestBody?: unknown }>>;
     };
     const operations = Object.entries(doc.paths)
       .filter(([path]) => /^\/(applications|organizations)/.test(path))
       .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
-    expect(operations.length).toBeGreaterThanOrEqual(17);
+    expect(operations.length).toBeGreaterThanOrEqual(20);
     for (const { path: template, method, op } of operations) {
       if (method === 'get') continue; // no body to send
       const path = `/1${template}`
         .replace('/applications/{id}', `/applications/${app.id}`)
         .replace('/organizations/{id}', `/organizations/${org.id}`)
-        .replace('{user_id}', String(bobId));
+        .replace('{user_id}', String(bobId))
+        .replace('{invitation_id}', invitation.id);
       const where = `${method} ${template}`;
       const M = method.toUpperCase();
       const unknown = await api(srv, M, path, { token, body: { zzz_unknown: 1 } });
@@ -577,5 +591,96 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       'Fuzzed site',
     );
     expect(await roleOf(org.id, bob)).toBe('collaborator');
+  });
+
+  it("api.invitations: invitations through the API as on the page: who manages members invites (the link by email only, never in an answer), a legal representative alone with that role, another organization's invitation is 404", async () => {
+    const [alice, eve, carol, bob] = [
+      await createUser(srv),
+      await createUser(srv),
+      await createUser(srv),
+      await createUser(srv),
+    ];
+    const org = await organization(alice, [
+      [eve, 'administrator'],
+      [carol, 'collaborator'],
+    ]);
+    const other = await organization(bob, [], 'Elsewhere');
+    const [lead, admin, collab, outsider] = await Promise.all(
+      [alice, eve, carol, bob].map((u) => personalToken(srv, u.account, ALL)),
+    );
+    const path = `/1/organizations/${org.id}/invitations`;
+    const invitee = `invitee-${crypto.randomUUID()}@example.com`;
+
+    const made = await api(srv, 'POST', path, {
+      token: admin,
+      body: { email: invitee.toUpperCase(), role: 'collaborator' },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.data).toMatchObject({ email: invitee, role: 'collaborator', invited_by: eve.email });
+    const mail = srv
+      .outbox()
+      .filter((m) => m.to === invitee)
+      .at(-1);
+    const token = mail!.text.match(/\/invitation\/([\w-]+)/)![1]!;
+    const list = await api(srv, 'GET', path, { token: lead });
+    expect(list.body.data.map((i: { email: string }) => i.email)).toEqual([invitee]);
+    for (const res of [made, list]) expect(res.text).not.toContain(token);
+    expect((await activity(eve, 'org_invited'))[0]?.details).toMatchObject({ member: invitee, to: 'collaborator' });
+
+    // Only a legal representative invites a legal representative; a collaborator invites nobody.
+    const lr = await api(srv, 'POST', path, {
+      token: admin,
+      body: { email: 'lr@example.com', role: 'legal_representative' },
+    });
+    expect([lr.status, lr.body.error.code]).toEqual([403, 'forbidden']);
+    expect(
+      (await api(srv, 'POST', path, { token: lead, body: { email: 'lr@example.com', role: 'legal_representative' } }))
+        .status,
+    ).toBe(201);
+    for (const [method, p, body] of [
+      ['GET', path],
+      ['POST', path, { email: 'x@example.com', role: 'external' }],
+      ['DELETE', `${path}/${made.body.data.id}`],
+    ] as const) {
+      const res = await api(srv, method, p, { token: collab, body });
+      expect([res.status, res.body.error.code], `${method} ${p}`).toEqual([403, 'forbidden']);
+    }
+    const member = await api(srv, 'POST', path, { token: admin, body: { email: carol.email, role: 'external' } });
+    expect([member.status, member.body.error.code]).toEqual([409, 'already_member']);
+    const bad = await api(srv, 'POST', path, { token: admin, body: { email: 'not-an-email', role: 'boss' } });
+    expect(fieldsOf(bad)).toEqual({ email: 'invalid_email', role: 'invalid_choice' });
+
+    // Another organization's: its list, a new invitation and a revocation are all 404, and the invitation stays.
+    for (const [method, p, body] of [
+      ['GET', path],
+      ['POST', path, { email: 'y@example.com', role: 'external' }],
+      ['DELETE', `${path}/${made.body.data.id}`],
+      ['DELETE', `/1/organizations/${other.id}/invitations/${made.body.data.id}`],
+      ['DELETE', `${path}/${crypto.randomUUID()}`],
+    ] as const) {
+      const res = await api(srv, method, p, {
+        token: method === 'DELETE' && p.includes(other.id) ? outsider : outsider,
+        body,
+      });
+      expect([res.status, res.body.error.code], `${method} ${p}`).toEqual([404, 'not_found']);
+    }
+    const unknown = await api(srv, 'DELETE', `${path}/${crypto.randomUUID()}`, { token: admin });
+    expect(unknown.status).toBe(404);
+    const viaOther = await api(srv, 'DELETE', `/1/organizations/${other.id}/invitations/${made.body.data.id}`, {
+      token: outsider,
+    });
+    expect(viaOther.status).toBe(404);
+    expect((await api(srv, 'GET', path, { token: admin })).body.total).toBe(2);
+
+    const revoked = await api(srv, 'DELETE', `${path}/${made.body.data.id}`, { token: admin });
+    expect(revoked.status).toBe(204);
+    expect((await api(srv, 'GET', path, { token: admin })).body.total).toBe(1);
+    expect(await activity(eve, 'org_invitation_revoked')).toHaveLength(1);
+    const readOnly = await personalToken(srv, eve.account, ['organizations:read']);
+    const scoped = await api(srv, 'POST', path, {
+      token: readOnly,
+      body: { email: 'z@example.com', role: 'external' },
+    });
+    expect([scoped.status, scoped.body.error.code]).toEqual([403, 'insufficient_scope']);
   });
 });

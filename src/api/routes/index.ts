@@ -6,6 +6,7 @@ import { profileRoutes } from './profile.ts';
 import { applicationRoutes } from './applications.ts';
 import { organizationRoutes } from './organizations.ts';
 import { memberRoutes } from './members.ts';
+import { invitationRoutes } from './invitations.ts';
 import { metaRoutes } from './meta.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
@@ -16,6 +17,7 @@ export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version
     ...applicationRoutes(deps),
     ...organizationRoutes(deps),
     ...memberRoutes(deps),
+    ...invitationRoutes(deps),
   ];
   routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
   return routes;
