@@ -70,10 +70,15 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     const mine = await organization(alice, [], 'Alice Ltd');
     const theirs = await organization(bob, [[dave, 'collaborator']], 'Bob Ltd');
     const app = await webApp(theirs.id, bob, 'Bob site');
+    // A previous secret still in its grace period: one more thing a stranger must not end.
+    await srv.deps.applications.rotateSecret(app, 60);
     await webApp(mine.id, alice, 'Alice site');
     const token = await personalToken(srv, alice.account, ALL);
     const daveId = await userIdOf(dave);
-    const before = await rows(sql`SELECT name, redirect_uris, secret_hash FROM applications WHERE id = ${app.id}`);
+    const snapshot = () =>
+      rows(sql`SELECT name, redirect_uris, secret_hash, previous_secret_hash, previous_secret_expires_at
+               FROM applications WHERE id = ${app.id}`);
+    const before = await snapshot();
 
     const unknown = crypto.randomUUID();
     const calls: Array<[string, string, unknown?]> = [];
@@ -82,6 +87,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       calls.push(['PATCH', `/1/applications/${id}`, { name: 'Taken' }]);
       calls.push(['POST', `/1/applications/${id}/secret`, {}]);
       calls.push(['DELETE', `/1/applications/${id}`]);
+      calls.push(['DELETE', `/1/applications/${id}/previous-secret`]);
       // Naming Bob's organization does not open it either.
       calls.push(['GET', `/1/applications/${id}?organization_id=${theirs.id}`]);
     }
@@ -112,9 +118,8 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     // One and the same answer for an existing thing of someone else's and for nothing at all.
     expect(answers.size).toBe(1);
 
-    expect(await rows(sql`SELECT name, redirect_uris, secret_hash FROM applications WHERE id = ${app.id}`)).toEqual(
-      before,
-    );
+    expect(await snapshot()).toEqual(before);
+    expect((before[0] as { previous_secret_hash: string | null }).previous_secret_hash).not.toBeNull();
     expect((await orgs().findById(theirs.id))!.name).toBe('Bob Ltd');
     expect(await rows(sql`SELECT id FROM applications WHERE name = 'Planted'`)).toEqual([]);
     const daves = await orgs().membership(theirs.id, dave.account.id);
@@ -166,9 +171,17 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     testClock.advance(61 * 60_000);
     expect(await tokenStatus(clientId, secret)).toBe(401);
     expect(await tokenStatus(clientId, fresh)).toBe(200);
+    // Ended early: the previous one stops now.
+    const third = await api(srv, 'POST', `/1/applications/${id}/secret`, { token, body: { grace_minutes: 600 } });
+    expect(await tokenStatus(clientId, fresh)).toBe(200);
+    const ended = await api(srv, 'DELETE', `/1/applications/${id}/previous-secret`, { token });
+    expect(ended.status).toBe(200);
+    expect(ended.body.data.previous_secret_expires_at).toBeNull();
+    expect(await tokenStatus(clientId, fresh)).toBe(401);
+    expect(await tokenStatus(clientId, third.body.data.client_secret)).toBe(200);
     // Grace 0: the previous one stops at once.
     const now = await api(srv, 'POST', `/1/applications/${id}/secret`, { token, body: { grace_minutes: 0 } });
-    expect(await tokenStatus(clientId, fresh)).toBe(401);
+    expect(await tokenStatus(clientId, third.body.data.client_secret)).toBe(401);
     expect(await tokenStatus(clientId, now.body.data.client_secret)).toBe(200);
 
     // A single-page app has no secret at all.
@@ -192,7 +205,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       expect(entry!.clientId).toBe(clientId);
       expect((entry!.details as Record<string, string>).organizationId).toBe(org.id);
     }
-    expect((await activity(alice, 'app_secret_rotated')).filter((e) => e.clientId === clientId)).toHaveLength(2);
+    expect((await activity(alice, 'app_secret_rotated')).filter((e) => e.clientId === clientId)).toHaveLength(3);
   });
 
   it("api.applications-current-organization: the API works in the account's current organization, as the pages do, and organization_id picks another of the caller's", async () => {
@@ -387,6 +400,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
       ['POST', '/1/applications', 'applications:write', { name: 'No', type: 'service' }],
       ['PATCH', `/1/applications/${app.id}`, 'applications:write', { name: 'No' }],
       ['POST', `/1/applications/${app.id}/secret`, 'applications:write', {}],
+      ['DELETE', `/1/applications/${app.id}/previous-secret`, 'applications:write'],
       ['DELETE', `/1/applications/${app.id}`, 'applications:write'],
       ['PATCH', `/1/organizations/${org.id}`, 'organizations:write', { name: 'No' }],
       ['PATCH', m, 'organizations:write', { role: 'administrator' }],

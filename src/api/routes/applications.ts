@@ -268,6 +268,26 @@ export function applicationRoutes(deps: ApiRouteDeps): ApiRoute[] {
     }),
     defineRoute({
       method: 'delete',
+      path: '/applications/{id}/previous-secret',
+      operationId: 'endPreviousApplicationSecret',
+      summary: 'End the grace period now: the previous client secret stops working',
+      description:
+        'As the page\'s "stop the previous secret now". Administrators any; a collaborator one granted to them.',
+      tag,
+      scopes: write,
+      params: IdParams,
+      query: InOrganization,
+      response: ApplicationData,
+      errors: ['forbidden'],
+      handler: async ({ principal, params, query }) => {
+        const { app, granted, role } = await load(principal, params.id, query.organization_id);
+        allow(canManageApplication(role, granted));
+        await service.endPreviousSecret(app);
+        return view(await reread(app, principal));
+      },
+    }),
+    defineRoute({
+      method: 'delete',
       path: '/applications/{id}',
       operationId: 'deleteApplication',
       summary: 'Delete an application: its sign-ins stop at once',
