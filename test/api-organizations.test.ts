@@ -93,6 +93,7 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     }
     calls.push(['GET', `/api/applications?organization_id=${theirs.id}`]);
     calls.push(['POST', '/1/applications', { name: 'Planted', type: 'service', organization_id: theirs.id }]);
+    calls.push(['POST', `/1/applications?organization_id=${theirs.id}`, { name: 'Planted', type: 'service' }]);
     for (const orgId of [theirs.id, unknown, 'nope']) {
       calls.push(['GET', `/1/organizations/${orgId}`]);
       calls.push(['PATCH', `/1/organizations/${orgId}`, { name: 'Taken' }]);
@@ -227,13 +228,22 @@ describe.each(primaryStorageMode())('API applications and organizations (%s stor
     });
     expect(made.status).toBe(201);
     expect(made.body.data.organization_id).toBe(first.id);
+    const viaQuery = await api(srv, 'POST', `/1/applications?organization_id=${first.id}`, {
+      token,
+      body: { name: 'Also in first', type: 'service' },
+    });
+    expect(viaQuery.body.data.organization_id).toBe(first.id);
     // Another organization's application is not found in the current one, only in its own.
     const id = made.body.data.id;
     expect((await api(srv, 'GET', `/1/applications/${id}`, { token })).status).toBe(404);
     expect((await api(srv, 'GET', `/1/applications/${id}?organization_id=${first.id}`, { token })).status).toBe(200);
 
     await srv.deps.repos.accounts.setCurrentOrganization(alice.account.id, first.id);
-    expect(names(await api(srv, 'GET', '/1/applications', { token }))).toEqual(['Made in first', 'In first']);
+    expect(names(await api(srv, 'GET', '/1/applications', { token }))).toEqual([
+      'Also in first',
+      'Made in first',
+      'In first',
+    ]);
     const list = await api(srv, 'GET', '/1/organizations', { token });
     const current = list.body.data.filter((o: { current: boolean }) => o.current);
     expect(current.map((o: { id: string }) => o.id)).toEqual([first.id]);

@@ -188,13 +188,16 @@ export function applicationRoutes(deps: ApiRouteDeps): ApiRoute[] {
       description: 'Administrators and legal representatives of the organization (403 forbidden otherwise).',
       tag,
       scopes: write,
+      query: InOrganization,
       body: CreateBody,
       status: 201,
       response: WithSecret,
       errors: ['forbidden'],
       handler: async (input) => {
-        const { body, principal } = input;
-        const { organization, role } = await organizationOf(principal.account, body.organization_id);
+        const { body, principal, query } = input;
+        // In the body or the query string, as on every other applications call.
+        const chosen = body.organization_id ?? query.organization_id;
+        const { organization, role } = await organizationOf(principal.account, chosen);
         allow(canManageApplications(role));
         const checked = validated({
           name: body.name,
