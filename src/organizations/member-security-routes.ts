@@ -2,7 +2,8 @@
 // member's page): block and unblock (a blocked member keeps the role but can sign in to none of the
 // organization's applications, and loses what they held for them: revoke-access.ts), unlock a
 // locked account (the lockout's own unlock, as `sesame user unlock`), and a security alert. A member
-// id of another organization is refused as unknown (404).
+// id of another organization is refused as unknown (404). The actions themselves are
+// member-security.ts, which the API calls too.
 import Router from '@koa/router';
 import type { Next } from 'koa';
 import { z } from 'zod';
