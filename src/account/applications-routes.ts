@@ -21,6 +21,7 @@ import type { AccountSession } from '../http/require-account.ts';
 import { AppError } from '../errors.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import { requestInfo } from '../http/request-info.ts';
+import { recordAppChange, type AppChange } from './application-activity.ts';
 import { allow } from '../organizations/context.ts';
 import { canDeleteApplication, canManageApplication, canManageApplications } from '../organizations/policy.ts';
 import {
@@ -77,20 +78,13 @@ export function createApplicationsRouter(deps: ApplicationsDeps) {
   router.use(deps.accountSession.requireAccount);
 
   /** App registrations are security changes too: each one goes to the actor's activity log. */
-  type Change = 'app_created' | 'app_updated' | 'app_secret_rotated' | 'app_deleted';
-  const log = (ctx: AccountCtx, type: Change, app: Application) => {
-    const { ip, device } = requestInfo(ctx);
-    const org = ctx.state.organizations?.current;
-    return deps.repos.activity.record({
-      accountId: ctx.state.account.id,
+  const log = (ctx: AccountCtx, type: AppChange, app: Application) =>
+    recordAppChange(
+      deps.repos.activity,
+      { accountId: ctx.state.account.id, organization: ctx.state.organizations?.current, info: requestInfo(ctx) },
       type,
-      ip,
-      device,
-      clientId: app.clientId,
-      application: app.name,
-      details: org ? { organization: org.name, organizationId: org.id } : {},
-    });
-  };
+      app,
+    );
   /** The application named in the URL: one of the current organization's the actor may see. */
   const inOrganization = loadCurrentApplication(repo);
   /** …and may change (a collaborator one granted to them): 403 otherwise. */

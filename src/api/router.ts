@@ -63,7 +63,8 @@ export function apiFieldErrors(issues: z.core.$ZodIssue[]): Record<string, strin
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  // zod leaves the input out of its issues unless asked: without it a wrong type read as missing.
+  // reportInput: the issues carry the value, so a field sent with the wrong type is told apart from
+  // one left out (problemOf); the value itself is never answered.
   const r = schema.safeParse(value, { reportInput: true });
   if (!r.success) throw new AppError('validation_failed', { fieldErrors: apiFieldErrors(r.error.issues) });
   return r.data;

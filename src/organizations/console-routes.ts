@@ -84,10 +84,11 @@ export function createSecurityConsoleRouter(deps: Deps) {
   async function alertAll(ctx: OrgCtx) {
     allow(canAlertMember(ctx.state.role));
     const { organization, account } = ctx.state;
+    const by = { account, info: requestInfo(ctx) };
     let sent = 0;
     for (const member of await queries.membersWithout2fa(organization.id)) {
       if (member.id === account.id) continue;
-      if (await alerts.send(ctx, organization, member, false)) sent++;
+      if (await alerts.send(by, organization, member, false)) sent++;
     }
     seeOther(ctx, `${base(ctx)}/security?done=alerted&sent=${sent}`);
   }

@@ -47,15 +47,21 @@ export function createOrganizationContext(deps: { repos: { organizations: Organi
     return { list, current: currentOf(list, account.currentOrganizationId) };
   }
 
+  /** One organization of the account's, with its membership and the role the policy takes; 404
+   *  for one it is not a member of, exactly as for one that does not exist (pages and the API). */
+  async function memberOf(
+    account: Pick<Account, 'id'>,
+    organizationId: string,
+  ): Promise<{ organization: Organization; membership: Membership; role: Actor }> {
+    const membership = await repo.membership(organizationId, account.id);
+    const organization = membership && (await repo.findById(organizationId));
+    if (!membership || !organization) throw new AppError('not_found');
+    return { organization, membership, role: effectiveRole(membership) };
+  }
+
   /** For routes with :orgId: the organization and the actor's membership, or 404. */
   async function loadOrganization(ctx: OrgCtx, next: Next) {
-    const id = String(ctx.params.orgId ?? '');
-    const membership = await repo.membership(id, ctx.state.account.id);
-    const organization = membership && (await repo.findById(id));
-    if (!membership || !organization) throw new AppError('not_found');
-    ctx.state.organization = organization;
-    ctx.state.membership = membership;
-    ctx.state.role = effectiveRole(membership);
+    Object.assign(ctx.state, await memberOf(ctx.state.account, String(ctx.params.orgId ?? '')));
     await next();
   }
 
@@ -65,6 +71,7 @@ export function createOrganizationContext(deps: { repos: { organizations: Organi
     async accountPage(ctx: AccountCtx): Promise<void> {
       ctx.state.organizations = await view(ctx.state.account);
     },
+    memberOf,
     loadOrganization,
     /** A route of a router typed on the account pages' state, under :orgId: loadOrganization, then
      *  `handler` with the organization's state (spread into the route's middleware). */

@@ -11,8 +11,26 @@ import { canViewApplication, type Actor } from './policy.ts';
 
 /** The current organization of an account page and the actor's role in it (null while blocked). */
 export function currentOrganization(ctx: AccountCtx): { organization: OrganizationChoice | undefined; role: Actor } {
-  const organization = ctx.state.organizations?.current;
+  return withRole(ctx.state.organizations?.current);
+}
+
+/** One of the account's organizations (the switcher's list) and the role the policy takes in it. */
+export function withRole(organization: OrganizationChoice | undefined): {
+  organization: OrganizationChoice | undefined;
+  role: Actor;
+} {
   return { organization, role: organization && !organization.blocked ? organization.role : null };
+}
+
+/** The application `id` of the organization, if the actor may see it (policy); undefined (404)
+ *  for anything else: another organization's, one not granted, none. Pages and the API. */
+export async function visibleApplication(
+  repo: Pick<ApplicationsRepo, 'findInOrganization'>,
+  actor: { organizationId: string; accountId: string; role: Actor },
+  id: string,
+): Promise<{ app: Application; granted: boolean } | undefined> {
+  const found = await repo.findInOrganization(actor.organizationId, id, actor.accountId);
+  return found && canViewApplication(actor.role, found.granted) ? found : undefined;
 }
 
 export interface CurrentAppState extends AccountState {
@@ -28,8 +46,9 @@ export function loadCurrentApplication(repo: Pick<ApplicationsRepo, 'findInOrgan
   return async function currentApplication(ctx: CurrentAppCtx, next: Next) {
     const { organization, role } = currentOrganization(ctx);
     if (!organization) throw new AppError('not_found');
-    const found = await repo.findInOrganization(organization.id, String(ctx.params.id ?? ''), ctx.state.account.id);
-    if (!found || !canViewApplication(role, found.granted)) throw new AppError('not_found');
+    const actor = { organizationId: organization.id, accountId: ctx.state.account.id, role };
+    const found = await visibleApplication(repo, actor, String(ctx.params.id ?? ''));
+    if (!found) throw new AppError('not_found');
     ctx.state.app = found.app;
     ctx.state.granted = found.granted;
     ctx.state.role = role;

@@ -1,11 +1,11 @@
 // An organization's invitations page (administrators and legal representatives): the invite form
 // and the pending invitations, each revocable. The legal-representative role is offered to, and
-// accepted from, a legal representative only (policy.ts canGrantLegalRep).
+// accepted from, a legal representative only (policy.ts canInvite).
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { OrgCtx, OrgState, OrganizationContext } from './context.ts';
 import { allow } from './context.ts';
-import { canGrantLegalRep, canManageMembers, type Actor } from './policy.ts';
+import { canInvite, canManageMembers, type Actor } from './policy.ts';
 import { orgNav } from './nav.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { emailField, form, formData, NoFields, type FormState } from '../http/form.ts';
@@ -18,7 +18,7 @@ import type { Invitations } from './invitations.ts';
 const InviteForm = z.object({ email: emailField, role: z.enum(ROLES) });
 
 /** The roles an actor may invite with. */
-const invitableRoles = (actor: Actor) => ROLES.filter((r) => r !== 'legal_representative' || canGrantLegalRep(actor));
+const invitableRoles = (actor: Actor) => ROLES.filter((r) => canInvite(actor, r));
 
 export function createInvitationsRouter(deps: {
   accountSession: AccountSession;
@@ -53,7 +53,7 @@ export function createInvitationsRouter(deps: {
   }
 
   async function invite(ctx: OrgCtx, input: z.output<typeof InviteForm>) {
-    if (input.role === 'legal_representative') allow(canGrantLegalRep(ctx.state.role));
+    allow(canInvite(ctx.state.role, input.role));
     const { organization, account } = ctx.state;
     await deps.invitations.invite(organization, account, input, requestInfo(ctx));
     seeOther(ctx, `${base(ctx)}?done=sent`);

@@ -1,7 +1,6 @@
 // A security alert to one member: an email in their language about what their settings lack (no
 // second factor, no recovery contact…), at most ALERTS_PER_HOUR per member whoever sends it — an
 // admin's button must not become a way to flood someone's mailbox.
-import type { AccountCtx } from '../http/context.ts';
 import type { Account } from '../db/repositories/accounts.ts';
 import type { Organization } from '../db/repositories/organizations.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
@@ -10,7 +9,7 @@ import { MESSAGE_WINDOW_SECONDS } from '../http/rate-limit.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { Config } from '../config.ts';
 import { alertIssues, orgAlertEmail } from './console-emails.ts';
-import { recordBoth } from './console-activity.ts';
+import { recordBoth, type ConsoleActor } from './console-activity.ts';
 
 export const ALERTS_PER_HOUR = 3;
 
@@ -22,11 +21,11 @@ export function createMemberAlerts(deps: {
 }) {
   return {
     /** Sends the alert; false when this member had their ALERTS_PER_HOUR already. */
-    async send(ctx: AccountCtx, organization: Organization, member: Account, has2fa: boolean): Promise<boolean> {
+    async send(by: ConsoleActor, organization: Organization, member: Account, has2fa: boolean): Promise<boolean> {
       if (!(await deps.limiter.hit('org-alert', member.id, ALERTS_PER_HOUR, MESSAGE_WINDOW_SECONDS))) return false;
       const issues = alertIssues(member, has2fa);
       await deps.mailer.send(orgAlertEmail(deps.config.issuer, member, { organization: organization.name, issues }));
-      await recordBoth(deps.repos.activity, ctx, 'org_security_alert', { organization, member: member });
+      await recordBoth(deps.repos.activity, by, 'org_security_alert', { organization, member: member });
       return true;
     },
   };

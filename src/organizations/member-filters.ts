@@ -7,7 +7,7 @@ import type { MemberFilter } from '../db/repositories/organization-members.ts';
 
 export const MAX_MEMBER_SEARCH = 100;
 
-const MemberQuery = z.object({
+export const MemberQuery = z.object({
   q: z.string().trim().max(MAX_MEMBER_SEARCH).optional(),
   role: z.enum(ROLES).optional(),
   twofa: z.enum(['on', 'off']).optional(),

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AccountCtx, AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
-import { form, formData, nameField, type FormState } from '../http/form.ts';
+import { form, formData, type FormState } from '../http/form.ts';
 import { AppError } from '../errors.ts';
 import { requestInfo } from '../http/request-info.ts';
 import type { AccountSession } from '../http/require-account.ts';
@@ -22,15 +22,9 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import { legalRepCount } from '../db/repositories/organizations.ts';
 import type { AccessRevoker } from './revoke-access.ts';
 import { createOrgService } from './org-service.ts';
-import { formatPhone, parseOrganizationPhone } from './phone.ts';
+import { formatPhone } from './phone.ts';
+import { OrganizationForm, organizationInput } from './organization-input.ts';
 
-const OrganizationForm = z.object({
-  name: nameField,
-  type: z.enum(ORGANIZATION_TYPES),
-  address: z.string().trim().max(500).optional().default(''),
-  country: z.string().max(2).optional(),
-  phone: z.string().trim().max(40).optional().default(''),
-});
 const ConfirmForm = z.object({ confirm: z.literal('yes') });
 const DONE = ['created', 'updated', 'deleted', 'left'] as const;
 
@@ -41,16 +35,6 @@ export interface OrgRoutesDeps {
   accessRevoker: AccessRevoker;
   limiter: RateLimiter;
   repos: { organizations: OrganizationsRepo; accounts: AccountsRepo; activity: ActivityRepo };
-}
-
-/** The form's values as the repository takes them (the phone checked and in E.164). */
-function organizationInput(input: z.output<typeof OrganizationForm>) {
-  return {
-    name: input.name,
-    type: input.type,
-    address: input.address || null,
-    phone: input.phone ? parseOrganizationPhone(input.phone, input.country) : null,
-  };
 }
 
 export function createOrgRouter(deps: OrgRoutesDeps) {

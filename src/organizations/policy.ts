@@ -54,6 +54,11 @@ export function keepsALegalRep(from: Role, to: Role | null, legalRepCount: numbe
   return from !== 'legal_representative' || to === 'legal_representative' || legalRepCount > 1;
 }
 
+/** Invite someone with `role`: who manages members; with the legal-representative role, only a
+ *  legal representative (who alone grants it). */
+export const canInvite = (actor: Actor, role: Role) =>
+  canManageMembers(actor) && (role !== 'legal_representative' || canGrantLegalRep(actor));
+
 /** Change a member's role (the actor's own too). */
 export function canChangeRole(actor: Actor, from: Role, to: Role, legalRepCount: number): boolean {
   if (!isAdmin(actor)) return false;

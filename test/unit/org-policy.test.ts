@@ -17,6 +17,7 @@ import {
   canLeave,
   canDeleteOrganization,
   keepsALegalRep,
+  canInvite,
   type Actor,
   type Role,
 } from '../../src/organizations/policy.ts';
@@ -31,6 +32,14 @@ const who = (actor: Actor) => actor ?? 'nobody';
 const allowed = (f: (a: Actor) => boolean) => ACTORS.filter(f).map(who);
 
 describe('org policy', () => {
+  it('invitations: who manages members invites, with the legal-representative role a legal representative only', () => {
+    for (const role of ROLES)
+      expect(
+        allowed((a) => canInvite(a, role)),
+        role,
+      ).toEqual(role === LEGAL ? [LEGAL] : [LEGAL, 'administrator']);
+  });
+
   it('a blocked member or a non-member has no role; an unblocked member has theirs', () => {
     expect(effectiveRole({ role: 'administrator', blockedAt: null })).toBe('administrator');
     expect(effectiveRole({ role: LEGAL, blockedAt: new Date() })).toBeNull();

@@ -3,6 +3,10 @@
 import type { ApiRoute } from '../route.ts';
 import { buildOpenApi, type OpenApiOptions } from '../openapi.ts';
 import { profileRoutes } from './profile.ts';
+import { applicationRoutes } from './applications.ts';
+import { organizationRoutes } from './organizations.ts';
+import { memberRoutes } from './members.ts';
+import { invitationRoutes } from './invitations.ts';
 import { metaRoutes } from './meta.ts';
 import { securityRoutes } from './security.ts';
 import { sessionsRoutes } from './sessions.ts';
@@ -18,6 +22,10 @@ export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version
     ...sessionsRoutes(deps),
     ...activityRoutes(deps),
     ...tokenRoutes(deps),
+    ...applicationRoutes(deps),
+    ...organizationRoutes(deps),
+    ...memberRoutes(deps),
+    ...invitationRoutes(deps),
   ];
   routes.push(...metaRoutes(() => (document ??= buildOpenApi(routes, { ...doc, version: deps.version }))));
   return routes;

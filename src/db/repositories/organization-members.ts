@@ -23,6 +23,8 @@ export interface MemberFilter {
 
 export interface MemberRow {
   accountId: string;
+  /** The account's integer id (the API's user_id). */
+  userId: number;
   email: string;
   name: string;
   locale: string;
@@ -91,6 +93,7 @@ export function memberQueries(db: Db) {
       const rows = await db
         .select({
           accountId: memberships.accountId,
+          userId: accounts.userId,
           email: accounts.email,
           name: accounts.name,
           locale: accounts.locale,
