@@ -49,7 +49,10 @@ async function answerUnavailable(ctx: Ctx, errorHandler: ReturnType<typeof creat
 
 export function createApp(deps: Deps): Koa<SesameState> {
   const { config, provider, csrf } = deps;
-  const app = new Koa<SesameState>({ proxy: config.trustProxy });
+  // Behind a proxy, the client is the address the nearest proxy saw: the last X-Forwarded-For entry.
+  // The leftmost ones are whatever the client sent — trusting them would let anyone pick a new
+  // address for every request, and with it a fresh rate-limit window.
+  const app = new Koa<SesameState>({ proxy: config.trustProxy, maxIpsCount: 1 });
   app.silent = true;
   // oidc-provider runs on this app's context, so its signed cookies use this app's keys.
   app.keys = [...config.cookieSecrets];

@@ -138,6 +138,21 @@ describe.each(primaryStorageMode())('API with OAuth access tokens (%s storage)',
     );
   });
 
+  it('api.profile-no-more-than-userinfo: a sign-in token reads through /1/profile only what userinfo gives it for its scopes', async () => {
+    const u = await createUser(srv, { givenName: 'Grace', familyName: 'Hopper', name: 'Grace Hopper' });
+    const byEmail = await login(u, 'openid email');
+    const info = (await (await userinfo(byEmail.access_token)).json()) as Record<string, unknown>;
+    expect(info.given_name).toBeUndefined();
+    const viaEmail = (await api(srv, 'GET', '/1/profile', { token: byEmail.access_token })).body.data;
+    expect(viaEmail).toMatchObject({ id: u.account.userId, email: u.email, login: u.email });
+    expect(viaEmail).toMatchObject({ firstname: null, lastname: null, display_name: null, timezone: null });
+
+    const byProfile = await login(u, 'openid profile');
+    const viaProfile = (await api(srv, 'GET', '/1/profile', { token: byProfile.access_token })).body.data;
+    expect(viaProfile).toMatchObject({ firstname: 'Grace', lastname: 'Hopper', email: null, login: null });
+    expect(JSON.stringify(viaProfile)).not.toContain(u.email);
+  });
+
   it("api.insufficient-scope: an OAuth token without the route's scope is a 403 insufficient_scope — a sign-in with only `openid`, an API token without profile:read", async () => {
     const u = await createUser(srv);
     const bare = await login(u, 'openid');

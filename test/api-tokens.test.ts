@@ -4,7 +4,9 @@
 // compromised-password flow revokes them; /1/tokens checks the password and never gives more scopes
 // than the caller holds; another user's ids change nothing. Every API call goes through api(), which
 // checks each answer against the OpenAPI document.
+import crypto from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { freshDatabaseUrl, dropDatabase } from './helpers/processes.ts';
 import { sql } from 'drizzle-orm';
 import { startServer, primaryStorageMode, createUser, failureCount, type TestServer } from './helpers/server.ts';
 import { Agent, type Page } from './helpers/agent.ts';
@@ -20,12 +22,18 @@ const tokenOn = (page: Page) => /<code id="api-token">(sesame_pat_\w+)<\/code>/.
 
 describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) => {
   let srv: TestServer;
+  // A database of its own on PostgreSQL: the idle sweep runs a year ahead on this file's clock and
+  // deactivates every token it finds — those of the suites running beside it included.
+  const database = `sesame_api_tokens_${crypto.randomBytes(4).toString('hex')}`;
   beforeAll(async () => {
+    const own: Record<string, string> =
+      mode === 'postgres' ? { DATABASE_URL: freshDatabaseUrl(process.env.DATABASE_URL!, database) } : {};
     // No recent sign-in counts: a new token asks for the password on the page.
-    srv = await startServer({ mode, env: { REAUTH_WINDOW_SECONDS: '0' } });
+    srv = await startServer({ mode, env: { REAUTH_WINDOW_SECONDS: '0', ...own } });
   });
   afterAll(async () => {
     await srv?.stop();
+    if (mode === 'postgres') dropDatabase(process.env.DATABASE_URL!, database);
   });
 
   const rows = async <T>(query: ReturnType<typeof sql>) =>

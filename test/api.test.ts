@@ -43,6 +43,13 @@ describe.each(storageModes())('REST API edge (%s storage)', (mode) => {
     const method = await api(srv, 'PUT', '/1/profile', { token });
     expect(method.status).toBe(405);
     expect(method.body.error.code).toBe('method_not_allowed');
+    // A method no operation knows at all (koa-router answers 501 for those): still 405, in the envelope.
+    const unknown = await api(srv, 'PROPFIND', '/1/profile', { token });
+    expect([unknown.status, unknown.body.error.code]).toEqual([405, 'method_not_allowed']);
+    // Paths match without regard to case, as the routers do; the device API keeps its own.
+    expect((await api(srv, 'GET', '/API/Profile', { token })).status).toBe(200);
+    const device = await fetch(`${srv.url}/1/DEVICES/me`, { headers: { accept: 'application/json' } });
+    expect(await device.json()).toMatchObject({ error: 'device_auth_required' });
     expect(one.headers.get('cache-control')).toBe('no-store');
   });
 
@@ -149,7 +156,10 @@ describe.each(primaryStorageMode())('REST API rate limit (%s storage)', (mode) =
       }
       // Another token of the same user has its own 60.
       expect((await api(b, 'GET', '/1/profile', { token: other })).status).toBe(200);
-      // The next minute, the token works again.
+      // A sliding window: just after the minute turns, the last minute's calls still count…
+      nextMinute();
+      expect((await api(a, 'GET', '/1/profile', { token: t })).status).toBe(429);
+      // … and a minute later they no longer do.
       nextMinute();
       expect((await api(a, 'GET', '/1/profile', { token: t })).status).toBe(200);
     },
@@ -165,6 +175,11 @@ describe.each(primaryStorageMode())('REST API rate limit (%s storage)', (mode) =
       else expect(r.status).toBe(401);
     }
     expect(limited).toBeGreaterThan(0);
+    // Whatever else the address sends is counted too and refused now: unknown addresses, bad input.
+    for (const path of ['/1/no-such-thing', '/1/profile?with=%00', '/api/openapi.json']) {
+      const r = await api(a, 'GET', path);
+      expect([r.status, r.body.error.code, r.headers.get('ratelimit-remaining')]).toEqual([429, 'rate_limited', '0']);
+    }
     // A valid token is counted on its own, not on the address.
     const { account } = await createUser(a);
     expect(
@@ -272,6 +287,11 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
             await check(M, `${base}?${p.name}=${v}`, {}, true);
           await check(M, `${base}?${p.name}=a&${p.name}=b`, {}, true);
         }
+        // Deep JSON in a query value and in the Authorization header, on every operation.
+        const deep = encodeURIComponent(`${'['.repeat(1000)}${']'.repeat(1000)}`);
+        await check(M, `${base}?with=${deep}`, {}, true);
+        const deepBearer = `Bearer ${'['.repeat(3000)}${']'.repeat(3000)}`;
+        await check(M, base, { token: undefined, headers: { authorization: deepBearer } });
         if (M === 'GET') continue;
         const schema = op.requestBody?.content['application/json'].schema as Json | undefined;
         // Malformed JSON, another content type, a huge body: for every method that may carry one.
@@ -281,6 +301,11 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
         await check(M, base, { raw: { type: 'application/json', data: JSON.stringify({ a: 'x'.repeat(1_000_000) }) } });
         await check(M, base, { raw: { type: 'application/json', data: JSON.stringify(['not', 'an', 'object']) } });
         await check(M, base, { raw: { type: 'application/json', data: '"a string"' } });
+        // Nested deeper than any request needs (a naive walk of it overflows the stack).
+        await check(M, base, { raw: { type: 'application/json', data: `${'['.repeat(5000)}${']'.repeat(5000)}` } });
+        await check(M, base, {
+          raw: { type: 'application/json', data: `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}` },
+        });
         if (!schema) continue;
         await check(M, base, { raw: { type: 'application/x-www-form-urlencoded', data: 'name=x' } });
         await check(M, base, { raw: { type: 'text/plain', data: 'name=x' } });

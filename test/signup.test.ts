@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { sql } from 'drizzle-orm';
+import { api, personalToken } from './helpers/api.ts';
 import {
   startServer,
   storageModes,
@@ -196,6 +197,8 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
       postLogoutRedirectUris: [],
       backchannelLogoutUri: null,
     });
+    // An API token planted in the row (none can be made while unconfirmed; an older rule might have).
+    const planted = await personalToken(srv, squat, ['profile:read']);
     // A reset link sent to the squatter's recovery address does not open on an unconfirmed account.
     await attacker.submit(await attacker.go('/forgot-password'), { email: squatter }, '/forgot-password"');
     const squatterLink = linkIn(squatter, 'reset-password');
@@ -236,6 +239,10 @@ describe.each(storageModes())('sign-up and the first proof of an address (%s sto
       headers: { authorization: `Bearer ${old.access_token}` },
     });
     expect(userinfo.status).toBe(401);
+    expect((await api(srv, 'GET', '/1/profile', { token: planted })).status).toBe(401);
+    expect(
+      await srv.deps.database.db.execute(sql`SELECT 1 FROM api_tokens WHERE account_id = ${owned.id}`),
+    ).toMatchObject({ rows: [] });
     expect((await rpSignIn(victim, ATTACKER_PASSWORD)).code).toBeNull();
     expect((await attacker.go(squatterLink)).status).toBe(400);
     const before = mails(squatter).length;

@@ -14,6 +14,7 @@ import type { ApplicationsRepo } from '../db/repositories/applications.ts';
 import type { KnownDevicesRepo } from '../db/repositories/known-devices.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
 import type { TrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
+import type { ApiTokensRepo } from '../db/repositories/api-tokens.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { ApplicationsService } from './applications-service.ts';
 import type { SecurityService } from './security-service.ts';
@@ -28,6 +29,7 @@ export function createFreshStart(deps: {
     knownDevices: KnownDevicesRepo;
     oneTimeTokens: OneTimeTokensRepo;
     trustedDevices: TrustedDevicesRepo;
+    apiTokens: ApiTokensRepo;
   };
   sessions: Sessions;
   security: SecurityService;
@@ -64,6 +66,8 @@ export function createFreshStart(deps: {
       await repos.knownDevices.forgetAll(a.id);
       await repos.trustedDevices.forgetAll(a.id);
       await repos.oneTimeTokens.voidAll(a.id);
+      // Whoever held the account before may have made API tokens (none can be made while unconfirmed).
+      await repos.apiTokens.deleteAll(a.id);
       await repos.accounts.markEmailVerified(a.id, a.email);
     },
   };

@@ -19,14 +19,16 @@ import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type ApiRoute, type Paging } from './ro
 export const API_VERSION = '1';
 export const API_PREFIXES = [`/${API_VERSION}`, '/api'] as const;
 /** The kAuth device API lives under /1/devices with its own format (kauth/device-routes.ts). */
-const DEVICE_API = /^\/1\/devices(\/|$)/;
+const DEVICE_API = /^\/1\/devices(\/|$)/i;
 const EXPOSED_HEADERS = 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate';
 /** A JSON body is small: names, dates, lists of scopes. */
 export const API_BODY_LIMIT = 32 * 1024;
 
 export function isApiPath(path: string): boolean {
   if (DEVICE_API.test(path)) return false;
-  return API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+  // Case-insensitive, as the routers match: /API/profile is /1/profile, /1/DEVICES the device API.
+  const lower = path.toLowerCase();
+  return API_PREFIXES.some((p) => lower === p || lower.startsWith(`${p}/`));
 }
 
 /** What a zod problem is called in `errors[].code` (the texts are fieldErrors.* in the catalogs). */

@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import type { TestServer } from './server.ts';
+import { afterResponse } from './agent.ts';
 import type { Account } from '../../src/db/repositories/accounts.ts';
 import type { ApiScope } from '../../src/api/scopes.ts';
 
@@ -26,9 +27,10 @@ const checkers = new Map<string, Promise<Checker>>();
 
 /** `/1/sessions/abc` or `/api/sessions/abc` → the document's path template and its operation. */
 function findOperation(doc: Json, method: string, path: string): { template: string; op: Json } | undefined {
-  const rel = path.replace(/^\/(1|api)(?=\/)/, '').split('?')[0]!;
+  const rel = path.replace(/^\/(1|api)(?=\/)/i, '').split('?')[0]!;
   for (const [template, ops] of Object.entries(doc.paths as Json)) {
-    const re = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`);
+    // Case-insensitive, as the server's routers match.
+    const re = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`, 'i');
     if (re.test(rel) && ops[method.toLowerCase()]) return { template, op: ops[method.toLowerCase()] };
   }
   return undefined;
@@ -97,6 +99,8 @@ export async function api(srv: TestServer, method: string, path: string, opts: C
   }
   const res = await fetch(`${srv.url}${path}`, { method, headers, body: body as BodyInit | undefined });
   const text = await res.text();
+  // Like the Agent: what the server sends after its answer (emails) has gone out when this returns.
+  await afterResponse.get(srv.url)?.();
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;

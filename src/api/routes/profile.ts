@@ -23,9 +23,15 @@ export const Profile = z.object({
   lastname: z.string().nullable().meta({ description: PROFILE_ONLY }),
   display_name: z.string().nullable().meta({ description: PROFILE_ONLY }),
   avatar: z.string().nullable().meta({ description: 'Always null: Sesame keeps no pictures.' }),
-  language: z.string().nullable().meta({ description: `en, fr, de, it or es. ${PROFILE_ONLY}` }),
+  language: z
+    .string()
+    .nullable()
+    .meta({ description: `en, fr, de, it or es. ${PROFILE_ONLY}` }),
   locale: z.string().nullable().meta({ description: PROFILE_ONLY }),
-  timezone: z.string().nullable().meta({ description: `An IANA time zone, e.g. Europe/Zurich. ${PROFILE_ONLY}` }),
+  timezone: z
+    .string()
+    .nullable()
+    .meta({ description: `An IANA time zone, e.g. Europe/Zurich. ${PROFILE_ONLY}` }),
   created_at: z.iso.datetime(),
 });
 
