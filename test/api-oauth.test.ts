@@ -244,7 +244,7 @@ describe.each(primaryStorageMode())('API with OAuth access tokens (%s storage)',
     expect((await api(srv, 'GET', '/1/profile', { token: programmatic.access_token })).status).toBe(200);
   });
 
-  it('api.oauth-unknown-resource: another resource indicator is refused with invalid_target, at /authorize and at /token; tokens:write cannot be asked by an application', async () => {
+  it('api.oauth-unknown-resource: another resource indicator is refused with invalid_target, at /authorize and at /token; tokens:write, applications:write and organizations:write cannot be asked by an application', async () => {
     const u = await createUser(srv);
     const agent = new Agent(srv.url);
     const refused = await consentPage(agent, u, {
@@ -262,12 +262,19 @@ describe.each(primaryStorageMode())('API with OAuth access tokens (%s storage)',
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_target');
 
-    // A personal API token made by an application would outlive the grant: not an OAuth scope.
-    const page = await consentPage(agent, u, { scope: 'openid tokens:write tokens:read', resource });
-    expect(apiScopesListed(page).map(([s]) => s)).toEqual(['tokens:read']);
+    // What would outlive the grant is no OAuth scope: a personal API token, a service application
+    // and its secret, an invitation (api.oauth-no-lasting-credentials).
+    const asked = 'openid tokens:write tokens:read applications:write organizations:write applications:read';
+    const page = await consentPage(agent, u, { scope: asked, resource });
+    expect(apiScopesListed(page).map(([s]) => s)).toEqual(['tokens:read', 'applications:read']);
     const code = new URL((await agent.submit(page, {}, '/confirm')).url).searchParams.get('code')!;
     const t = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: web.redirectUri, resource });
-    expect(t.body.scope).toBe('tokens:read');
+    expect(t.body.scope.split(' ').sort()).toEqual(['applications:read', 'tokens:read']);
+    const made = await api(srv, 'POST', '/1/applications', {
+      token: t.body.access_token,
+      body: { name: 'Backdoor', type: 'service' },
+    });
+    expect([made.status, made.body.error.code]).toEqual([403, 'insufficient_scope']);
   });
 
   it('api.revoked-token-refused: an OAuth access token revoked by its relying party (POST /token/revocation) is a 401 at the next call', async () => {

@@ -287,6 +287,26 @@ describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) =
     const list = await api(srv, 'GET', '/1/tokens', { token: await personalToken(srv, user.account, ['tokens:read']) });
     expect(list.text).not.toContain(child);
     expect(list.body.total).toBe(3);
+    // The activity log says which token made it (its "device").
+    const logged = await activityOf(user.account.id, 'api_token_created');
+    expect(logged.find((a) => (a.details as { name?: string }).name === 'child')?.device).toBe('API · token “caller”');
+  });
+
+  it('api.token-outlives-its-maker: a token that expires makes tokens that expire with it at the latest; write implies read', async () => {
+    const user = await createUser(srv);
+    const until = new Date(testClock.now() + DAY);
+    const caller = await personalToken(srv, user.account, ['tokens:write', 'profile:write'], { expiresAt: until });
+    const body = { name: 'child', scopes: ['profile:read'], password: user.password };
+    const forever = await api(srv, 'POST', '/1/tokens', { token: caller, body: { ...body, expires_at: null } });
+    expect([forever.status, forever.body.error.errors?.[0]?.code]).toEqual([422, 'beyond_token_expiry']);
+    const later = new Date(until.getTime() + DAY).toISOString();
+    expect((await api(srv, 'POST', '/1/tokens', { token: caller, body: { ...body, expires_at: later } })).status).toBe(
+      422,
+    );
+    // Left out, the expiry is the maker's; profile:write lets it hand on profile:read.
+    const made = await api(srv, 'POST', '/1/tokens', { token: caller, body });
+    expect(made.status).toBe(201);
+    expect(made.body.data.expires_at).toBe(until.toISOString());
   });
 
   it('api.other-users-tokens: another user’s token ids are a 404 or "not found", and nothing of theirs changes', async () => {

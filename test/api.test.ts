@@ -53,6 +53,33 @@ describe.each(storageModes())('REST API edge (%s storage)', (mode) => {
     expect(one.headers.get('cache-control')).toBe('no-store');
   });
 
+  it("api.descriptions-in-the-callers-language: Accept-Language first, else the account's own language", async () => {
+    const { account } = await createUser(srv, { locale: 'de' });
+    const german = await personalToken(srv, account, ['profile:read']);
+    const own = await api(srv, 'PATCH', '/1/profile', { token: german, body: { timezone: 'Mars/Olympus' } });
+    expect(own.body.error.description).toBe('Dieses Token erlaubt diesen Vorgang nicht.');
+    const asked = await api(srv, 'PATCH', '/1/profile', {
+      token: german,
+      body: {},
+      headers: { 'accept-language': 'fr' },
+    });
+    expect(asked.body.error.description).toBe('Ce jeton ne permet pas cette opération.');
+  });
+
+  it('api.prototype-keys-are-fields: a body field named __proto__ or constructor is refused by name', async () => {
+    const { account } = await createUser(srv);
+    const writer = await personalToken(srv, account, ['profile:write']);
+    const r = await api(srv, 'PATCH', '/1/profile', {
+      token: writer,
+      raw: { type: 'application/json', data: '{"__proto__": {"x": 1}, "constructor": 1}' },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.errors.map((e: { context: { attribute: string } }) => e.context.attribute).sort()).toEqual([
+      '__proto__',
+      'constructor',
+    ]);
+  });
+
   it('api.no-token-or-bad-token: 401 not_authorized with WWW-Authenticate, the same for every kind of bad token', async () => {
     const forged = newApiToken();
     const cases: Array<Record<string, string>> = [
@@ -227,10 +254,9 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
       }
     }
     expect(ids.has('getProfile')).toBe(true);
-    // Every scope but tokens:write may be asked for by an application (oidc/resource-indicators.ts).
-    expect(Object.keys(doc.components.securitySchemes.oauth2.flows.authorizationCode.scopes)).toEqual(
-      API_SCOPES.filter((s) => s !== 'tokens:write'),
-    );
+    // An application may ask for no scope that makes a lasting credential (oidc/resource-indicators.ts).
+    const forApps = Object.keys(doc.components.securitySchemes.oauth2.flows.authorizationCode.scopes);
+    expect(forApps).toEqual(API_SCOPES.filter((s) => !/^(tokens|applications|organizations):write$/.test(s)));
     // The reference page reads this document, from our own origin.
     const page = await fetch(`${srv.url}/docs/api`);
     expect(page.status).toBe(200);
@@ -299,6 +325,12 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
         await check(M, base, { raw: { type: 'application/json', data: '\u0000' } });
         await check(M, base, { raw: { type: 'application/json', data: JSON.stringify({ a: 'x'.repeat(40_000) }) } });
         await check(M, base, { raw: { type: 'application/json', data: JSON.stringify({ a: 'x'.repeat(1_000_000) }) } });
+        // The same sizes sent chunked, with no Content-Length to refuse them by.
+        for (const size of [1000, 40_000, 2_000_000])
+          await check(M, base, {
+            raw: { type: 'application/json', data: JSON.stringify({ a: 'x'.repeat(size) }) },
+            chunked: true,
+          });
         await check(M, base, { raw: { type: 'application/json', data: JSON.stringify(['not', 'an', 'object']) } });
         await check(M, base, { raw: { type: 'application/json', data: '"a string"' } });
         // Nested deeper than any request needs (a naive walk of it overflows the stack).

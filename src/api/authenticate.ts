@@ -15,11 +15,16 @@ export interface Principal {
   via: 'personal_token' | 'oauth';
   /** The personal token's id (its own row: /1/tokens marks it "current"). */
   tokenId?: string;
-  /** The application an OAuth token was issued to. */
+  /** The application an OAuth token was issued to, and its name. */
   clientId?: string;
+  clientName?: string;
+  /** The personal token's name (the activity log says which token did what). */
+  tokenName?: string;
   /** A sign-in token (for userinfo) reads the profile only as far as its OpenID scopes let
    *  userinfo (`profile`, `email`); undefined: every field (personal and API tokens). */
   claims?: ReadonlySet<'profile' | 'email'>;
+  /** A personal token's own expiry (null: none): a token it makes may not outlive it. */
+  expiresAt?: Date | null;
   /** The rate limit's bucket: one per token. */
   rateKey: string;
 }
@@ -58,6 +63,8 @@ export function createApiAuth(deps: ApiAuthDeps) {
       scopes: new Set(row.scopes as ApiScope[]),
       via: 'personal_token',
       tokenId: row.id,
+      tokenName: row.name,
+      expiresAt: row.expiresAt,
       rateKey: `pat:${row.id}`,
     };
   }
@@ -80,6 +87,7 @@ export function createApiAuth(deps: ApiAuthDeps) {
       ...(forApi ? {} : { claims: profileClaims(at.scope) }),
       via: 'oauth',
       clientId: at.clientId,
+      clientName: typeof client.clientName === 'string' ? client.clientName : at.clientId,
       rateKey: `at:${at.jti}`,
     };
   }

@@ -41,6 +41,8 @@ export function apiErrorText(t: Translate, code: ErrorCode): string {
 export function sendError(ctx: Ctx, err: AppError): void {
   const { t } = ctx.state;
   ctx.status = err.status;
+  // Every 401 names its scheme (RFC 9110 §15.5.2), a wrong password on POST /1/tokens too.
+  if (err.status === 401 && !ctx.response.get('WWW-Authenticate')) ctx.set('WWW-Authenticate', 'Bearer realm="sesame"');
   const fieldErrors = Object.entries(err.details.fieldErrors ?? {});
   ctx.body = {
     result: 'error',

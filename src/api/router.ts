@@ -10,6 +10,8 @@ import type { Ctx, SesameState } from '../http/context.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { toAppError, type OnDependencyDown } from '../http/error-handler.ts';
+import { setAccountLocale } from '../http/locale.ts';
+import { isLocale, parseAcceptLanguage } from '../http/i18n.ts';
 import type { ApiAuth, Principal } from './authenticate.ts';
 import type { ApiRateLimit } from './rate-limit.ts';
 import { sendData, sendError, sendList } from './envelope.ts';
@@ -29,6 +31,10 @@ export function isApiPath(path: string): boolean {
   // Case-insensitive, as the routers match: /API/profile is /1/profile, /1/DEVICES the device API.
   const lower = path.toLowerCase();
   return API_PREFIXES.some((p) => lower === p || lower.startsWith(`${p}/`));
+}
+
+function namesOurLanguage(header: string): boolean {
+  return parseAcceptLanguage(header).some((tag) => isLocale(tag.trim().toLowerCase().split(/[-_;]/)[0]));
 }
 
 /** What a zod problem is called in `errors[].code` (the texts are fieldErrors.* in the catalogs). */
@@ -55,7 +61,8 @@ function problemOf(issue: z.core.$ZodIssue): string {
 
 /** Each failed field (dotted path) and its first problem; unknown fields each by name. */
 export function apiFieldErrors(issues: z.core.$ZodIssue[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a field named __proto__ is a field like any other.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const issue of issues) {
     const at = issue.path.map(String).join('.');
     const fields = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (at ? `${at}.${k}` : k)) : [at || 'body'];
@@ -126,6 +133,11 @@ export function createApiRouter(deps: ApiRouterDeps) {
       throw err;
     }
     await rateLimit(ctx, principal.rateKey);
+    ctx.state.apiCaller =
+      principal.via === 'personal_token' ? `API · token “${principal.tokenName}”` : `API · ${principal.clientName}`;
+    // Descriptions in the account's language when the client names none of ours (the pages' order;
+    // fetch and curl send `*` or nothing).
+    if (!namesOurLanguage(ctx.get('Accept-Language'))) setAccountLocale(ctx, principal.account);
     if (!route.scopes.some((s) => principal.scopes.has(s))) {
       ctx.set(
         'WWW-Authenticate',

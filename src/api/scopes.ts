@@ -46,3 +46,13 @@ export function profileClaims(scope: string | undefined): Set<'profile' | 'email
   const parts = new Set((scope ?? '').split(' '));
   return new Set((['profile', 'email'] as const).filter((s) => parts.has(s)));
 }
+
+/** The scopes held, and the read scope of each write scope held (a route that reads takes both). */
+export function impliedScopes(held: ReadonlySet<ApiScope>): Set<ApiScope> {
+  const out = new Set(held);
+  for (const s of held) {
+    const read = s.replace(/:write$/, ':read');
+    if (isApiScope(read)) out.add(read);
+  }
+  return out;
+}

@@ -15,6 +15,9 @@ export interface SesameState extends DefaultState {
   rerender?: (err: AppError) => unknown;
   /** Set by routers that only speak JSON (the device API, the REST API): errors are JSON there. */
   api?: boolean;
+  /** Who calls the REST API (a personal token's name, an application's): the activity log's device
+   *  for what the call does (api/router.ts). */
+  apiCaller?: string;
   /** The size of the body read at the edge (http/input-guard.ts), for forms that take less. */
   bodyBytes?: number;
   /** A form body the edge refused (a NUL, not UTF-8): form() shows it again with the message. */

@@ -146,6 +146,10 @@ function shownAgain(fields: querystring.ParsedUrlQuery): BadInput['form'] {
   );
 }
 
+/** A body past its limit is still read (and dropped) up to this much, so that the answer can be
+ *  sent: leaving the loop destroys the request, and with it the connection the answer needs. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
 async function readBody(ctx: Ctx, limit: number): Promise<Buffer | 'too_large'> {
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) return 'too_large';
@@ -153,10 +157,13 @@ async function readBody(ctx: Ctx, limit: number): Promise<Buffer | 'too_large'> 
   let received = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     received += chunk.length;
-    if (received > limit) return 'too_large';
-    chunks.push(chunk);
+    if (received <= limit) chunks.push(chunk);
+    else if (received > DRAIN_LIMIT) break;
   }
-  return Buffer.concat(chunks, received);
+  if (received <= limit) return Buffer.concat(chunks, received);
+  // A chunked body that was too large: this connection is not worth keeping.
+  ctx.set('Connection', 'close');
+  return 'too_large';
 }
 
 /** Checks every parameter of the request and parses its body (urlencoded or JSON) into

@@ -14,5 +14,8 @@ export interface RequestInfo {
 }
 
 export function requestInfo(ctx: Ctx, app?: { clientId?: string; application?: string }): RequestInfo {
-  return { ip: ctx.ip, device: describeBrowser(ctx.get('User-Agent')), deviceCookie: sentDeviceCookie(ctx), ...app };
+  // Through the REST API, the "device" is the token or application that made the call: its owner
+  // can tell which of them did what.
+  const device = ctx.state.apiCaller ?? describeBrowser(ctx.get('User-Agent'));
+  return { ip: ctx.ip, device, deviceCookie: sentDeviceCookie(ctx), ...app };
 }

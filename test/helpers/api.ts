@@ -82,7 +82,20 @@ export interface CallOptions {
   body?: unknown;
   /** A raw body (malformed JSON, another type): sent as is with this Content-Type. */
   raw?: { type: string; data: string | Buffer };
+  /** Send the body in chunks, with no Content-Length (Transfer-Encoding: chunked). */
+  chunked?: boolean;
   headers?: Record<string, string>;
+}
+
+/** A body as a stream of 16 KB chunks: fetch then sends it chunked, with no length up front. */
+function chunks(data: Buffer): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= data.length) return controller.close();
+      controller.enqueue(new Uint8Array(data.subarray(at, (at += 16 * 1024))));
+    },
+  });
 }
 
 /** One API call, its answer checked against the OpenAPI document. */
@@ -97,7 +110,13 @@ export async function api(srv: TestServer, method: string, path: string, opts: C
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  const res = await fetch(`${srv.url}${path}`, { method, headers, body: body as BodyInit | undefined });
+  const sent = opts.chunked && body !== undefined ? chunks(Buffer.from(body)) : body;
+  const res = await fetch(`${srv.url}${path}`, {
+    method,
+    headers,
+    body: sent as BodyInit | undefined,
+    ...(opts.chunked ? { duplex: 'half' } : {}),
+  } as RequestInit);
   const text = await res.text();
   // Like the Agent: what the server sends after its answer (emails) has gone out when this returns.
   await afterResponse.get(srv.url)?.();

@@ -7,7 +7,7 @@ import { AppError } from '../../errors.ts';
 import { requestInfo } from '../../http/request-info.ts';
 import { passwordField } from '../../http/form.ts';
 import { TOKEN_NAME_MAX, tokenState } from '../personal-tokens.ts';
-import { API_SCOPES } from '../scopes.ts';
+import { API_SCOPES, impliedScopes } from '../scopes.ts';
 import type { Principal } from '../authenticate.ts';
 import { defineRoute, NoContent, uuidParam, type ApiRoute } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
@@ -116,7 +116,8 @@ export function tokenRoutes(deps: ApiRouteDeps): ApiRoute[] {
       description:
         'The answer holds the token (`token`): the only time it is shown. Confirmed with the password (a wrong ' +
         'one is a failed sign-in attempt: counted, rate limited). A token cannot create one with a scope it ' +
-        'does not hold itself (422).',
+        'does not hold itself, nor one that outlives it: made with an expiring token, the new one expires ' +
+        'with it at the latest (by default: at the same time) (422).',
       tag: TAG,
       scopes: ['tokens:write'],
       body: NewToken,
@@ -126,12 +127,23 @@ export function tokenRoutes(deps: ApiRouteDeps): ApiRoute[] {
         token: z.string().meta({ description: 'The token (sesame_pat_…): store it now, it is not shown again.' }),
       }),
       handler: async ({ body, principal, ctx }) => {
-        const missing = body.scopes.filter((s) => !principal.scopes.has(s));
+        // What the caller may do is what it may hand on: its scopes, and the read scope of each write
+        // scope it holds (every route that reads accepts the write scope too).
+        const held = impliedScopes(principal.scopes);
+        const missing = body.scopes.filter((s) => !held.has(s));
         if (missing.length)
           throw new AppError('unprocessable', { fields: ['scopes'], fieldErrors: { scopes: 'scope_not_held' } });
-        const expiresAt = body.expires_at ? new Date(body.expires_at) : null;
+        // A token that expires cannot make one that outlives it: by default the new one ends with it.
+        const limit = principal.expiresAt ?? null;
+        const expiresAt =
+          body.expires_at === undefined ? limit : body.expires_at === null ? null : new Date(body.expires_at);
         if (expiresAt && expiresAt.getTime() <= clock.now())
           throw new AppError('unprocessable', { fields: ['expires_at'], fieldErrors: { expires_at: 'date_past' } });
+        if (limit && (!expiresAt || expiresAt > limit))
+          throw new AppError('unprocessable', {
+            fields: ['expires_at'],
+            fieldErrors: { expires_at: 'beyond_token_expiry' },
+          });
         const { account } = principal;
         const info = requestInfo(ctx);
         await deps.checkPassword(
