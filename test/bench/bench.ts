@@ -181,25 +181,8 @@ async function sesame(mode: 'embedded' | 'postgres') {
       await r.arrayBuffer();
     },
     login: async () => {
-      const code = await login(
-        issuer,
-        '/authorize',
-        { client_id: web.clientId, redirect_uri: web.redirectUri },
-        { email: user.email, password: user.password },
-      );
-      const tok = (await (
-        await fetch(
-          `${issuer}/token`,
-          form({
-            grant_type: 'authorization_code',
-            code,
-            redirect_uri: web.redirectUri,
-            client_id: web.clientId,
-            client_secret: web.clientSecret,
-          }),
-        )
-      ).json()) as { access_token: string };
-      const ui = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${tok.access_token}` } });
+      const accessToken = await signInToken();
+      const ui = await fetch(`${issuer}/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
       if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
       await ui.arrayBuffer();
     },
