@@ -34,6 +34,8 @@ export interface ApiAuthDeps {
   provider: Provider;
   accounts: AccountsRepo;
   personalTokens: PersonalTokens;
+  /** An application's registration, or undefined once it is deleted (the client cache). */
+  findClient: (clientId: string) => Promise<{ client_name?: unknown } | undefined>;
 }
 
 /** The bearer token of the request, or undefined (no header, another scheme). */
@@ -79,7 +81,10 @@ export function createApiAuth(deps: ApiAuthDeps) {
     if (!at || !at.accountId || at.isSenderConstrained()) throw refused();
     const forApi = at.aud === resource || (Array.isArray(at.aud) && at.aud.includes(resource));
     if (at.aud !== undefined && !forApi) throw refused();
-    const client = await provider.Client.find(at.clientId as string);
+    // The client's registration from our cache (oidc/client-cache.ts: dropped at once when the
+    // application is deleted), not oidc-provider's Client.find, which builds and validates a client
+    // object on every call.
+    const client = await deps.findClient(at.clientId as string);
     if (!client) throw refused();
     return {
       account: await usableAccount(at.accountId),
@@ -87,7 +92,7 @@ export function createApiAuth(deps: ApiAuthDeps) {
       ...(forApi ? {} : { claims: profileClaims(at.scope) }),
       via: 'oauth',
       clientId: at.clientId,
-      clientName: typeof client.clientName === 'string' ? client.clientName : at.clientId,
+      clientName: typeof client.client_name === 'string' ? client.client_name : at.clientId,
       rateKey: `at:${at.jti}`,
     };
   }
