@@ -35,7 +35,7 @@ export function memberSecurityActions(
     block: blockable && !member.blockedAt,
     unblock: blockable && !!member.blockedAt,
     unlock: canUnlockMember(actor, self) && !!member.lockedAt,
-    alert: canAlertMember(actor) && !self,
+    alert: canAlertMember(actor, self),
   };
 }
 

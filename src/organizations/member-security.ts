@@ -83,7 +83,7 @@ export function createMemberSecurity(
     },
     /** A security alert about what the member's settings lack; rate_limited past its hourly limit. */
     async alert(actor: SecurityActor, org: Organization, t: MemberTarget): Promise<void> {
-      allow(canAlertMember(actor.role) && !isSelf(actor, t));
+      allow(canAlertMember(actor.role, isSelf(actor, t)));
       const has2fa = await deps.secondStep.required(t.account.id);
       if (!(await alerts.send(actor, org, t.account, has2fa))) throw new AppError('rate_limited');
     },

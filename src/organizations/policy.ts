@@ -99,8 +99,9 @@ export function canBlockMember(actor: Actor, target: Role, self: boolean, legalR
 /** Unlock another member's locked account (one's own is unlocked by its link or a sign-in). */
 export const canUnlockMember = (actor: Actor, self: boolean) => isAdmin(actor) && !self;
 
-/** Send a member (or every member without 2FA) a security alert about their settings. */
-export const canAlertMember = (actor: Actor) => isAdmin(actor);
+/** Send a member (or every member without 2FA) a security alert about their settings; `self`: the
+ *  actor is that member (nobody is sent an alert about their own settings by themselves). */
+export const canAlertMember = (actor: Actor, self = false) => isAdmin(actor) && !self;
 
 /** A member an organization requires 2FA of may leave it instead only as an external user: the
  *  others work for the organization and enrol. */

@@ -33,7 +33,9 @@ describe('security console policy', () => {
   });
 
   it('security alerts: administrators and legal representatives', () => {
-    expect(allowed(canAlertMember)).toEqual([LEGAL, 'administrator']);
+    expect(allowed((a) => canAlertMember(a))).toEqual([LEGAL, 'administrator']);
+    // Nobody alerts themselves about their own settings.
+    expect(allowed((a) => canAlertMember(a, true))).toEqual([]);
   });
 
   it('only an external user may leave instead of enrolling', () => {
