@@ -226,7 +226,7 @@ describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) =
     const x = await personalToken(srv, user.account, ALL, { name: 'x' });
     const y = await personalToken(srv, user.account, ALL, { name: 'y' });
     const confirm = await user.agent.go('/account/security/api-tokens/revoke-all');
-    expect(confirm.body).toContain('Revoke all 2');
+    expect(confirm.body).toContain('(2 in all)');
     const unconfirmed = await user.agent.go('/account/security/api-tokens/revoke-all', {
       method: 'POST',
       form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(confirm.body)![1]! },
