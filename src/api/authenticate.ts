@@ -50,18 +50,18 @@ export function createApiAuth(deps: ApiAuthDeps) {
   const { provider, accounts, personalTokens } = deps;
   const resource = apiResource(deps.config.issuer);
 
-  async function usableAccount(id: string | undefined): Promise<Account> {
-    const account = id ? await accounts.findById(id) : undefined;
-    // Only confirmed accounts exist for programs, as for relying parties (oidc/account.ts).
+  /** Only confirmed accounts exist for programs, as for relying parties (oidc/account.ts). */
+  function confirmed(account: Account | undefined): Account {
     if (!account?.emailVerified) throw refused();
     return account;
   }
 
   async function personal(token: string, ip: string): Promise<Principal> {
-    const row = await personalTokens.authenticate(token, ip);
-    if (!row) throw refused();
+    const found = await personalTokens.authenticate(token, ip);
+    if (!found) throw refused();
+    const { token: row } = found;
     return {
-      account: await usableAccount(row.accountId),
+      account: confirmed(found.account),
       scopes: new Set(row.scopes as ApiScope[]),
       via: 'personal_token',
       tokenId: row.id,
@@ -87,7 +87,7 @@ export function createApiAuth(deps: ApiAuthDeps) {
     const client = await deps.findClient(at.clientId as string);
     if (!client) throw refused();
     return {
-      account: await usableAccount(at.accountId),
+      account: confirmed(await accounts.findById(at.accountId)),
       scopes: grantedApiScopes(at.scope, forApi),
       ...(forApi ? {} : { claims: profileClaims(at.scope) }),
       via: 'oauth',

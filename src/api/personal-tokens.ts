@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiTokensRepo, ApiTokenRow } from '../db/repositories/api-tokens.ts';
+import type { Account } from '../db/repositories/accounts.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import { hashApiToken, looksLikeApiToken, newApiToken } from './token-format.ts';
@@ -133,13 +134,14 @@ export function createPersonalTokens(deps: PersonalTokensDeps) {
       await recordRevoked(accountId, rows, by);
       return rows;
     },
-    /** The usable token this string is, or undefined (unknown, malformed, expired, deactivated, idle). */
-    async authenticate(token: string, ip: string): Promise<ApiTokenRow | undefined> {
+    /** The usable token this string is, with its account; undefined when unknown, malformed,
+     *  expired, deactivated or idle. */
+    async authenticate(token: string, ip: string): Promise<{ token: ApiTokenRow; account: Account } | undefined> {
       if (!looksLikeApiToken(token)) return undefined;
-      const row = await repo.findByHash(hash(token));
-      if (!row || !isUsable(row, clock.now())) return undefined;
-      noteUse(row, ip);
-      return row;
+      const found = await repo.findByHashWithAccount(hash(token));
+      if (!found || !isUsable(found.token, clock.now())) return undefined;
+      noteUse(found.token, ip);
+      return found;
     },
   };
 }

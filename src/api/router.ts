@@ -180,10 +180,11 @@ export function createApiRouter(deps: ApiRouterDeps) {
       if (params && !params.success) throw new AppError('not_found');
       const query: Record<string, unknown> = { ...ctx.query };
       const paging = route.list ? pagingOf(query) : { page: 1, perPage: MAX_PER_PAGE, offset: 0, limit: MAX_PER_PAGE };
+      const body = bodyOf(ctx, route);
       const input = {
         params: params?.data ?? {},
         query: route.query ? parse(route.query, query) : {},
-        body: route.body ? parse(route.body, bodyOf(ctx, route)) : bodyOf(ctx, route),
+        body: route.body ? parse(route.body, body) : undefined,
         principal: principal as Principal,
         paging,
         ctx,

@@ -1,7 +1,7 @@
 // Personal API tokens (src/api/personal-tokens.ts): rows keyed by the token's HMAC.
 import { and, asc, desc, eq, inArray, isNull, lte, or, gt, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { accounts, apiTokens, type ApiTokenRow } from '../schema.ts';
+import { accounts, apiTokens, type Account, type ApiTokenRow } from '../schema.ts';
 
 export type { ApiTokenRow };
 
@@ -79,6 +79,17 @@ export function createApiTokensRepo(db: Db) {
     /** The token with this HMAC, whatever its state (the caller checks expiry and deactivation). */
     async findByHash(tokenHash: string): Promise<ApiTokenRow | undefined> {
       const [row] = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash)).limit(1);
+      return row;
+    },
+    /** The token with this HMAC and its account, in one round trip (every API call with a
+     *  personal token asks this). */
+    async findByHashWithAccount(tokenHash: string): Promise<{ token: ApiTokenRow; account: Account } | undefined> {
+      const [row] = await db
+        .select({ token: apiTokens, account: accounts })
+        .from(apiTokens)
+        .innerJoin(accounts, eq(accounts.id, apiTokens.accountId))
+        .where(eq(apiTokens.tokenHash, tokenHash))
+        .limit(1);
       return row;
     },
     /** An account's tokens, newest first (a page of them when `page` is given). */
