@@ -6,6 +6,7 @@
 // dispatches within that router).
 import Router from '@koa/router';
 import { z } from 'zod';
+import { uuidParam } from '../api/route.ts';
 import type { AccountCtx, AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, type FormState } from '../http/form.ts';
@@ -133,18 +134,15 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
     const ids = input.one ? [input.one] : lines(input.ids);
     if (!ids.length) throw new AppError('invalid_input', { fields: ['ids'], fieldErrors: { ids: 'none_selected' } });
     // Ids that are not uuids are no token of anyone's: not found, like another account's.
-    const wellFormed = ids.filter((id) => z.string().uuid().safeParse(id).success);
+    const wellFormed = ids.filter((id) => uuidParam.safeParse(id).success);
     const { revoked } = await personalTokens.revoke(ctx.state.account.id, wellFormed, requestInfo(ctx));
     seeOther(ctx, `${PATH}?done=revoked&n=${revoked.length}`);
   }
   const revokeView = (ctx: AccountCtx, f: FormState, status: number) => listPage(ctx, formData(f), status);
-  router.post(
-    `${HERE}/revoke`,
-    form(RevokeForm, revoke, (ctx, f, status) => revokeView(ctx, f, status), opts),
-  );
+  router.post(`${HERE}/revoke`, form(RevokeForm, revoke, revokeView, opts));
 
   const revokeAllPage = async (ctx: AccountCtx, error?: string, status = 200) => {
-    const n = (await personalTokens.list(ctx.state.account.id)).length;
+    const n = await personalTokens.count(ctx.state.account.id);
     if (!n) return seeOther(ctx, PATH);
     renderPage(ctx, 'api-tokens-revoke-all', { n, error }, status);
   };

@@ -104,3 +104,11 @@ export const NoContent = z.null();
 
 /** Path ids: our uuids. A malformed one is a 404, like an unknown one (never a 500 from the database). */
 export const uuidParam = z.string().uuid();
+/** The path of a resource named by its uuid: /…/{id}. */
+export const IdParams = z.object({ id: uuidParam });
+
+/** One page of a list read whole (small lists: an organization's members, a user's sessions), each
+ *  item shown with `show`, and the total a list route answers. */
+export function pageOf<T, U>(all: readonly T[], paging: Paging, show: (item: T) => U): { items: U[]; total: number } {
+  return { items: all.slice(paging.offset, paging.offset + paging.limit).map(show), total: all.length };
+}

@@ -17,7 +17,7 @@ import { recordAppChange, type AppChange } from '../../account/application-activ
 import { SECRET_GRACE_DEFAULT_MINUTES, SECRET_GRACE_MAX_MINUTES } from '../../account/applications-service.ts';
 import type { Principal } from '../authenticate.ts';
 import { apiFieldErrors } from '../router.ts';
-import { defineRoute, NoContent, uuidParam, type ApiRoute } from '../route.ts';
+import { defineRoute, NoContent, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import { callerOrganization, organizationIdField } from './caller-organization.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
@@ -79,7 +79,6 @@ const RotateBody = z.strictObject({
     }),
 });
 const InOrganization = z.object({ organization_id: organizationIdField });
-const IdParams = z.object({ id: uuidParam });
 
 /** The service's names of the fields, as the API calls them in validation errors. */
 const API_NAMES: Record<string, string> = {
@@ -164,7 +163,7 @@ export function applicationRoutes(deps: ApiRouteDeps): ApiRoute[] {
         const apps = role
           ? await repo.listForMember(organization.id, principal.account.id, canManageApplications(role))
           : [];
-        return { items: apps.slice(paging.offset, paging.offset + paging.limit).map(view), total: apps.length };
+        return pageOf(apps, paging, view);
       },
     }),
     defineRoute({

@@ -9,7 +9,7 @@ import { emailField } from '../../http/form.ts';
 import { requestInfo } from '../../http/request-info.ts';
 import { allow } from '../../organizations/context.ts';
 import { canInvite, canManageMembers } from '../../organizations/policy.ts';
-import { defineRoute, NoContent, uuidParam, type ApiRoute } from '../route.ts';
+import { defineRoute, NoContent, uuidParam, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export const InvitationData = z.object({
@@ -20,7 +20,6 @@ export const InvitationData = z.object({
   created_at: z.iso.datetime(),
   expires_at: z.iso.datetime(),
 });
-const OrgParams = z.object({ id: uuidParam });
 const InviteBody = z.strictObject({
   email: emailField,
   role: z.enum(ROLES).meta({ description: 'legal_representative: a legal representative only.' }),
@@ -47,7 +46,7 @@ export function invitationRoutes(deps: ApiRouteDeps): ApiRoute[] {
       description: 'Administrators and legal representatives (403 forbidden otherwise).',
       tag,
       scopes: ['organizations:read', 'organizations:write'],
-      params: OrgParams,
+      params: IdParams,
       list: true,
       response: InvitationData,
       errors: ['forbidden'],
@@ -55,8 +54,7 @@ export function invitationRoutes(deps: ApiRouteDeps): ApiRoute[] {
         const { organization, role } = await context.memberOf(principal.account, params.id);
         allow(canManageMembers(role));
         const pending = await deps.repos.invitations.pending(organization.id);
-        const items = pending.slice(paging.offset, paging.offset + paging.limit);
-        return { items: items.map((i) => invitationOf(i, i.inviterEmail)), total: pending.length };
+        return pageOf(pending, paging, (i) => invitationOf(i, i.inviterEmail));
       },
     }),
     defineRoute({
@@ -69,7 +67,7 @@ export function invitationRoutes(deps: ApiRouteDeps): ApiRoute[] {
         '(403 forbidden). Someone already a member: 409 already_member.',
       tag,
       scopes: ['organizations:write'],
-      params: OrgParams,
+      params: IdParams,
       body: InviteBody,
       status: 201,
       response: InvitationData,

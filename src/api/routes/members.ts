@@ -14,10 +14,10 @@ import type { Ctx } from '../../http/context.ts';
 import { allow } from '../../organizations/context.ts';
 import { canListMembers, canManageMembers, type Actor } from '../../organizations/policy.ts';
 import { createMemberService } from '../../organizations/member-service.ts';
-import { createMemberSecurity, type SecurityActor } from '../../organizations/member-security.ts';
+import { createMemberSecurity, type MemberTarget, type SecurityActor } from '../../organizations/member-security.ts';
 import { MemberQuery } from '../../organizations/member-filters.ts';
 import type { Principal } from '../authenticate.ts';
-import { defineRoute, NoContent, uuidParam, type ApiRoute } from '../route.ts';
+import { defineRoute, NoContent, uuidParam, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export const MemberData = z.object({
@@ -76,7 +76,7 @@ export function memberRoutes(deps: ApiRouteDeps): ApiRoute[] {
     return { organization, role };
   }
   async function rowOf(organization: Organization, userId: number): Promise<MemberRow> {
-    const row = (await repo.memberList(organization.id)).find((r) => r.userId === userId);
+    const [row] = await repo.memberList(organization.id, { userId });
     if (!row) throw new AppError('not_found');
     return row;
   }
@@ -87,13 +87,7 @@ export function memberRoutes(deps: ApiRouteDeps): ApiRoute[] {
   });
   /** A security console action on the member of the URL, answered with the member as it left them. */
   const securityAction =
-    (
-      run: (
-        actor: SecurityActor,
-        org: Organization,
-        t: NonNullable<Awaited<ReturnType<typeof security.member>>>,
-      ) => Promise<unknown>,
-    ) =>
+    (run: (actor: SecurityActor, org: Organization, t: MemberTarget) => Promise<unknown>) =>
     async (input: { principal: Principal; params: { id: string; user_id: number }; ctx: Ctx }) => {
       const { principal, params, ctx } = input;
       const { organization, role } = await organizationOf(principal, params.id);
@@ -129,7 +123,7 @@ export function memberRoutes(deps: ApiRouteDeps): ApiRoute[] {
         'q (part of the email or name), role, twofa (on|off), state (blocked|locked).',
       tag,
       scopes: read,
-      params: z.object({ id: uuidParam }),
+      params: IdParams,
       query: MemberQuery,
       list: true,
       response: MemberData,
@@ -138,7 +132,7 @@ export function memberRoutes(deps: ApiRouteDeps): ApiRoute[] {
         const { organization } = await organizationOf(principal, params.id);
         const { q, ...rest } = query;
         const rows = await repo.memberList(organization.id, { ...rest, ...(q ? { q } : {}) });
-        return { items: rows.slice(paging.offset, paging.offset + paging.limit).map(memberOf), total: rows.length };
+        return pageOf(rows, paging, memberOf);
       },
     }),
     defineRoute({

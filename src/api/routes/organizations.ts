@@ -13,7 +13,7 @@ import { canEditOrganization } from '../../organizations/policy.ts';
 import { createOrgService } from '../../organizations/org-service.ts';
 import { OrganizationForm, organizationInput } from '../../organizations/organization-input.ts';
 import { apiFieldErrors } from '../router.ts';
-import { defineRoute, uuidParam, type ApiRoute } from '../route.ts';
+import { defineRoute, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 const role = z.enum(ROLES).meta({ description: "The caller's role in the organization." });
@@ -40,7 +40,6 @@ const UpdateBody = z
     country: z.string().max(2).meta({ description: 'ISO 3166 country of a national phone number (default CH).' }),
   })
   .partial();
-export const OrgIdParams = z.object({ id: uuidParam });
 
 export function organizationRoutes(deps: ApiRouteDeps): ApiRoute[] {
   const context = deps.organizationContext;
@@ -74,7 +73,7 @@ export function organizationRoutes(deps: ApiRouteDeps): ApiRoute[] {
       handler: async ({ principal, paging }) => {
         const { list, current } = await context.view(principal.account);
         const items = list.map((o) => ({ ...o, current: o.id === current?.id }));
-        return { items: items.slice(paging.offset, paging.offset + paging.limit), total: items.length };
+        return pageOf(items, paging, (o) => o);
       },
     }),
     defineRoute({
@@ -84,7 +83,7 @@ export function organizationRoutes(deps: ApiRouteDeps): ApiRoute[] {
       summary: 'One of the caller’s organizations',
       tag,
       scopes: ['organizations:read', 'organizations:write'],
-      params: OrgIdParams,
+      params: IdParams,
       response: OrganizationData,
       handler: async ({ principal, params }) => {
         const { organization, membership } = await context.memberOf(principal.account, params.id);
@@ -99,7 +98,7 @@ export function organizationRoutes(deps: ApiRouteDeps): ApiRoute[] {
       description: 'Administrators and legal representatives (403 forbidden otherwise). Fields left out stay.',
       tag,
       scopes: ['organizations:write'],
-      params: OrgIdParams,
+      params: IdParams,
       body: UpdateBody,
       response: OrganizationData,
       errors: ['forbidden'],

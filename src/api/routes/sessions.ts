@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import { requestInfo } from '../../http/request-info.ts';
 import { describePlace } from '../../lib/user-agent.ts';
-import { defineRoute, NoContent, type ApiRoute } from '../route.ts';
+import { defineRoute, NoContent, type ApiRoute, pageOf } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 const Session = z.object({
@@ -47,7 +47,7 @@ export function sessionsRoutes(deps: Pick<ApiRouteDeps, 'sessions'>): ApiRoute[]
       response: Session,
       handler: async ({ principal, paging }) => {
         const all = await sessions.list(principal.account.id);
-        const items = all.slice(paging.offset, paging.offset + paging.limit).map((s) => {
+        return pageOf(all, paging, (s) => {
           const place = s.ip ? describePlace(s.ip) : 'unknown';
           return {
             id: s.uid,
@@ -59,7 +59,6 @@ export function sessionsRoutes(deps: Pick<ApiRouteDeps, 'sessions'>): ApiRoute[]
             current: false,
           };
         });
-        return { items, total: all.length };
       },
     }),
     defineRoute({

@@ -9,7 +9,7 @@ import { passwordField } from '../../http/form.ts';
 import { TOKEN_NAME_MAX, tokenState } from '../personal-tokens.ts';
 import { API_SCOPES, impliedScopes } from '../scopes.ts';
 import type { Principal } from '../authenticate.ts';
-import { defineRoute, NoContent, uuidParam, type ApiRoute } from '../route.ts';
+import { defineRoute, NoContent, type ApiRoute, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 const TAG = 'Tokens';
@@ -163,7 +163,7 @@ export function tokenRoutes(deps: ApiRouteDeps): ApiRoute[] {
       description: 'It stops working at once. Revoking the token making the call is allowed.',
       tag: TAG,
       scopes: ['tokens:write'],
-      params: z.object({ id: uuidParam }),
+      params: IdParams,
       status: 204,
       response: NoContent,
       handler: async ({ params, principal, ctx }) => {

@@ -76,13 +76,8 @@ export function createApiTokensRepo(db: Db) {
       if (!created) throw new Error('api token not inserted');
       return created;
     },
-    /** The token with this HMAC, whatever its state (the caller checks expiry and deactivation). */
-    async findByHash(tokenHash: string): Promise<ApiTokenRow | undefined> {
-      const [row] = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash)).limit(1);
-      return row;
-    },
     /** The token with this HMAC and its account, in one round trip (every API call with a
-     *  personal token asks this). */
+     *  personal token asks this), whatever the token's state (the caller checks it). */
     async findByHashWithAccount(tokenHash: string): Promise<{ token: ApiTokenRow; account: Account } | undefined> {
       const [row] = await db
         .select({ token: apiTokens, account: accounts })

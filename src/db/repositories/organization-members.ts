@@ -19,6 +19,8 @@ export interface MemberFilter {
   role?: Role;
   twofa?: 'on' | 'off';
   state?: 'blocked' | 'locked';
+  /** One member, by the account's integer id (the API's user_id). */
+  userId?: number;
 }
 
 export interface MemberRow {
@@ -90,6 +92,7 @@ export function memberQueries(db: Db) {
       if (f.twofa === 'off') conditions.push(sql`${factors} = 0`);
       if (f.state === 'blocked') conditions.push(isNotNull(memberships.blockedAt));
       if (f.state === 'locked') conditions.push(sql`${locked} IS NOT NULL`);
+      if (f.userId !== undefined) conditions.push(eq(accounts.userId, f.userId));
       const rows = await db
         .select({
           accountId: memberships.accountId,
