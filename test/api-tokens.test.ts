@@ -10,7 +10,7 @@ import { freshDatabaseUrl, dropDatabase } from './helpers/processes.ts';
 import { sql } from 'drizzle-orm';
 import { startServer, primaryStorageMode, createUser, failureCount, type TestServer } from './helpers/server.ts';
 import { Agent, type Page } from './helpers/agent.ts';
-import { signInToAccount } from './helpers/mfa.ts';
+import { signedInUser } from './helpers/mfa.ts';
 import { api, personalToken, type ApiAnswer } from './helpers/api.ts';
 import { testClock } from './helpers/clock.ts';
 import { runIdleTokenSweep } from '../src/api/idle-tokens.ts';
@@ -54,12 +54,7 @@ describe.each(primaryStorageMode())('personal API tokens (%s storage)', (mode) =
     if (!found) throw new Error(`no token named ${name}`);
     return found.id as string;
   }
-  async function signedIn(over: Parameters<typeof createUser>[1] = {}) {
-    const user = await createUser(srv, over);
-    const agent = new Agent(srv.url);
-    await signInToAccount(srv, agent, user.email, user.password);
-    return { ...user, agent };
-  }
+  const signedIn = (over: Parameters<typeof createUser>[1] = {}) => signedInUser(srv, over);
   /** The page asks for the password first when no sign-in is recent: it is given. */
   async function confirmIfAsked(agent: Agent, page: Page, password: string): Promise<Page> {
     if (!page.url.includes('/confirm-password')) return page;
