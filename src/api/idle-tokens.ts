@@ -14,7 +14,7 @@ import { localeOf } from '../http/i18n.ts';
 import { IDLE_DAYS, idleUntil } from './personal-tokens.ts';
 
 /** The warning goes this long before the token stops working. */
-export const IDLE_WARNING_DAYS = 7;
+const IDLE_WARNING_DAYS = 7;
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 200;
 /** A round stops after this many batches of each kind; the next round goes on. */

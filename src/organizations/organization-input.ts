@@ -6,7 +6,7 @@ import { ORGANIZATION_TYPES } from '../db/schema.ts';
 import type { OrganizationInput } from '../db/repositories/organizations.ts';
 import { parseOrganizationPhone } from './phone.ts';
 
-export const OrganizationFields = {
+const OrganizationFields = {
   name: nameField,
   type: z.enum(ORGANIZATION_TYPES),
   address: z.string().trim().max(500).optional().default(''),

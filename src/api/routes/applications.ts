@@ -27,7 +27,7 @@ const uris = (what: string) =>
     .max(20)
     .meta({ description: `${what}: absolute, no fragment, https (http on loopback).` });
 
-export const ApplicationData = z.object({
+const ApplicationData = z.object({
   id: z.string(),
   client_id: z.string(),
   name: z.string(),

@@ -12,7 +12,7 @@ import { canInvite, canManageMembers } from '../../organizations/policy.ts';
 import { defineRoute, NoContent, uuidParam, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
-export const InvitationData = z.object({
+const InvitationData = z.object({
   id: z.string(),
   email: z.string(),
   role: z.enum(ROLES),

@@ -20,7 +20,7 @@ import type { Principal } from '../authenticate.ts';
 import { defineRoute, NoContent, uuidParam, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
-export const MemberData = z.object({
+const MemberData = z.object({
   user_id: z.number().int().meta({ description: "The member's integer user id (as /1/profile's id)." }),
   name: z.string(),
   email: z.string(),

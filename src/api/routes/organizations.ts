@@ -17,7 +17,7 @@ import { defineRoute, type ApiRoute, pageOf, IdParams } from '../route.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 const role = z.enum(ROLES).meta({ description: "The caller's role in the organization." });
-export const OrganizationSummary = z.object({
+const OrganizationSummary = z.object({
   id: z.string(),
   name: z.string(),
   type: z.enum(ORGANIZATION_TYPES),
@@ -25,7 +25,7 @@ export const OrganizationSummary = z.object({
   blocked: z.boolean().meta({ description: 'The caller is blocked in it: they may do nothing there.' }),
   current: z.boolean().meta({ description: 'The current one: where /applications works without organization_id.' }),
 });
-export const OrganizationData = OrganizationSummary.extend({
+const OrganizationData = OrganizationSummary.extend({
   address: z.string().nullable(),
   phone: z.string().nullable().meta({ description: 'E.164, e.g. +41446681800.' }),
   require_2fa: z.boolean(),

@@ -15,7 +15,7 @@ import type { ApiRouteDeps } from './deps.ts';
 const TAG = 'Tokens';
 const MAX_IDS = 100;
 
-export const ApiToken = z.object({
+const ApiToken = z.object({
   id: z.string().uuid(),
   name: z.string(),
   scopes: z.array(z.enum(API_SCOPES)),
