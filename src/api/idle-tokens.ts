@@ -6,6 +6,7 @@
 // claimed atomically (UPDATE … RETURNING, SKIP LOCKED), so nodes sweeping at once email only once.
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { ApiTokensRepo, IdleTokenRow } from '../db/repositories/api-tokens.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
@@ -82,12 +83,5 @@ export async function runIdleTokenSweep(deps: IdleSweepDeps): Promise<{ warned: 
 
 /** A sweep every hour (with jitter, so nodes spread out), and one at start. */
 export function startIdleTokenSweep(deps: IdleSweepDeps): () => void {
-  const run = () =>
-    runIdleTokenSweep(deps).catch((err: unknown) => {
-      deps.logger.warn({ err }, 'idle api token sweep failed');
-    });
-  const timer = setInterval(run, 60 * 60_000 + Math.floor(Math.random() * 60_000));
-  timer.unref();
-  void run();
-  return () => clearInterval(timer);
+  return startPeriodic(() => runIdleTokenSweep(deps), 60 * 60_000, deps.logger, 'idle api token sweep');
 }

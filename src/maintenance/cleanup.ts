@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Database, Db } from '../db/client.ts';
 import type { Logger } from '../lib/logger.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 import { deleteExpiredPayloads } from '../oidc/adapter.ts';
 import { deleteSpentRefreshTokens } from '../oidc/refresh-rotation.ts';
 import { createOneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
@@ -124,12 +125,5 @@ export async function runCleanup(deps: CleanupDeps): Promise<CleanupResult> {
 
 /** A round every 10 minutes (with jitter, so several nodes spread out), and one at start. */
 export function startCleanup(deps: CleanupDeps): () => void {
-  const run = () =>
-    runCleanup(deps).catch((err: unknown) => {
-      deps.logger.warn({ err }, 'cleanup failed');
-    });
-  const timer = setInterval(run, 10 * 60_000 + Math.floor(Math.random() * 60_000));
-  timer.unref();
-  void run();
-  return () => clearInterval(timer);
+  return startPeriodic(() => runCleanup(deps), 10 * 60_000, deps.logger, 'cleanup');
 }
