@@ -2,13 +2,12 @@
 // real HTTP with personal API tokens, every answer checked against the OpenAPI document (api()).
 // Sessions are made by signing in through the real login; each change must do what the page does
 // (activity entry, grants revoked, back-channel logout) and never touch another user's things.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { decodeJwt } from 'jose';
 import { startServer, primaryStorageMode, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startLogoutReceiver } from './helpers/rp.ts';
 import { Agent, authorize, decodeEntities } from './helpers/agent.ts';
-import { signInToAccount, signedInUser, enrolTotp } from './helpers/mfa.ts';
+import { signInToAccount, signedInUser, enrolTotp, redeem } from './helpers/mfa.ts';
 import { SoftAuthenticator } from './helpers/soft-authenticator.ts';
 import { api, personalToken } from './helpers/api.ts';
 import type { ApiScope } from '../src/api/scopes.ts';
@@ -31,25 +30,16 @@ const failedFields = (body: { error: { errors?: { code: string; context: { attri
 
 describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode) => {
   let srv: TestServer;
-  let rp: http.Server;
-  const logouts: string[] = [];
+  let rp: Awaited<ReturnType<typeof startLogoutReceiver>>;
   let web: Awaited<ReturnType<typeof createClient>>;
   beforeAll(async () => {
     // A relying party's back-channel logout endpoint: ending a session must tell it.
-    rp = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+    rp = await startLogoutReceiver();
     srv = await startServer({ mode, env: { ALLOW_PRIVATE_NETWORK_CALLBACKS: 'true' } });
     web = await createClient(srv, {
       type: 'web',
       name: 'Blog',
-      backchannelLogoutUri: `http://127.0.0.1:${(rp.address() as AddressInfo).port}/bcl`,
+      backchannelLogoutUri: rp.url,
     });
   });
   afterAll(async () => {
@@ -57,21 +47,6 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
     rp?.close();
   });
 
-  const redeem = async (code: string) => {
-    const res = await fetch(`${srv.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: web.redirectUri,
-        client_id: web.clientId,
-        client_secret: web.clientSecret,
-      }),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as { access_token: string; refresh_token?: string; id_token: string };
-  };
   const refresh = (refreshToken: string) =>
     fetch(`${srv.url}/token`, {
       method: 'POST',
@@ -93,7 +68,7 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
       password: user.password,
       scope: 'openid offline_access',
     });
-    return { agent, tokens: await redeem(code!) };
+    return { agent, tokens: await redeem(srv, web, code!) };
   }
   const sessionsOf = async (token: string) => {
     const res = await api(srv, 'GET', '/1/sessions', { token });
@@ -233,7 +208,7 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
       email: user.email,
       password: user.password,
     });
-    const oauth = await api(srv, 'GET', '/1/profile', { token: (await redeem(code!)).access_token });
+    const oauth = await api(srv, 'GET', '/1/profile', { token: (await redeem(srv, web, code!)).access_token });
     expect(oauth.status).toBe(200);
     expect(oauth.body).toEqual(v1.body);
   });
@@ -357,7 +332,7 @@ describe.each(primaryStorageMode())('API: account resources (%s storage)', (mode
     expect(ended.text).toBe('');
     expect((await sessionsOf(token)).map((s) => s.id)).not.toContain(phoneSession.id);
     expect((await refresh(phone.tokens.refresh_token!)).status).toBe(400);
-    await expect.poll(() => logouts.some((t) => t && decodeJwt(t).sid === sid)).toBe(true);
+    await expect.poll(() => rp.logouts.some((t) => t && decodeJwt(t).sid === sid)).toBe(true);
     const logged = await api(srv, 'GET', '/1/activity?type=session_ended', {
       token: await personalToken(srv, user.account, ['activity:read']),
     });

@@ -1,33 +1,22 @@
 // Signed-in devices: listing, and ending a session ends what it granted.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { decodeJwt } from 'jose';
 import { startServer, storageModes, createUser, createClient, type TestServer } from './helpers/server.ts';
+import { startLogoutReceiver } from './helpers/rp.ts';
 import { Agent, authorize } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
 
 describe.each(storageModes())('sessions (%s storage)', (mode) => {
   let srv: TestServer;
-  let rp: http.Server;
-  const logouts: string[] = [];
+  let rp: Awaited<ReturnType<typeof startLogoutReceiver>>;
   let web: Awaited<ReturnType<typeof createClient>>;
   beforeAll(async () => {
-    rp = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => rp.listen(0, '127.0.0.1', r));
+    // A relying party's back-channel logout endpoint: ending a session must tell it.
+    rp = await startLogoutReceiver();
     srv = await startServer({ mode, env: { ALLOW_PRIVATE_NETWORK_CALLBACKS: 'true' } });
     web = await createClient(srv, {
       type: 'web',
-      backchannelLogoutUri: `http://127.0.0.1:${(rp.address() as AddressInfo).port}/bcl`,
+      backchannelLogoutUri: rp.url,
     });
   });
   afterAll(async () => {
@@ -90,7 +79,7 @@ describe.each(storageModes())('sessions (%s storage)', (mode) => {
       `/authorize?${new URLSearchParams({ client_id: web.clientId, redirect_uri: web.redirectUri, response_type: 'code', scope: 'openid', prompt: 'none', state: 'x' })}`,
     );
     expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
-    await expect.poll(() => logouts.some((t) => t && decodeJwt(t).sid === sid)).toBe(true);
+    await expect.poll(() => rp.logouts.some((t) => t && decodeJwt(t).sid === sid)).toBe(true);
     expect(await srv.deps.repos.activity.count(user.account.id, { types: ['session_ended'] })).toBe(1);
     // Device B is still signed in.
     expect((await laptop.go('/account/sessions')).url).toBe(`${srv.url}/account/sessions`);

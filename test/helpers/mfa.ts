@@ -80,7 +80,7 @@ export async function redeem(
       client_secret: client.clientSecret,
     }),
   });
-  const body = (await res.json()) as { id_token: string; access_token: string };
+  const body = (await res.json()) as { id_token: string; access_token: string; refresh_token?: string };
   expect(res.status).toBe(200);
   return { ...body, claims: decodeJwt(body.id_token) as { amr?: string[]; acr?: string; sub: string } };
 }

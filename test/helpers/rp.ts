@@ -99,3 +99,18 @@ export async function startRp(issuer: string): Promise<TestRp> {
     },
   };
 }
+
+/** A relying party's back-channel logout endpoint on loopback: keeps each logout token it is sent. */
+export async function startLogoutReceiver(): Promise<{ url: string; logouts: string[]; close(): void }> {
+  const logouts: string[] = [];
+  const server = http.createServer(async (req, res) => {
+    logouts.push(new URLSearchParams(await readBody(req)).get('logout_token') ?? '');
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bcl`,
+    logouts,
+    close: () => server.close(),
+  };
+}
