@@ -67,6 +67,25 @@ async function login(
   return code;
 }
 
+/** The access token a code redeems for (client_secret_post), as a relying party asks it. */
+async function accessTokenFor(
+  issuer: string,
+  client: { id: string; secret: string; redirectUri: string },
+  code: string,
+) {
+  const res = await fetch(
+    `${issuer}/token`,
+    form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: client.redirectUri,
+      client_id: client.id,
+      client_secret: client.secret,
+    }),
+  );
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 async function bare() {
   const server = http.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -112,19 +131,9 @@ async function bare() {
         { client_id: 'web', redirect_uri: 'https://rp.example/cb' },
         { login: 'bench-user', password: 'x' },
       );
-      const tok = (await (
-        await fetch(
-          `${issuer}/token`,
-          form({
-            grant_type: 'authorization_code',
-            code,
-            redirect_uri: 'https://rp.example/cb',
-            client_id: 'web',
-            client_secret: 'web-secret-web-secret-web-secret',
-          }),
-        )
-      ).json()) as { access_token: string };
-      const ui = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${tok.access_token}` } });
+      const client = { id: 'web', secret: 'web-secret-web-secret-web-secret', redirectUri: 'https://rp.example/cb' };
+      const accessToken = await accessTokenFor(issuer, client, code);
+      const ui = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
       if (ui.status !== 200) throw new Error(`userinfo ${ui.status}`);
       await ui.arrayBuffer();
     },
@@ -149,19 +158,7 @@ async function sesame(mode: 'embedded' | 'postgres') {
       { client_id: web.clientId, redirect_uri: web.redirectUri },
       { email: user.email, password: user.password },
     );
-    const tok = (await (
-      await fetch(
-        `${issuer}/token`,
-        form({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: web.redirectUri,
-          client_id: web.clientId,
-          client_secret: web.clientSecret,
-        }),
-      )
-    ).json()) as { access_token: string };
-    return tok.access_token;
+    return accessTokenFor(issuer, { id: web.clientId, secret: web.clientSecret, redirectUri: web.redirectUri }, code);
   }
   return {
     issuer,
