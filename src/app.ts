@@ -9,6 +9,7 @@ import { localeMiddleware } from './http/locale.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createStatic } from './http/static.ts';
 import { createHealthRouter } from './http/health.ts';
+import { createForwardAuth, FORWARD_AUTH_PATH } from './app-passwords/forward-auth.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import { createDeviceRouter } from './kauth/device-routes.ts';
 import { createAccountRouters } from './account/routes.ts';
@@ -98,6 +99,12 @@ export function createApp(deps: Deps): Koa<SesameState> {
     await next();
   });
   app.use(securityHeaders);
+  // Reverse proxies ask here on every request of a sync client: ahead of everything else.
+  const forwardAuth = createForwardAuth({ verifier: deps.syncVerifier, logger: deps.logger });
+  app.use(async (ctx, next) => {
+    if (ctx.path !== FORWARD_AUTH_PATH) return next();
+    return errorHandler(ctx, () => forwardAuth(ctx));
+  });
   app.use(createStatic());
   app.use(localeMiddleware);
   app.use(async (ctx, next) => {

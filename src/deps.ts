@@ -1,6 +1,10 @@
 // The one wiring point, for the server and the command line alike: database, store, repositories,
 // services. Wiring only: every behaviour lives in the factory it names, and nothing is changed
 // after it is built.
+import { createAppPasswordsRepo } from './db/repositories/app-passwords.ts';
+import { createAccountChanges } from './store/account-changes.ts';
+import { createAppPasswords } from './app-passwords/service.ts';
+import { createSyncVerifier } from './app-passwords/verify.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { atMost, systemClock, type Clock } from './lib/clock.ts';
@@ -91,6 +95,7 @@ function createRepos(db: Database['db']) {
     knownDevices: createKnownDevicesRepo(db),
     trustedDevices: createTrustedDevicesRepo(db),
     apiTokens: createApiTokensRepo(db),
+    appPasswords: createAppPasswordsRepo(db),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;
@@ -166,6 +171,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     logger,
   });
   const base = { config, logger, clock, store, repos, mailer, limiter };
+  const accountChanges = createAccountChanges({ store, logger });
+  const password = createPasswordFactor(config.argon2);
 
   const lockout = createLockout({
     ...base,
@@ -174,6 +181,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     activity: repos.activity,
     accounts: repos.accounts,
     trustedDevices: repos.trustedDevices,
+    accountChanges,
   });
   const pushTransport = createStorePushTransport(store);
   const onNotMe = createNotMeAlert({ ...base, accounts: repos.accounts });
@@ -204,15 +212,25 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     lockout,
     factors,
     pushTransport,
-    password: createPasswordFactor(config.argon2),
+    password,
+    accountChanges,
+    appPasswords: createAppPasswords({ ...base, repo: repos.appPasswords, activity: repos.activity, accountChanges }),
+    syncVerifier: createSyncVerifier({
+      ...base,
+      repo: repos.appPasswords,
+      activity: repos.activity,
+      password,
+      accountChanges,
+    }),
     personalTokens: createPersonalTokens({ ...base, repo: repos.apiTokens, activity: repos.activity }),
-    security: createSecurityService({ ...base, factors }),
+    security: createSecurityService({ ...base, factors, accountChanges }),
     applications: createApplicationsService({ ...base, clientCache }),
     /** Sends what was queued, waiting for the mail server at most `withinMs`, then disconnects. */
     async close(withinMs = 10_000) {
       // Half a second of the budget is kept for closing the store and the database cleanly.
       const mail = Math.max(0, withinMs - 500);
       await atMost(deferred.idle(), mail);
+      await accountChanges.close().catch(() => {});
       await store.close();
       await database.close();
     },
@@ -227,6 +245,8 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
   // One key set per deployment, made by the first node (oidc/signing-keys.ts); followed without a
   // restart (oidc/key-refresh.ts). Keys run on real time: relying parties check tokens by it.
   const { keys } = await core.signingKeys.ensure();
+  // What a node remembers of an account's credentials is dropped when any node changes them.
+  await core.accountChanges.listen();
   if (!factors.webauthn.available)
     logger.warn(
       { issuer: config.issuer },

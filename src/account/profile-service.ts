@@ -1,5 +1,6 @@
 // The profile, without HTTP: name, language, time zone, recovery contacts, password, login email
 // and deleting the account. Each change is logged in the activity and announced by email.
+import type { AccountChanges } from '../store/account-changes.ts';
 import type { Config } from '../config.ts';
 import type { AccountsRepo, Account } from '../db/repositories/accounts.ts';
 import { normalizeEmail } from '../db/repositories/accounts.ts';
@@ -55,6 +56,8 @@ export function createProfileService(deps: {
   limiter: RateLimiter;
   sessions: Sessions;
   repos: { organizations: OrganizationsRepo };
+  /** Told when the password, the login or the account changes (what nodes remember of it goes). */
+  accountChanges: Pick<AccountChanges, 'announce'>;
 }) {
   const { config, accounts, activity, mailer } = deps;
   const log = (a: Account, type: string, info: RequestInfo, details: Record<string, unknown> = {}) =>
@@ -128,6 +131,7 @@ export function createProfileService(deps: {
     ): Promise<void> {
       assertPasswordAllowed(next, a, 'new_password');
       await accounts.setPasswordHash(a.id, await deps.password.hash(next));
+      deps.accountChanges.announce(a.id);
       await deps.sessions.endAll(a.id, keepSessionUid);
       await log(a, 'password_changed', info);
       await notice(a, 'password_changed');
@@ -183,6 +187,7 @@ export function createProfileService(deps: {
       if (!a || normalizeEmail(a.email) !== normalizeEmail(String(row.data.from))) return 'invalid';
       // Taken in the instant between the check and this write (the unique index decides): spent.
       if (!(await accounts.setEmail(a.id, String(row.data.email)))) return 'taken';
+      deps.accountChanges.announce(a.id);
       await log(a, 'email_changed', info, { from: a.email, to: row.data.email });
       await notice(a, 'email_changed', a.email);
       return 'changed';
@@ -199,6 +204,7 @@ export function createProfileService(deps: {
       // Checked again where it counts, under the organizations' locks: another legal representative
       // may be deleting their account at this very moment.
       if (!(await accounts.delete(a.id))) throw new AppError('account_is_last_legal_rep');
+      deps.accountChanges.announce(a.id);
       await deps.sessions.endAll(a.id, undefined);
       await deps.db.execute(sql`DELETE FROM oidc_payloads WHERE payload->>'accountId' = ${a.id}`);
       await mailer.send(emails.accountDeleted(localeOf(a), a.email, greetingName(a, a.email)));

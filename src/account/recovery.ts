@@ -4,6 +4,7 @@
 // existing account gets (a link, a code, an SMS) is made and sent after the answer (notify/deferred.ts).
 // Requests are rate-limited per IP and per address or number. A password reset ends every session;
 // one by email also unlocks a locked account (proof of the mailbox, as the unlock link is).
+import type { AccountChanges } from '../store/account-changes.ts';
 import type { Config } from '../config.ts';
 import { normalizeEmail, type AccountsRepo, type Account } from '../db/repositories/accounts.ts';
 import type { OneTimeTokensRepo } from '../db/repositories/one-time-tokens.ts';
@@ -51,6 +52,7 @@ export function createRecovery(deps: {
   sessions: Sessions;
   lockout: Lockout;
   freshStart: FreshStart;
+  accountChanges: Pick<AccountChanges, 'announce'>;
 }) {
   const { config, accounts, tokens, limiter, deferred, store } = deps;
   const hashOf = (t: string) => hmac(config.hashKey, `${RESET}:${t}`);
@@ -163,6 +165,7 @@ export function createRecovery(deps: {
       if (!row || row.accountId !== a.id) throw new AppError('link_invalid');
       if (!a.emailVerified) await deps.freshStart.wipe(a, info);
       await accounts.setPasswordHash(a.id, hash);
+      deps.accountChanges.announce(a.id);
       if (row.data.via !== 'sms') await deps.lockout.unlock(a.id, 'reset', info);
       await tokens.voidAll(a.id, RESET);
       await deps.sessions.endAll(a.id, undefined);

@@ -1,5 +1,6 @@
 // The security settings, without HTTP: what is enrolled, and every change, each followed by an
 // email to the account's owner.
+import type { AccountChanges } from '../store/account-changes.ts';
 import type { Account, AccountsRepo } from '../db/repositories/accounts.ts';
 import type { SecondFactorsRepo, SecondFactorRow } from '../db/repositories/second-factors.ts';
 import type { BackupCodesFactor } from '../factors/backup-codes.ts';
@@ -42,6 +43,8 @@ export function createSecurityService(deps: {
   };
   mailer: Mailer;
   config: { issuer: string; encryptionKey: Buffer };
+  /** Told of every change: 2FA on or off decides what the sync channel accepts (app-passwords/). */
+  accountChanges: Pick<AccountChanges, 'announce'>;
 }) {
   const { mailer } = deps;
   const { secondFactors: repo, activity, accounts } = deps.repos;
@@ -54,6 +57,7 @@ export function createSecurityService(deps: {
     info: RequestInfo,
     factor?: { type: string; name: string },
   ) {
+    deps.accountChanges.announce(account.id);
     await activity.record({
       accountId: account.id,
       type: change,

@@ -12,6 +12,7 @@ import {
   smallint,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 /** Failed attempts before an account locks, unless its owner chose otherwise (migration 0003). */
 export const DEFAULT_LOCKOUT_THRESHOLD = 10;
@@ -35,6 +36,10 @@ export const accounts = pgTable('accounts', {
   failedAt: timestamp('failed_at', { withTimezone: true }),
   alertEverySignIn: boolean('alert_every_sign_in').notNull().default(false),
   alertFailedPassword: boolean('alert_failed_password').notNull().default(false),
+  /** The sync channel's own lockout budget (migration 0013; app-passwords/verify.ts). */
+  syncFailures: integer('sync_failures').notNull().default(0),
+  syncFailedAt: timestamp('sync_failed_at', { withTimezone: true }),
+  syncLockedAt: timestamp('sync_locked_at', { withTimezone: true }),
   recoveryEmail: text('recovery_email'),
   recoveryPhone: text('recovery_phone'),
   recoveryPhoneHash: text('recovery_phone_hash'),
@@ -316,3 +321,22 @@ export const apiTokens = pgTable('api_tokens', {
   deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
 });
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+/** An app password (migration 0013): only its HMAC is stored. */
+export const appPasswords = pgTable('app_passwords', {
+  id: uuid('id').primaryKey(),
+  accountId: uuid('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  secretHash: text('secret_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+  lastUsedIp: text('last_used_ip'),
+  lastUsedService: text('last_used_service'),
+  networks: text('networks')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+});
+export type AppPasswordRow = typeof appPasswords.$inferSelect;

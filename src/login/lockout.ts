@@ -24,6 +24,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { TrustedDevicesRepo } from '../db/repositories/trusted-devices.ts';
 import type { Ctx } from '../http/context.ts';
+import type { AccountChanges } from '../store/account-changes.ts';
 import { deviceHashOf, ensureDeviceCookie, sentDeviceCookie } from '../http/device-cookie.ts';
 
 export const LOCKOUT_MIN = 3;
@@ -45,6 +46,8 @@ export function createLockout(deps: {
   mailer: Mailer;
   clock: Clock;
   limiter: RateLimiter;
+  /** Told when the account locks: what nodes remember of its credentials goes. */
+  accountChanges: Pick<AccountChanges, 'announce'>;
 }) {
   const { config, accounts, trustedDevices, tokens, activity, clock } = deps;
   const hashOf = (token: string) => hmac(config.hashKey, `${UNLOCK_PURPOSE}:${token}`);
@@ -63,6 +66,7 @@ export function createLockout(deps: {
     const now = new Date(clock.now());
     const locked = device ? trustedDevices.lock(account.id, device, now) : accounts.lock(account.id, now);
     if (!(await locked)) return; // already locked: one email, one log line
+    if (!device) deps.accountChanges.announce(account.id);
     const details = device ? { after: kind, browser: 'trusted' } : { after: kind };
     await activity.record({ ...info, accountId: account.id, type: 'locked', details });
     const link = await newLink(account.id);
@@ -143,6 +147,7 @@ export function createLockout(deps: {
      *  browser (its device cookie, given now if it had none) for the account from now on. */
     async signedIn(ctx: Ctx, accountId: string): Promise<void> {
       if (!(await trustedDevice(accountId, sentDeviceCookie(ctx)))) await accounts.resetFailures(accountId);
+      await accounts.resetSync(accountId);
       await trustedDevices.trust(
         accountId,
         deviceHashOf(config.hashKey, ensureDeviceCookie(ctx)),

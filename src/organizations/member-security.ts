@@ -28,7 +28,16 @@ export interface MemberTarget {
 export function createMemberSecurity(
   deps: Pick<
     Deps,
-    'database' | 'repos' | 'config' | 'limiter' | 'mailer' | 'clock' | 'lockout' | 'secondStep' | 'accessRevoker'
+    | 'database'
+    | 'repos'
+    | 'config'
+    | 'limiter'
+    | 'mailer'
+    | 'clock'
+    | 'lockout'
+    | 'secondStep'
+    | 'accessRevoker'
+    | 'accountChanges'
   >,
 ) {
   const queries = createConsoleQueries(deps.database.db);
@@ -61,6 +70,7 @@ export function createMemberSecurity(
     member: (organizationId: string, accountId: string) => queries.member(organizationId, accountId),
     async block(actor: SecurityActor, org: Organization, t: MemberTarget): Promise<void> {
       if (!(await setBlocked(actor, org, t, true))) return;
+      deps.accountChanges.announce(t.account.id);
       await deps.accessRevoker.revokeMemberAccess(t.account.id, org.id);
       await recordBoth(deps.repos.activity, actor, 'org_member_blocked', { organization: org, member: t.account });
     },

@@ -105,6 +105,13 @@ export function createAccountsRepo(db: Db) {
           sql`${accounts.id} = ${id} AND (${accounts.failedPasswords} > 0 OR ${accounts.failedSecondFactors} > 0)`,
         );
     },
+    /** A completed web sign-in: the sync channel's budget (app-passwords/verify.ts) starts over. */
+    async resetSync(id: string): Promise<void> {
+      await db
+        .update(accounts)
+        .set({ syncFailures: 0, syncLockedAt: null })
+        .where(sql`${accounts.id} = ${id} AND (${accounts.syncFailures} > 0 OR ${accounts.syncLockedAt} IS NOT NULL)`);
+    },
     /** Locks the account; true only for the call that locked it (one email, one log line). */
     async lock(id: string, at = new Date()): Promise<boolean> {
       const rows = await db
@@ -118,7 +125,8 @@ export function createAccountsRepo(db: Db) {
     async unlock(id: string): Promise<boolean> {
       if (!isUuid(id)) return false;
       const rows = await db.execute(sql`
-        UPDATE accounts SET locked_at = NULL, failed_passwords = 0, failed_second_factors = 0
+        UPDATE accounts SET locked_at = NULL, failed_passwords = 0, failed_second_factors = 0,
+          sync_failures = 0, sync_locked_at = NULL
         FROM (SELECT id, locked_at FROM accounts WHERE id = ${id} FOR UPDATE) AS old
         WHERE accounts.id = old.id RETURNING old.locked_at IS NOT NULL AS was_locked`);
       return (rows as unknown as { rows: { was_locked: boolean }[] }).rows[0]?.was_locked === true;
