@@ -17,7 +17,9 @@ export function newAppPassword(): string {
   const bytes = crypto.randomBytes(LENGTH);
   // 256 is a multiple of 32: every byte maps to one character without bias.
   const chars = [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join('');
-  return chars.match(new RegExp(`.{${GROUP}}`, 'g'))!.join('-');
+  const groups: string[] = [];
+  for (let i = 0; i < LENGTH; i += GROUP) groups.push(chars.slice(i, i + GROUP));
+  return groups.join('-');
 }
 
 /** The app password a typed string is (lowercase, without separators), or undefined when it cannot be

@@ -28,7 +28,7 @@ export function realmOf(asked: unknown): string {
 export function basicCredentials(header: string | undefined): { login: string; password: string } | undefined {
   const m = /^Basic[ ]+([A-Za-z0-9+/=]{1,2000})\s*$/i.exec(header ?? '');
   if (!m) return undefined;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const text = Buffer.from(m[1] ?? '', 'base64').toString('utf8');
   const colon = text.indexOf(':');
   if (colon <= 0) return undefined;
   return { login: text.slice(0, colon), password: text.slice(colon + 1) };

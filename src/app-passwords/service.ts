@@ -42,11 +42,12 @@ export function createAppPasswords(deps: AppPasswordsDeps) {
      *  display: "abcd-efgh-jkmn-pqrs"). */
     async create(accountId: string, name: string, by: By): Promise<{ secret: string; row: AppPasswordRow }> {
       const secret = newAppPassword();
+      const normalized = normalizeAppPassword(secret) ?? secret;
       const row = await repo.insert({
         id: crypto.randomUUID(),
         accountId,
         name,
-        secretHash: hashAppPassword(deps.config.hashKey, normalizeAppPassword(secret)!),
+        secretHash: hashAppPassword(deps.config.hashKey, normalized),
         createdAt: new Date(clock.now()),
       });
       await deps.activity.record({

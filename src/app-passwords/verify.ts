@@ -240,7 +240,7 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
       return result;
     }
     // A right answer starts the login's failure window over, as on the sign-in page.
-    await store.del(buckets(input)[1]!.key);
+    await store.del(`rl:sync-login:${normalizeEmail(input.login)}`);
     const { id, userId, email, name } = result.account;
     result = { ...result, account: { id, userId, email, name } };
     remember(cacheKey, result, found?.appPassword);

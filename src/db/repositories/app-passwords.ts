@@ -37,7 +37,8 @@ export function createAppPasswordsRepo(db: Db) {
   return {
     async insert(row: NewAppPassword): Promise<AppPasswordRow> {
       const [created] = await db.insert(appPasswords).values(row).returning();
-      return created!;
+      if (!created) throw new Error('app password not inserted');
+      return created;
     },
     /** Newest first. */
     listByAccount(accountId: string): Promise<AppPasswordRow[]> {
