@@ -8,7 +8,9 @@
 //    second factor and no organization of it requires one, and on its own lockout budget: the same
 //    threshold as the sign-in page, an attempt reserved before the check (parallel guesses get no
 //    more), locked until a completed web sign-in or an unlock. Its wrong guesses never lock the web.
-//  - Failures are limited per IP and per login in their own windows (the sign-in page's numbers).
+//  - Failures are limited per IP and per login in their own windows (the sign-in page's numbers):
+//    past the address's, nothing from it is checked; past the login's, only an app password is (it
+//    cannot be guessed, and strangers' wrong guesses must not cut its owner's sync tools off).
 //  - Every refusal costs one argon2id verify (a dummy one when there is nothing to check) and gives
 //    the same answer, whether the account exists, has 2FA, is locked or blocked.
 //  - A success is remembered in this process's memory for CACHE_SECONDS (a sync burst costs one HMAC,
@@ -124,9 +126,13 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
     { key: `rl:sync-ip:${check.ip}`, limit: config.rateLimits.loginPerIp },
     { key: `rl:sync-login:${normalizeEmail(check.login)}`, limit: config.rateLimits.loginPerAccount },
   ];
-  async function overLimit(check: SyncCheck): Promise<boolean> {
-    const counts = await Promise.all(buckets(check).map((b) => store.get(b.key)));
-    return buckets(check).some((b, i) => Number(counts[i] ?? 0) >= b.limit);
+  /** Which windows are spent: the address's (nothing is checked from it), the login's (only an app
+   *  password is: it cannot be guessed, and a stranger's wrong guesses must not cut the owner's sync
+   *  tools off — while the account password, and its argon2 work, wait for the window to pass). */
+  async function spent(check: SyncCheck): Promise<{ ip: boolean; login: boolean }> {
+    const [ip, login] = await Promise.all(buckets(check).map((b) => store.get(b.key)));
+    const [ipLimit, loginLimit] = buckets(check).map((b) => b.limit);
+    return { ip: Number(ip ?? 0) >= (ipLimit ?? 0), login: Number(login ?? 0) >= (loginLimit ?? 0) };
   }
   async function countFailure(check: SyncCheck) {
     await Promise.all(buckets(check).map((b) => store.incr(b.key, CREDENTIAL_WINDOW_SECONDS)));
@@ -199,7 +205,8 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
       return hit.result;
     }
     if (hit) cache.delete(cacheKey);
-    if (await overLimit(input)) return { ok: false, reason: 'rate_limited' };
+    const limited = await spent(input);
+    if (limited.ip) return { ok: false, reason: 'rate_limited' };
 
     const appSecret = normalizeAppPassword(input.password);
     const found = await repo.findForLogin(input.login, appSecret && hashAppPassword(config.hashKey, appSecret));
@@ -214,6 +221,8 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
         cached: false,
       };
       noteUse(found.appPassword, input, found.account.id);
+    } else if (limited.login) {
+      result = { ok: false, reason: 'rate_limited' };
     } else if (
       usable &&
       input.channel === 'forward_auth' &&
@@ -229,7 +238,7 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
     }
     if (!result.ok) {
       await countFailure(input);
-      if (found)
+      if (found && !limited.login)
         await deps.activity.record({
           accountId: found.account.id,
           type: 'sync_sign_in_failed',
@@ -239,8 +248,9 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
         });
       return result;
     }
-    // A right answer starts the login's failure window over, as on the sign-in page.
-    await store.del(`rl:sync-login:${normalizeEmail(input.login)}`);
+    // The right account password starts the login's failure window over, as on the sign-in page (an
+    // app password does not: its tool's steady use would keep reopening the window for a guesser).
+    if (result.via === 'password') await store.del(`rl:sync-login:${normalizeEmail(input.login)}`);
     const { id, userId, email, name } = result.account;
     result = { ...result, account: { id, userId, email, name } };
     remember(cacheKey, result, found?.appPassword);

@@ -69,8 +69,11 @@ export function createSecurityConsoleRouter(deps: Deps) {
     // Every member's log says it (their own sign-ins change), the admin's among them.
     const type = on ? 'org_2fa_required' : 'org_2fa_not_required';
     const details = { organization: organization.name, organizationId: organization.id, by: account.email };
-    for (const m of await deps.repos.organizations.members(organization.id))
+    for (const m of await deps.repos.organizations.members(organization.id)) {
+      // What the sync channel accepts changes with it (app passwords only, once it is required).
+      deps.accountChanges.announce(m.accountId);
       await deps.repos.activity.record({ ...requestInfo(ctx), accountId: m.accountId, type, details });
+    }
     if (on)
       for (const member of await queries.membersWithout2fa(organization.id))
         if (await deps.limiter.hit('org-notice', member.id, ORG_NOTICES_PER_HOUR, 3600))
