@@ -35,7 +35,7 @@ export function createAppPasswords(deps: AppPasswordsDeps) {
         device: by.device,
         details: { name: row.name },
       });
-    if (rows.length) deps.accountChanges.announce(accountId);
+    if (rows.length) await deps.accountChanges.announce(accountId);
   }
   return {
     /** Creates one; the only time its value exists outside the caller is this return (grouped for

@@ -102,6 +102,7 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
   const cache = new Map<string, Cached>();
   const byAccount = new Map<string, Set<string>>();
   const touched = new Map<string, number>();
+  const inFlight = new Map<string, Promise<SyncResult>>();
 
   function forget(accountId: string) {
     for (const key of byAccount.get(accountId) ?? []) cache.delete(key);
@@ -205,6 +206,16 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
       return hit.result;
     }
     if (hit) cache.delete(cacheKey);
+    // Parallel first checks of one credential (a sync client's connections) share one lookup: one
+    // query, one argon2, one attempt of the account password's budget (24 at once must not lock it).
+    const pending = inFlight.get(cacheKey);
+    if (pending) return pending;
+    const answer = lookUp(input, cacheKey).finally(() => inFlight.delete(cacheKey));
+    inFlight.set(cacheKey, answer);
+    return answer;
+  }
+
+  async function lookUp(input: SyncCheck, cacheKey: string): Promise<SyncResult> {
     const limited = await spent(input);
     if (limited.ip) return { ok: false, reason: 'rate_limited' };
 

@@ -15,10 +15,12 @@ export function createAccountChanges(deps: { store: Store; logger: Logger }) {
     for (const h of handlers) h(accountId);
   };
   return {
-    /** Tells every node (this one at once, before the message goes). */
-    announce(accountId: string): void {
+    /** Tells every node (this one at once, before the message goes). Resolves once the store has
+     *  taken the message (never rejects), so that a caller answering after it — a revocation —
+     *  answers after every node was told. */
+    announce(accountId: string): Promise<void> {
       deliver(accountId);
-      deps.store.publish(CHANNEL, accountId).catch((err: unknown) => {
+      return deps.store.publish(CHANNEL, accountId).catch((err: unknown) => {
         deps.logger.warn({ err }, 'account change not published');
       });
     },
