@@ -5,6 +5,7 @@ import { createAppPasswordsRepo } from './db/repositories/app-passwords.ts';
 import { createAccountChanges } from './store/account-changes.ts';
 import { createAppPasswords } from './app-passwords/service.ts';
 import { createSyncVerifier } from './app-passwords/verify.ts';
+import { registerPasswordGrant } from './app-passwords/password-grant.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { atMost, systemClock, type Clock } from './lib/clock.ts';
@@ -265,6 +266,8 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     clock: core.clock,
     pages: providerPages,
   });
+  // Mail servers (Dovecot's oauth2 passdb) check app passwords at the token endpoint.
+  registerPasswordGrant(provider, { verifier: core.syncVerifier });
   const keyRefresh = await watchSigningKeys({
     keySet: core.signingKeys,
     initial: keys,

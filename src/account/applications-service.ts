@@ -57,8 +57,9 @@ function appInputSchema(production: boolean) {
     })
     .superRefine((v, ctx) => {
       const custom = v.type === 'spa';
-      if (v.type === 'service') {
-        if (v.redirectUris.length) ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'not_for_service' });
+      if (v.type === 'service' || v.type === 'mail_server') {
+        if (v.redirectUris.length)
+          ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: `not_for_${v.type}` });
       } else if (!v.redirectUris.length)
         ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'redirect_required' });
       for (const [field, list] of [

@@ -35,7 +35,7 @@ const USAGE = `Usage: sesame <command>
   user unlock --email E                   unlock an account locked after failed attempts
   user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
                                           the user is emailed, and signs in with the password alone
-  client create --name N --type web|spa|service [--redirect-uri U ...]
+  client create --name N --type web|spa|service|mail_server [--redirect-uri U ...]
                 [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U] [--org ID]
                                           in organization ID (default: the operator's, which has no member)
   org create --name N [--type personal|company|association] --owner EMAIL

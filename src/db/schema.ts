@@ -52,8 +52,9 @@ export const accounts = pgTable('accounts', {
 });
 
 /** What an application is: a server-side site with a secret, a single-page or mobile app (PKCE, no
- *  secret), or a back-end service (client credentials). */
-export const APP_TYPES = ['web', 'spa', 'service'] as const;
+ *  secret), a back-end service (client credentials), or a mail server checking its users' app
+ *  passwords (the password grant, with a secret: app-passwords/password-grant.ts). */
+export const APP_TYPES = ['web', 'spa', 'service', 'mail_server'] as const;
 export type AppType = (typeof APP_TYPES)[number];
 
 /** Organization kinds and member roles (migration 0010; what each role may do: organizations/policy.ts). */

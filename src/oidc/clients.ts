@@ -74,6 +74,16 @@ function applicationToClient(app: Application): AdapterPayload {
         response_types: [],
         redirect_uris: [],
       };
+    case 'mail_server':
+      // Dovecot's oauth2 passdb sends its secret in the body (client_secret_post): accepted too.
+      return {
+        ...base,
+        ...secrets(app),
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['password'],
+        response_types: [],
+        redirect_uris: [],
+      };
   }
 }
 

@@ -14,6 +14,7 @@ import { testClock } from './clock.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { afterResponse } from './agent.ts';
+import type { AppType } from '../../src/db/schema.ts';
 
 export type StorageMode = 'embedded' | 'postgres';
 
@@ -190,7 +191,7 @@ export async function createUser(
 export async function createClient(
   srv: TestServer,
   input: {
-    type: 'web' | 'spa' | 'service';
+    type: AppType;
     redirectUris?: string[];
     postLogoutRedirectUris?: string[];
     backchannelLogoutUri?: string;
@@ -201,7 +202,8 @@ export async function createClient(
     name: input.name ?? 'Test site',
     type: input.type,
     redirectUris:
-      input.redirectUris ?? (input.type === 'service' ? [] : ['https://rp.example/openid-connect-authorize']),
+      input.redirectUris ??
+      (input.type === 'service' || input.type === 'mail_server' ? [] : ['https://rp.example/openid-connect-authorize']),
     postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
   });

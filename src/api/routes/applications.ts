@@ -31,7 +31,10 @@ const ApplicationData = z.object({
   id: z.string(),
   client_id: z.string(),
   name: z.string(),
-  type: z.enum(APP_TYPES).meta({ description: 'web (a server with a secret), spa (no secret), service (no user).' }),
+  type: z.enum(APP_TYPES).meta({
+    description:
+      'web (a server with a secret), spa (no secret), service (no user), mail_server (checks app passwords with the password grant).',
+  }),
   organization_id: z.string(),
   redirect_uris: z.array(z.string()),
   post_logout_redirect_uris: z.array(z.string()),
