@@ -41,6 +41,8 @@ const CODES = {
   name_required: 400,
   code_expired: 400,
   confirm_disable: 400,
+  /** App passwords are made only with 2FA on (app-passwords/create.ts). */
+  two_factor_required: 409,
   // The kAuth device API
   device_auth_required: 401,
   device_not_linked: 401,

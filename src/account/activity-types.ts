@@ -21,6 +21,11 @@ export const ACTIVITY_GROUPS = {
     'api_token_created',
     'api_token_revoked',
     'api_token_deactivated',
+    'app_password_created',
+    'app_password_revoked',
+    'app_password_new_network',
+    'sync_sign_in_failed',
+    'sync_locked',
   ],
   applications: [
     'app_created',

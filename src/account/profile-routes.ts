@@ -15,6 +15,7 @@ import type { Reauth } from '../login/reauth.ts';
 import { profileRules, type ProfileService } from './profile-service.ts';
 import { parseMobileOrThrow, maskPhone, recoveryCountries } from '../factors/sms.ts';
 import { decrypt } from '../lib/crypto.ts';
+import type { AppPasswords } from '../app-passwords/service.ts';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.ts';
 import { sessionOf } from '../oidc/session.ts';
 
@@ -48,6 +49,8 @@ export interface ProfileDeps {
   reauth: Reauth;
   profile: ProfileService;
   provider: Provider;
+  /** A new password revokes every app password (the user is told how many). */
+  appPasswords: Pick<AppPasswords, 'revokeAll'>;
 }
 
 export function createProfileRouter(deps: ProfileDeps) {
@@ -78,8 +81,10 @@ export function createProfileRouter(deps: ProfileDeps) {
       country: 'CH',
     };
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
+    const revoked = Number(ctx.query.app_passwords_revoked);
     const data = {
       account: a,
+      appPasswordsRevoked: done === 'password' && Number.isInteger(revoked) && revoked > 0 ? revoked : 0,
       phone,
       zones: TIME_ZONES,
       countries: recoveryCountries(ctx.state.locale),
@@ -124,7 +129,8 @@ export function createProfileRouter(deps: ProfileDeps) {
     await reauth.check(ctx, ctx.state.account, input.current_password);
     const current = await sessionOf(deps.provider, ctx);
     await profile.changePassword(ctx.state.account, input.new_password, requestInfo(ctx), current.uid);
-    seeOther(ctx, '/account/profile?done=password');
+    const revoked = await deps.appPasswords.revokeAll(ctx.state.account.id, requestInfo(ctx));
+    seeOther(ctx, `/account/profile?done=password${revoked.length ? `&app_passwords_revoked=${revoked.length}` : ''}`);
   }
   router.post('/password', form(PasswordForm, changePassword, pageView('change-password'), opts));
 

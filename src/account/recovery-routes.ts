@@ -80,8 +80,8 @@ export function createRecoveryRouter(deps: { recovery: Recovery }) {
   }
   async function reset(ctx: Ctx, input: z.output<typeof ResetForm>) {
     if (input.password !== input.password_again) throw new AppError('passwords_differ');
-    await recovery.reset(input.token, input.password, requestInfo(ctx));
-    renderPage(ctx, 'password-reset-done', {});
+    const { appPasswordsRevoked } = await recovery.reset(input.token, input.password, requestInfo(ctx));
+    renderPage(ctx, 'password-reset-done', { appPasswordsRevoked });
   }
   async function forgotLogin(ctx: Ctx, input: z.output<typeof LoginForm>) {
     if (input.method === 'sms') {

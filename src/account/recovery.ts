@@ -25,6 +25,7 @@ import type { Store } from '../store/store.ts';
 import type { Lockout } from '../login/lockout.ts';
 import type { Sessions } from './sessions.ts';
 import type { FreshStart } from './fresh-start.ts';
+import type { AppPasswords } from '../app-passwords/service.ts';
 import { hmac, randomToken, isLinkToken, decrypt } from '../lib/crypto.ts';
 
 const RESET = 'reset_password';
@@ -53,6 +54,8 @@ export function createRecovery(deps: {
   lockout: Lockout;
   freshStart: FreshStart;
   accountChanges: Pick<AccountChanges, 'announce'>;
+  /** A reset is a password change: every app password goes. */
+  appPasswords: Pick<AppPasswords, 'revokeAll'>;
 }) {
   const { config, accounts, tokens, limiter, deferred, store } = deps;
   const hashOf = (t: string) => hmac(config.hashKey, `${RESET}:${t}`);
@@ -156,7 +159,7 @@ export function createRecovery(deps: {
     },
     /** Spends the link atomically, sets the password, ends every session. On a never-verified
      *  account this is the first proof of the address: everything set before goes (fresh-start.ts). */
-    async reset(token: string, next: string, info: RequestInfo): Promise<void> {
+    async reset(token: string, next: string, info: RequestInfo): Promise<{ appPasswordsRevoked: number }> {
       const a = await resetAccount(token);
       if (!a) throw new AppError('link_invalid');
       assertPasswordAllowed(next, a);
@@ -170,6 +173,7 @@ export function createRecovery(deps: {
       await tokens.voidAll(a.id, RESET);
       await deps.sessions.endAll(a.id, undefined);
       await deps.activity.record({ accountId: a.id, type: 'password_reset', ip: info.ip, device: info.device });
+      const revoked = await deps.appPasswords.revokeAll(a.id, info);
       const notice = {
         change: 'password_changed',
         when: new Date(),
@@ -177,6 +181,7 @@ export function createRecovery(deps: {
         greet: greetingName(a, a.email),
       };
       await deps.mailer.send(emails.securityChange(localeOf(a), a.zoneinfo, a.email, notice));
+      return { appPasswordsRevoked: revoked.length };
     },
     /** The logins an SMS number or a recovery email opens, sent there. */
     async forgotLogin(request: ForgotLoginRequest, ip: string): Promise<void> {

@@ -12,6 +12,7 @@ import { createSessionsRouter } from './sessions-routes.ts';
 import { createCompromisedRouter } from './compromised-routes.ts';
 import { createHomeRouter } from './home-routes.ts';
 import { revokeApiTokens } from '../api/personal-tokens.ts';
+import { revokeAppPasswords } from '../app-passwords/service.ts';
 
 export function createAccountRouters(deps: Deps) {
   return [
@@ -24,8 +25,10 @@ export function createAccountRouters(deps: Deps) {
     createActivityRouter(deps),
     createSessionsRouter(deps),
     createProfileRouter(deps),
-    // App passwords will add their revoker here when they exist.
-    createCompromisedRouter({ ...deps, revokers: [revokeApiTokens(deps.personalTokens)] }),
+    createCompromisedRouter({
+      ...deps,
+      revokers: [revokeAppPasswords(deps.appPasswords), revokeApiTokens(deps.personalTokens)],
+    }),
     createHomeRouter(deps),
   ];
 }

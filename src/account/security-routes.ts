@@ -27,6 +27,7 @@ import type { PushFactor } from '../kauth/push-factor.ts';
 import { factorName } from '../http/factor-name.ts';
 import type { ShownOnce } from './shown-once.ts';
 import { createApiTokenPages, type ApiTokenPagesDeps } from './api-tokens-routes.ts';
+import { createAppPasswordPages, type AppPasswordPagesDeps } from '../app-passwords/routes.ts';
 
 const BASE = '/account/security';
 const nameOf = z.string().trim().min(1).max(60);
@@ -39,7 +40,11 @@ const SmsForm = z.object({
 });
 const CodeForm = z.object({ code: z.string().trim().max(200).default('') });
 const RenameForm = z.object({ name: nameOf });
-const ConfirmDisableForm = z.object({ confirm_disable: z.string().max(10).optional() });
+const ConfirmDisableForm = z.object({
+  confirm_disable: z.string().max(10).optional(),
+  /** Turning 2FA off revokes the app passwords unless this is ticked. */
+  keep_app_passwords: z.string().max(10).optional(),
+});
 const ProtectionForm = z.object({
   lockout_threshold: z.coerce.number().int().min(LOCKOUT_MIN).max(LOCKOUT_MAX),
   alert_every_sign_in: z.literal('yes').optional(),
@@ -67,7 +72,7 @@ interface FactorState extends AccountState {
 }
 type FactorCtx = Ctx<FactorState>;
 
-export interface SecurityDeps extends ApiTokenPagesDeps {
+export interface SecurityDeps extends ApiTokenPagesDeps, AppPasswordPagesDeps {
   accountSession: AccountSession;
   reauth: Reauth;
   requireFresh: RequireFresh;
@@ -130,9 +135,11 @@ export function createSecurityRouter(deps: SecurityDeps) {
       alert_failed_password: account.alertFailedPassword,
     };
     const done = typeof ctx.query.done === 'string' ? ctx.query.done : undefined;
+    const revoked = Number(ctx.query.app_passwords_revoked);
     const data = {
       ...overview,
       done,
+      appPasswordsRevoked: Number.isInteger(revoked) && revoked > 0 ? revoked : 0,
       zone: account.zoneinfo,
       protection,
       lockoutRange: [LOCKOUT_MIN, LOCKOUT_MAX],
@@ -316,32 +323,43 @@ export function createSecurityRouter(deps: SecurityDeps) {
   }
   router.post('/factors/:id/default', ownFactor, form(NoFields, makeDefault, undefined, opts));
 
-  const removePage = (ctx: FactorCtx, last: boolean, error?: string, status = 200) =>
-    renderPage(ctx, 'security-remove', { factor: ctx.state.factor, last, error }, status);
+  /** The confirmation of a removal; turning 2FA off also says what becomes of the app passwords. */
+  const removePage = async (ctx: AccountCtx, factor: SecondFactorRow | undefined, last: boolean, f?: FormState) => {
+    const appPasswords = last ? await deps.appPasswords.count(ctx.state.account.id) : 0;
+    const data = { factor, last, appPasswords, error: f?.error, values: f?.values ?? {} };
+    renderPage(ctx, 'security-remove', data, f ? 400 : 200);
+  };
   router.get('/factors/:id/remove', fresh, ownFactor, async (ctx) => {
     const { factors } = await security.overview(ctx.state.account.id);
-    removePage(ctx, factors.length === 1);
+    await removePage(ctx, ctx.state.factor, factors.length === 1);
   });
+  /** 2FA was turned off: the app passwords go with it unless the user chose to keep them. */
+  async function afterDisabled(ctx: AccountCtx, input: z.output<typeof ConfirmDisableForm>) {
+    const revoked =
+      input.keep_app_passwords === 'yes'
+        ? []
+        : await deps.appPasswords.revokeAll(ctx.state.account.id, requestInfo(ctx));
+    seeOther(ctx, `${BASE}?done=disabled${revoked.length ? `&app_passwords_revoked=${revoked.length}` : ''}`);
+  }
   async function removeFactor(ctx: FactorCtx, input: z.output<typeof ConfirmDisableForm>) {
     const { factors } = await security.overview(ctx.state.account.id);
     // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
     if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
     const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=${outcome === 'disabled' ? 'disabled' : 'removed'}`);
+    if (outcome === 'disabled') return afterDisabled(ctx, input);
+    seeOther(ctx, `${BASE}?done=removed`);
   }
-  const removeFactorView = (ctx: FactorCtx, f: FormState, status: number) => removePage(ctx, true, f.error, status);
+  const removeFactorView = (ctx: FactorCtx, f: FormState) => removePage(ctx, ctx.state.factor, true, f);
   const remove = form(ConfirmDisableForm, whenFresh(removeFactor), removeFactorView, opts);
   router.post('/factors/:id/remove', ownFactor, remove);
 
-  const disablePage = (ctx: AccountCtx, error?: string, status = 200) =>
-    renderPage(ctx, 'security-remove', { factor: undefined, last: true, error }, status);
-  router.get('/disable', fresh, (ctx) => disablePage(ctx));
+  router.get('/disable', fresh, (ctx) => removePage(ctx, undefined, true));
   async function disable2fa(ctx: AccountCtx, input: z.output<typeof ConfirmDisableForm>) {
     if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
     await security.disable(ctx.state.account, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=disabled`);
+    await afterDisabled(ctx, input);
   }
-  const disable2faView = (ctx: AccountCtx, f: FormState, status: number) => disablePage(ctx, f.error, status);
+  const disable2faView = (ctx: AccountCtx, f: FormState) => removePage(ctx, undefined, true, f);
   router.post('/disable', form(ConfirmDisableForm, whenFresh(disable2fa), disable2faView, opts));
 
   // New backup codes replace every old one: confirmed on their own page first.
@@ -368,6 +386,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
 
   // Security → API tokens: on this router, so a creation held for the password is applied here.
   router.use(createApiTokenPages(deps).routes() as unknown as Parameters<typeof router.use>[0]);
+  // Security → App passwords: likewise.
+  router.use(createAppPasswordPages(deps).routes() as unknown as Parameters<typeof router.use>[0]);
 
   return router;
 }

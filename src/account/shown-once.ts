@@ -18,6 +18,8 @@ export interface ShownOnceKinds {
   'backup-codes': { codes: string[]; first: boolean };
   /** A new personal API token (api-tokens-routes.ts) and its row. */
   'api-token': { token: string; tokenId: string };
+  /** A new app password (app-passwords/routes.ts) and its row. */
+  'app-password': { secret: string; appPasswordId: string };
 }
 
 export function createShownOnce(deps: { provider: Provider; store: Store; config: { encryptionKey: Buffer } }) {

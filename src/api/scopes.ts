@@ -18,6 +18,8 @@ export const API_SCOPES = [
   'organizations:write',
   'tokens:read',
   'tokens:write',
+  'app_passwords:read',
+  'app_passwords:write',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

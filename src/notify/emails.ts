@@ -105,6 +105,19 @@ export const emails = {
   /** To the new, unconfirmed address: like verifyEmail, nothing the account's owner typed. */
   confirmEmailChange: (locale: Locale, to: string, link: string) =>
     compose({ kind: 'confirm_email_change', key: 'confirmEmailChange' }, { locale, to }, { email: to }, link),
+  /** A new app password (app-passwords/create.ts): its name, when and from where; never its value. */
+  appPasswordCreated: (
+    locale: Locale,
+    timeZone: string,
+    to: string,
+    c: { name: string; when: Date; ip: string; link: string; greet?: string },
+  ) =>
+    compose(
+      { kind: 'app_password_created', key: 'appPasswordCreated' },
+      { locale, to, greet: c.greet },
+      { name: c.name, when: when(c.when, locale, timeZone), ip: c.ip },
+      c.link,
+    ),
   accountDeleted: (locale: Locale, to: string, greet?: string) =>
     compose({ kind: 'account_deleted', key: 'accountDeleted' }, { locale, to, greet }, { email: to }),
   passwordReset: (locale: Locale, to: string, link: string, greet?: string) =>

@@ -19,9 +19,14 @@ import { API_SCOPES, apiResource, type ApiScope } from '../api/scopes.ts';
 /** What an application may ask for the user: nothing that makes a credential outliving the grant
  *  (the user's revoking the application, an organization blocking the member) — not `tokens:write`
  *  (a personal token), `applications:write` (a service application and its secret) nor
- *  `organizations:write` (an invitation, a role given to someone). Those stay with the user's own
- *  personal tokens. */
-const NOT_FOR_APPLICATIONS = new Set<ApiScope>(['tokens:write', 'applications:write', 'organizations:write']);
+ *  `organizations:write` (an invitation, a role given to someone) nor `app_passwords:write` (an app
+ *  password). Those stay with the user's own personal tokens. */
+const NOT_FOR_APPLICATIONS = new Set<ApiScope>([
+  'tokens:write',
+  'applications:write',
+  'organizations:write',
+  'app_passwords:write',
+]);
 export const OAUTH_API_SCOPES: readonly ApiScope[] = API_SCOPES.filter((s) => !NOT_FOR_APPLICATIONS.has(s));
 const grantable = new Set<string>(OAUTH_API_SCOPES);
 

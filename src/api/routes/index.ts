@@ -12,6 +12,7 @@ import { securityRoutes } from './security.ts';
 import { sessionsRoutes } from './sessions.ts';
 import { activityRoutes } from './activity.ts';
 import { tokenRoutes } from './tokens.ts';
+import { appPasswordRoutes } from './app-passwords.ts';
 import type { ApiRouteDeps } from './deps.ts';
 
 export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version'>): ApiRoute[] {
@@ -22,6 +23,7 @@ export function apiRoutes(deps: ApiRouteDeps, doc: Omit<OpenApiOptions, 'version
     ...sessionsRoutes(deps),
     ...activityRoutes(deps),
     ...tokenRoutes(deps),
+    ...appPasswordRoutes(deps),
     ...applicationRoutes(deps),
     ...organizationRoutes(deps),
     ...memberRoutes(deps),
