@@ -256,7 +256,9 @@ describe.each(primaryStorageMode())('REST API OpenAPI document and bad input (%s
     expect(ids.has('getProfile')).toBe(true);
     // An application may ask for no scope that makes a lasting credential (oidc/resource-indicators.ts).
     const forApps = Object.keys(doc.components.securitySchemes.oauth2.flows.authorizationCode.scopes);
-    expect(forApps).toEqual(API_SCOPES.filter((s) => !/^(tokens|applications|organizations):write$/.test(s)));
+    expect(forApps).toEqual(
+      API_SCOPES.filter((s) => !/^(tokens|applications|organizations|app_passwords):write$/.test(s)),
+    );
     // The reference page reads this document, from our own origin.
     const page = await fetch(`${srv.url}/docs/api`);
     expect(page.status).toBe(200);
