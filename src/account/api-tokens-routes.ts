@@ -11,6 +11,7 @@ import type { AccountCtx, AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
+import { addRevokeAllRoutes } from '../http/revoke-all-routes.ts';
 import { AppError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { zonedDayStart } from '../lib/time-zone.ts';
@@ -56,7 +57,6 @@ const RevokeForm = z.object({
   /** One row's own button: that token only. */
   one: z.string().max(100).optional(),
 });
-const RevokeAllForm = z.object({ confirm: z.literal('yes') });
 
 export interface ApiTokenPagesDeps {
   requireFresh: RequireFresh;
@@ -141,20 +141,13 @@ export function createApiTokenPages(deps: ApiTokenPagesDeps) {
   const revokeView = (ctx: AccountCtx, f: FormState, status: number) => listPage(ctx, formData(f), status);
   router.post(`${HERE}/revoke`, form(RevokeForm, revoke, revokeView, opts));
 
-  const revokeAllPage = async (ctx: AccountCtx, error?: string, status = 200) => {
-    const n = await personalTokens.count(ctx.state.account.id);
-    if (!n) return seeOther(ctx, PATH);
-    renderPage(ctx, 'api-tokens-revoke-all', { n, error }, status);
-  };
-  router.get(`${HERE}/revoke-all`, (ctx) => revokeAllPage(ctx));
-  async function revokeAll(ctx: AccountCtx) {
-    const revoked = await personalTokens.revokeAll(ctx.state.account.id, requestInfo(ctx));
-    seeOther(ctx, `${PATH}?done=revoked&n=${revoked.length}`);
-  }
-  const revokeAllOpts = { ...opts, invalid: () => new AppError('confirm_required') };
-  router.post(
-    `${HERE}/revoke-all`,
-    form(RevokeAllForm, revokeAll, (ctx, f, status) => revokeAllPage(ctx, f.error, status), revokeAllOpts),
-  );
+  addRevokeAllRoutes(router, {
+    list: PATH,
+    here: HERE,
+    view: 'api-tokens-revoke-all',
+    count: (accountId) => personalTokens.count(accountId),
+    revokeAll: (accountId, by) => personalTokens.revokeAll(accountId, by),
+    opts,
+  });
   return router;
 }

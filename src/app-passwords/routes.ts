@@ -11,6 +11,7 @@ import type { AccountCtx, AccountState } from '../http/context.ts';
 import { renderPage, seeOther } from '../http/render.ts';
 import { form, formData, NoFields, type FormState } from '../http/form.ts';
 import { requestInfo } from '../http/request-info.ts';
+import { addRevokeAllRoutes } from '../http/revoke-all-routes.ts';
 import { AppError } from '../errors.ts';
 import type { RequireFresh } from '../login/require-fresh.ts';
 import type { ShownOnce } from '../account/shown-once.ts';
@@ -21,7 +22,6 @@ const PATH = APP_PASSWORDS_PAGE;
 /** The same address within the Security router (prefix /account/security) these routes join. */
 const HERE = '/app-passwords';
 const NewForm = z.object({ name: z.string().trim().min(1).max(APP_PASSWORD_NAME_MAX) });
-const RevokeAllForm = z.object({ confirm: z.literal('yes') });
 
 export interface AppPasswordPagesDeps extends CreateAppPasswordDeps {
   requireFresh: RequireFresh;
@@ -86,20 +86,13 @@ export function createAppPasswordPages(deps: AppPasswordPagesDeps) {
   const revokeView = (ctx: AccountCtx, f: FormState, status: number) => revokePage(ctx, f.error, status);
   router.post(`${HERE}/:id/revoke`, form(NoFields, revoke, revokeView, opts));
 
-  const revokeAllPage = async (ctx: AccountCtx, error?: string, status = 200) => {
-    const n = await appPasswords.count(ctx.state.account.id);
-    if (!n) return seeOther(ctx, PATH);
-    renderPage(ctx, 'app-passwords-revoke-all', { n, error }, status);
-  };
-  router.get(`${HERE}/revoke-all`, (ctx) => revokeAllPage(ctx));
-  async function revokeAll(ctx: AccountCtx) {
-    const revoked = await appPasswords.revokeAll(ctx.state.account.id, requestInfo(ctx));
-    seeOther(ctx, `${PATH}?done=revoked&n=${revoked.length}`);
-  }
-  const revokeAllOpts = { ...opts, invalid: () => new AppError('confirm_required') };
-  router.post(
-    `${HERE}/revoke-all`,
-    form(RevokeAllForm, revokeAll, (ctx, f, status) => revokeAllPage(ctx, f.error, status), revokeAllOpts),
-  );
+  addRevokeAllRoutes(router, {
+    list: PATH,
+    here: HERE,
+    view: 'app-passwords-revoke-all',
+    count: (accountId) => appPasswords.count(accountId),
+    revokeAll: (accountId, by) => appPasswords.revokeAll(accountId, by),
+    opts,
+  });
   return router;
 }
