@@ -131,9 +131,10 @@ export function createSyncVerifier(deps: SyncVerifierDeps) {
    *  password is: it cannot be guessed, and a stranger's wrong guesses must not cut the owner's sync
    *  tools off — while the account password, and its argon2 work, wait for the window to pass). */
   async function spent(check: SyncCheck): Promise<{ ip: boolean; login: boolean }> {
-    const [ip, login] = await Promise.all(buckets(check).map((b) => store.get(b.key)));
-    const [ipLimit, loginLimit] = buckets(check).map((b) => b.limit);
-    return { ip: Number(ip ?? 0) >= (ipLimit ?? 0), login: Number(login ?? 0) >= (loginLimit ?? 0) };
+    const windows = buckets(check);
+    const counts = await Promise.all(windows.map((b) => store.get(b.key)));
+    const [ip, login] = windows.map((b, i) => Number(counts[i] ?? 0) >= b.limit);
+    return { ip: ip === true, login: login === true };
   }
   async function countFailure(check: SyncCheck) {
     await Promise.all(buckets(check).map((b) => store.incr(b.key, CREDENTIAL_WINDOW_SECONDS)));
