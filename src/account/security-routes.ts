@@ -324,10 +324,15 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.post('/factors/:id/default', ownFactor, form(NoFields, makeDefault, undefined, opts));
 
   /** The confirmation of a removal; turning 2FA off also says what becomes of the app passwords. */
-  const removePage = async (ctx: AccountCtx, factor: SecondFactorRow | undefined, last: boolean, f?: FormState) => {
+  const removePage = async (
+    ctx: AccountCtx,
+    factor: SecondFactorRow | undefined,
+    last: boolean,
+    f?: { state: FormState; status: number },
+  ) => {
     const appPasswords = last ? await deps.appPasswords.count(ctx.state.account.id) : 0;
-    const data = { factor, last, appPasswords, error: f?.error, values: f?.values ?? {} };
-    renderPage(ctx, 'security-remove', data, f ? 400 : 200);
+    const data = { factor, last, appPasswords, error: f?.state.error, values: f?.state.values ?? {} };
+    renderPage(ctx, 'security-remove', data, f?.status ?? 200);
   };
   router.get('/factors/:id/remove', fresh, ownFactor, async (ctx) => {
     const { factors } = await security.overview(ctx.state.account.id);
@@ -349,7 +354,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
     if (outcome === 'disabled') return afterDisabled(ctx, input);
     seeOther(ctx, `${BASE}?done=removed`);
   }
-  const removeFactorView = (ctx: FactorCtx, f: FormState) => removePage(ctx, ctx.state.factor, true, f);
+  const removeFactorView = (ctx: FactorCtx, state: FormState, status: number) =>
+    removePage(ctx, ctx.state.factor, true, { state, status });
   const remove = form(ConfirmDisableForm, whenFresh(removeFactor), removeFactorView, opts);
   router.post('/factors/:id/remove', ownFactor, remove);
 
@@ -359,7 +365,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
     await security.disable(ctx.state.account, requestInfo(ctx));
     await afterDisabled(ctx, input);
   }
-  const disable2faView = (ctx: AccountCtx, f: FormState) => removePage(ctx, undefined, true, f);
+  const disable2faView = (ctx: AccountCtx, state: FormState, status: number) =>
+    removePage(ctx, undefined, true, { state, status });
   router.post('/disable', form(ConfirmDisableForm, whenFresh(disable2fa), disable2faView, opts));
 
   // New backup codes replace every old one: confirmed on their own page first.
