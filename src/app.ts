@@ -26,6 +26,7 @@ import { createApiDocsRouter } from './api/docs-routes.ts';
 import { translator } from './http/i18n.ts';
 import type { ErrorCode } from './errors.ts';
 import { VERSION } from './lib/version.ts';
+import { createRequestId } from './http/request-id.ts';
 
 /** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
 const BODY_LIMIT = 128 * 1024;
@@ -93,6 +94,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
     ),
   });
 
+  app.use(createRequestId({ trustProxy: config.trustProxy }));
   app.use(async (ctx, next) => {
     // Shutting down: every response asks its client to close, so keep-alive connections end.
     if (deps.lifecycle.draining) ctx.set('Connection', 'close');

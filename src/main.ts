@@ -5,7 +5,7 @@ import { createDeps, type Deps } from './deps.ts';
 import { createApp } from './app.ts';
 import { startCleanup } from './maintenance/cleanup.ts';
 import { startIdleTokenSweep } from './api/idle-tokens.ts';
-import { createLogger } from './lib/logger.ts';
+import { createLogger, routeConsoleTo } from './lib/logger.ts';
 import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
 import { errorForLog } from './lib/log-error.ts';
@@ -42,6 +42,7 @@ export async function serve(): Promise<RunningServer> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  routeConsoleTo(logger);
   // Last line of defence: a promise nobody awaited that fails (a dependency's error in a callback)
   // is logged, never the end of the node.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (the node keeps running)'));

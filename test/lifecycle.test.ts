@@ -184,6 +184,13 @@ describe.skipIf(privateServicesMissing)(
       expect(sockets.every((s) => s.closed)).toBe(true);
       keepAlive.destroy();
       expect(node.logs().some((l) => l.msg === 'shutting down')).toBe(true);
+      // log.json-only: everything the node printed, libraries' notices included, is a JSON line.
+      const printed = node
+        .output()
+        .split('\n')
+        .filter((l) => l.trim());
+      expect(printed.length).toBeGreaterThan(3);
+      expect(printed.filter((l) => !/^\{.*\}$/.test(l))).toEqual([]);
       expect(node.logs().some((l) => /drain time is up/.test(l.msg))).toBe(false);
     });
   },

@@ -3,7 +3,7 @@
 // at any level.
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { startServer, createUser, type TestServer } from './helpers/server.ts';
-import { Agent } from './helpers/agent.ts';
+import { Agent, findForm } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
 
 describe('logs', () => {
@@ -46,5 +46,44 @@ describe('logs', () => {
     expect(log).toContain('email written to outbox');
     expect(log).toContain('SMS written to outbox');
     for (const secret of secrets) expect(log).not.toContain(secret);
+  });
+
+  it('log.request-id: every answer has an X-Request-Id, and the lines logged for that request carry it', async () => {
+    const user = await createUser(srv);
+    const agent = new Agent(srv.url);
+    const page = await agent.go('/forgot-password');
+    const form = findForm(page.body, '/forgot-password"');
+    // A client's own X-Request-Id is not believed without a trusted proxy in front.
+    const answer = await agent.request(new URL(form.action, page.url).href, {
+      method: 'POST',
+      form: { ...form.hidden, email: user.email },
+      headers: { 'x-request-id': 'chosen-by-the-client' },
+    });
+    expect(answer.status).toBe(200);
+    const id = answer.headers.get('x-request-id') ?? '';
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(page.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(page.headers.get('x-request-id')).not.toBe(id);
+    await srv.drained();
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; to?: string; reqId?: string });
+    // The email is sent after the answer, and its line still names the request it was sent for.
+    const sent = logged.find((l) => l.msg === 'email written to outbox' && l.to === user.email);
+    expect(sent?.reqId).toBe(id);
+    // Provider endpoints too.
+    const discovery = await fetch(`${srv.url}/.well-known/openid-configuration`);
+    expect(discovery.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("log.request-id: behind a trusted proxy the proxy's id is kept, a malformed one replaced", async () => {
+    const behind = await startServer({ env: { TRUST_PROXY: 'true' } });
+    try {
+      const ask = (id: string) =>
+        fetch(`${behind.url}/healthz`, { headers: { 'x-request-id': id } }).then((r) => r.headers.get('x-request-id'));
+      expect(await ask('nginx-5f2b9c0e1d')).toBe('nginx-5f2b9c0e1d');
+      for (const bad of ['short', 'has space in it', 'x'.repeat(129), 'semi;colon-12345'])
+        expect(await ask(bad)).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await behind.stop();
+    }
   });
 });

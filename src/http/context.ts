@@ -24,6 +24,8 @@ export interface SesameState extends DefaultState {
   refusedForm?: { field: string; values: Record<string, unknown> };
   /** PostgreSQL or Redis failed while oidc-provider served the request (oidc/provider-events.ts). */
   dependencyDown?: unknown;
+  /** This request's id (its X-Request-Id header, and every log line it writes: http/request-id.ts). */
+  requestId?: string;
 }
 
 /** The state of every page behind requireAccount: the signed-in account, typed. */

@@ -1,4 +1,4 @@
-// Liveness and readiness for load balancers and orchestrators: /livez (also /health/live) answers
+// Liveness and readiness for load balancers and orchestrators: /healthz (also /livez, /health/live) answers
 // while the process serves requests; /readyz (also /health/ready) only when PostgreSQL and the store
 // answer within a second and the node is not shutting down — and says which one is missing.
 import Router from '@koa/router';
@@ -57,6 +57,7 @@ export function createHealthRouter(deps: { database: { db: Db }; store: Store; l
       ...(!ok ? { missing: [...(database ? [] : ['database']), ...(store ? [] : ['store'])] } : {}),
     };
   };
+  router.get('/healthz', live);
   router.get('/livez', live);
   router.get('/health/live', live);
   router.get('/readyz', ready);
