@@ -27,6 +27,7 @@ import { translator } from './http/i18n.ts';
 import type { ErrorCode } from './errors.ts';
 import { VERSION } from './lib/version.ts';
 import { createRequestId } from './http/request-id.ts';
+import { createRequestMetrics, createMetricsEndpoint } from './http/metrics.ts';
 
 /** The largest body a form of ours takes (second-factor answers: WebAuthn); each form has its own. */
 const BODY_LIMIT = 128 * 1024;
@@ -94,6 +95,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
     ),
   });
 
+  app.use(createRequestMetrics(deps.metrics));
   app.use(createRequestId({ trustProxy: config.trustProxy }));
   app.use(async (ctx, next) => {
     // Shutting down: every response asks its client to close, so keep-alive connections end.
@@ -101,6 +103,7 @@ export function createApp(deps: Deps): Koa<SesameState> {
     await next();
   });
   app.use(securityHeaders);
+  app.use(createMetricsEndpoint(deps.metrics, config.metrics.token));
   // Reverse proxies ask here on every request of a sync client: ahead of everything else.
   const forwardAuth = createForwardAuth({ verifier: deps.syncVerifier, logger: deps.logger });
   app.use(async (ctx, next) => {

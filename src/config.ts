@@ -61,6 +61,11 @@ const EnvSchema = z.object({
   STARTUP_WAIT_SECONDS: intFrom(60, 0, 3600),
   SHUTDOWN_DRAIN_SECONDS: intFrom(10, 1, 300),
   DATABASE_POOL_SIZE: intFrom(10, 1, 1000),
+  /** /metrics on the main port answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** /metrics on a port of its own (no token), on METRICS_HOST: for a scraper inside the network. */
+  METRICS_PORT: intFrom(0, 0, 65535),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -128,6 +133,8 @@ export interface Config {
   /** After SIGTERM: in-flight requests get this long to finish before connections are cut. */
   readonly shutdownDrainSeconds: number;
   readonly databasePoolSize: number;
+  /** Prometheus metrics: at /metrics with this bearer token, and/or on a port of their own (0: none). */
+  readonly metrics: { readonly token?: string; readonly port: number; readonly host: string };
   /** Where generated dev secrets came from, for the start-up warning. */
   readonly generatedSecretsFile?: string;
 }
@@ -293,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     startupWaitSeconds: e.STARTUP_WAIT_SECONDS,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    metrics: Object.freeze({ token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST }),
     generatedSecretsFile,
   });
 }

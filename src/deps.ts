@@ -12,6 +12,7 @@ import { atMost, systemClock, type Clock } from './lib/clock.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { openStore } from './store/open-store.ts';
+import { createMetrics, timedStore, countedTransport, countActivity } from './lib/metrics.ts';
 import { describeUrl, outageLog, withStartupRetries } from './lib/dependency.ts';
 import { createLifecycle } from './lib/lifecycle.ts';
 import { createAccountsRepo } from './db/repositories/accounts.ts';
@@ -119,7 +120,9 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   const clock = opts.clock ?? systemClock;
   // A lost connection is logged once per outage; requests meanwhile answer 503 (http/error-handler.ts).
   const outages = { database: outageLog(logger, 'PostgreSQL'), store: outageLog(logger, 'Redis') };
+  const metrics = createMetrics();
   const database = await openDatabase({
+    timed: (query) => metrics.timed('database', query),
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
@@ -139,7 +142,8 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const repos = createRepos(database.db);
-  const store = await withStartupRetries(
+  countActivity(repos.activity, metrics);
+  const opened = await withStartupRetries(
     `Redis at ${describeUrl(config.redisUrl ?? '')}`,
     () =>
       openStore(config, {
@@ -153,10 +157,11 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     await database.close().catch(() => {});
     throw err;
   });
+  const store = timedStore(opened, metrics);
   const lifecycle = createLifecycle();
-  const mailTransport = opts.mailer ?? createMailer(config, logger);
+  const mailTransport = countedTransport(opts.mailer ?? createMailer(config, logger), 'email', metrics);
   const mailer = keepGoing(mailTransport, logger);
-  const sms = opts.sms ?? createSmsTransport(config, logger);
+  const sms = countedTransport(opts.sms ?? createSmsTransport(config, logger), 'sms', metrics);
   // What public forms send (where an answer's time must not tell whether an account exists) leaves
   // after the answer, retried: notify/deferred.ts.
   const deferred = createDeferred({ logger, ...opts.deferred });
@@ -202,6 +207,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
   };
   return {
     ...base,
+    metrics,
     database,
     outages,
     lifecycle,
@@ -285,7 +291,13 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     accounts: repos.accounts,
     known: repos.knownDevices,
   });
-  const checkPassword = createCheckPassword({ ...core, accounts: repos.accounts, activity: repos.activity, alerts });
+  const checkPassword = createCheckPassword({
+    ...core,
+    accounts: repos.accounts,
+    activity: repos.activity,
+    alerts,
+    metrics: core.metrics,
+  });
   const pending = createPendingLogins(store);
   const secondStep = createSecondStep({
     repo: repos.secondFactors,

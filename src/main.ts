@@ -6,6 +6,7 @@ import { createApp } from './app.ts';
 import { startCleanup } from './maintenance/cleanup.ts';
 import { startIdleTokenSweep } from './api/idle-tokens.ts';
 import { createLogger, routeConsoleTo } from './lib/logger.ts';
+import { createMetricsServer } from './http/metrics.ts';
 import { SigningKeysError } from './oidc/signing-keys.ts';
 import { StartupError } from './lib/dependency.ts';
 import { errorForLog } from './lib/log-error.ts';
@@ -69,6 +70,12 @@ export async function serve(): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   }).catch((err: unknown) => startFailed(logger, err));
+  const metricsServer = config.metrics.port ? createMetricsServer(deps.metrics) : undefined;
+  if (metricsServer)
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(config.metrics.port, config.metrics.host, resolve);
+    }).catch((err: unknown) => startFailed(logger, err));
   const stopCleanup = startCleanup(deps);
   const stopIdleTokens = startIdleTokenSweep(deps);
   logger.info(
@@ -91,6 +98,7 @@ export async function serve(): Promise<RunningServer> {
       // Everything ends a moment before the budget; the timer below is only the backstop.
       const left = () => Math.max(0, started + budget - 150 - Date.now());
       deps.lifecycle.drain();
+      metricsServer?.close();
       stopCleanup();
       stopIdleTokens();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

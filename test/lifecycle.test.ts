@@ -117,8 +117,15 @@ describe.skipIf(privateServicesMissing)(
   () => {
     it('shutdown.drains-in-bounded-time: SIGTERM with idle keep-alive clients, an event stream and a request in flight', async () => {
       // A slow password hash keeps a sign-in in flight while the signal arrives.
-      const slow = { ...env, ARGON2_TIME_COST: '40' };
+      const metricsPort = await freePort();
+      const slow = { ...env, ARGON2_TIME_COST: '40', METRICS_PORT: String(metricsPort) };
       const node = await startNode({ env: slow });
+      // METRICS_PORT: /metrics without a token on a listener of its own, and nothing else there.
+      const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^sesame_nodejs_eventloop_lag_seconds \d/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/livez`)).status).toBe(404);
+      expect((await fetch(`${node.url}/metrics`)).status).toBe(404);
       const { device, email } = await (async () => {
         const saved = env;
         env = slow;

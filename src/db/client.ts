@@ -27,6 +27,8 @@ export interface OpenOptions {
   onConnectionError?: (err: Error) => void;
   /** A new connection was made (after an outage: the server is back). */
   onConnect?: () => void;
+  /** Wraps each query's promise (metrics: latency). */
+  timed?: <T>(query: () => Promise<T>) => Promise<T>;
 }
 
 /** How long a request waits for a connection (a new one, or a free one from the pool) before it is
@@ -60,6 +62,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         const original = methods[name].bind(pool);
         methods[name] = (...args) => scope.runInAsyncScope(() => original(...args));
       }
+      // Every pooled query timed (metrics); a callback-style call is left as it is.
+      const { timed } = opts;
+      if (timed) {
+        const query = methods.query;
+        methods.query = (...args) =>
+          typeof args[args.length - 1] === 'function'
+            ? query(...args)
+            : timed(() => query(...args) as Promise<unknown>);
+      }
       // An idle client whose server went away emits 'error' on the pool; unhandled, that event
       // would end the process. The pool drops that client and connects anew when asked.
       pool.on('error', (err) => opts.onConnectionError?.(err));
@@ -92,6 +103,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const dir = path.join(opts.dataDir, 'pglite');
   fs.mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
+  const { timed } = opts;
+  if (timed) {
+    const query = client.query.bind(client);
+    client.query = ((...args: Parameters<typeof query>) => timed(() => query(...args))) as typeof client.query;
+  }
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,

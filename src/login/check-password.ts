@@ -12,6 +12,7 @@ import type { RequestInfo } from '../http/request-info.ts';
 import { AppError } from '../errors.ts';
 import type { Lockout } from './lockout.ts';
 import type { Alerts } from './alerts.ts';
+import type { Metrics } from '../lib/metrics.ts';
 
 export interface PasswordCheck {
   /** The account named by email (sign-in) or already known (re-authentication). */
@@ -30,10 +31,11 @@ export function createCheckPassword(deps: {
   lockout: Lockout;
   activity: ActivityRepo;
   alerts: Alerts;
+  metrics?: Metrics;
 }) {
   const { config, accounts, password, limiter, lockout } = deps;
   /** The account whose password this is, or an AppError (rate_limited or the refusal). */
-  return async function checkPassword(check: PasswordCheck, info: RequestInfo): Promise<Account> {
+  const check = async function checkPassword(check: PasswordCheck, info: RequestInfo): Promise<Account> {
     // Every check counts, per IP and per account, atomically (parallel guesses cannot slip past);
     // a right password starts the account's window over, so its owner's own sign-ins and password
     // confirmations never lock them out. A browser the account trusts (lockout.ts) has its own
@@ -61,6 +63,20 @@ export function createCheckPassword(deps: {
     await limiter.reset('login-account', windowKey);
     if (result.rehash) await accounts.setPasswordHash(account.id, result.rehash);
     return account;
+  };
+  const { metrics } = deps;
+  if (!metrics) return check;
+  /** Sign-ins' password steps, counted (a re-authentication is not a sign-in). */
+  return async function countedCheck(c: PasswordCheck, info: RequestInfo): Promise<Account> {
+    if (c.refusal !== 'invalid_credentials') return check(c, info);
+    try {
+      return await check(c, info);
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : undefined;
+      if (code === 'rate_limited') metrics.signIn('rate_limited', 'pwd');
+      else if (code === c.refusal) metrics.signIn('wrong_password', 'pwd');
+      throw err;
+    }
   };
 }
 export type CheckPassword = ReturnType<typeof createCheckPassword>;
