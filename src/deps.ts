@@ -205,6 +205,12 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
       onNotMe,
     }),
   };
+  const appPasswords = createAppPasswords({
+    ...base,
+    repo: repos.appPasswords,
+    activity: repos.activity,
+    accountChanges,
+  });
   return {
     ...base,
     metrics,
@@ -221,7 +227,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
     pushTransport,
     password,
     accountChanges,
-    appPasswords: createAppPasswords({ ...base, repo: repos.appPasswords, activity: repos.activity, accountChanges }),
+    appPasswords,
     syncVerifier: createSyncVerifier({
       ...base,
       repo: repos.appPasswords,
@@ -230,7 +236,7 @@ export async function createCoreDeps(config: Config, opts: DepsOptions = {}) {
       accountChanges,
     }),
     personalTokens: createPersonalTokens({ ...base, repo: repos.apiTokens, activity: repos.activity }),
-    security: createSecurityService({ ...base, factors, accountChanges }),
+    security: createSecurityService({ ...base, factors, accountChanges, appPasswords }),
     applications: createApplicationsService({ ...base, clientCache }),
     /** Sends what was queued, waiting for the mail server at most `withinMs`, then disconnects. */
     async close(withinMs = 10_000) {

@@ -174,7 +174,7 @@ describe('cli', () => {
       await setup.stop();
     }
     const reset = await sesame(['user', 'reset-2fa', '--email', email], env);
-    expect(reset.json()).toEqual({ email, second_factors_removed: 1, two_factor: 'off' });
+    expect(reset.json()).toEqual({ email, second_factors_removed: 1, app_passwords_revoked: 0, two_factor: 'off' });
     const mails = fs
       .readFileSync(path.join(dataDir, 'outbox', 'emails.jsonl'), 'utf8')
       .trim()

@@ -48,11 +48,12 @@ export function createFreshStart(deps: {
   }
 
   return {
-    /** For an account whose address was never verified, once its owner proved control of it. */
-    async wipe(a: Account, info: RequestInfo): Promise<void> {
+    /** For an account whose address was never verified, once its owner proved control of it.
+     *  Returns how many app passwords (made by whoever signed up) it revoked. */
+    async wipe(a: Account, info: RequestInfo): Promise<{ appPasswordsRevoked: number }> {
       await deps.sessions.endAll(a.id, undefined);
       await revokeGrants(a.id);
-      await deps.security.disable(a, info);
+      const { appPasswordsRevoked } = await deps.security.disable(a, info);
       for (const app of await repos.applications.listByOwner(a.id)) await deps.applications.delete(app);
       // Whoever signed up may have weakened the protection settings: back to the defaults.
       await repos.accounts.update(a.id, {
@@ -69,6 +70,7 @@ export function createFreshStart(deps: {
       // Whoever held the account before may have made API tokens (none can be made while unconfirmed).
       await repos.apiTokens.deleteAll(a.id);
       await repos.accounts.markEmailVerified(a.id, a.email);
+      return { appPasswordsRevoked };
     },
   };
 }

@@ -166,7 +166,7 @@ export function createRecovery(deps: {
       const hash = await deps.password.hash(next);
       const row = await tokens.consume(hashOf(token), RESET);
       if (!row || row.accountId !== a.id) throw new AppError('link_invalid');
-      if (!a.emailVerified) await deps.freshStart.wipe(a, info);
+      const wiped = a.emailVerified ? 0 : (await deps.freshStart.wipe(a, info)).appPasswordsRevoked;
       await accounts.setPasswordHash(a.id, hash);
       deps.accountChanges.announce(a.id);
       if (row.data.via !== 'sms') await deps.lockout.unlock(a.id, 'reset', info);
@@ -181,7 +181,7 @@ export function createRecovery(deps: {
         greet: greetingName(a, a.email),
       };
       await deps.mailer.send(emails.securityChange(localeOf(a), a.zoneinfo, a.email, notice));
-      return { appPasswordsRevoked: revoked.length };
+      return { appPasswordsRevoked: wiped + revoked.length };
     },
     /** The logins an SMS number or a recovery email opens, sent there. */
     async forgotLogin(request: ForgotLoginRequest, ip: string): Promise<void> {

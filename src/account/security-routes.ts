@@ -338,20 +338,18 @@ export function createSecurityRouter(deps: SecurityDeps) {
     const { factors } = await security.overview(ctx.state.account.id);
     await removePage(ctx, ctx.state.factor, factors.length === 1);
   });
-  /** 2FA was turned off: the app passwords go with it unless the user chose to keep them. */
-  async function afterDisabled(ctx: AccountCtx, input: z.output<typeof ConfirmDisableForm>) {
-    const revoked =
-      input.keep_app_passwords === 'yes'
-        ? []
-        : await deps.appPasswords.revokeAll(ctx.state.account.id, requestInfo(ctx));
-    seeOther(ctx, `${BASE}?done=disabled${revoked.length ? `&app_passwords_revoked=${revoked.length}` : ''}`);
-  }
+  /** 2FA was turned off: the app passwords went with it unless the user chose to keep them. */
+  const turnOff = (input: z.output<typeof ConfirmDisableForm>) => ({
+    keepAppPasswords: input.keep_app_passwords === 'yes',
+  });
+  const afterDisabled = (ctx: AccountCtx, revoked: number) =>
+    seeOther(ctx, `${BASE}?done=disabled${revoked ? `&app_passwords_revoked=${revoked}` : ''}`);
   async function removeFactor(ctx: FactorCtx, input: z.output<typeof ConfirmDisableForm>) {
     const { factors } = await security.overview(ctx.state.account.id);
     // Removing the last method turns 2FA off: only after the warning was shown and confirmed.
     if (factors.length === 1 && input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-    const outcome = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx));
-    if (outcome === 'disabled') return afterDisabled(ctx, input);
+    const removed = await security.remove(ctx.state.account, ctx.state.factor, requestInfo(ctx), turnOff(input));
+    if (removed.outcome === 'disabled') return afterDisabled(ctx, removed.appPasswordsRevoked);
     seeOther(ctx, `${BASE}?done=removed`);
   }
   const removeFactorView = (ctx: FactorCtx, state: FormState, status: number) =>
@@ -362,8 +360,8 @@ export function createSecurityRouter(deps: SecurityDeps) {
   router.get('/disable', fresh, (ctx) => removePage(ctx, undefined, true));
   async function disable2fa(ctx: AccountCtx, input: z.output<typeof ConfirmDisableForm>) {
     if (input.confirm_disable !== 'yes') throw new AppError('confirm_disable');
-    await security.disable(ctx.state.account, requestInfo(ctx));
-    await afterDisabled(ctx, input);
+    const { appPasswordsRevoked } = await security.disable(ctx.state.account, requestInfo(ctx), turnOff(input));
+    afterDisabled(ctx, appPasswordsRevoked);
   }
   const disable2faView = (ctx: AccountCtx, state: FormState, status: number) =>
     removePage(ctx, undefined, true, { state, status });

@@ -10,6 +10,7 @@ import { emails, greetingName } from '../notify/emails.ts';
 import { localeOf } from '../http/i18n.ts';
 import type { ActivityRepo } from '../db/repositories/activity.ts';
 import type { RequestInfo } from '../http/request-info.ts';
+import type { AppPasswords } from '../app-passwords/service.ts';
 import { decrypt } from '../lib/crypto.ts';
 import { maskEmail } from '../lib/mask-email.ts';
 
@@ -22,6 +23,12 @@ export type SecurityChange =
   | 'default_changed'
   | 'backup_codes_regenerated'
   | 'protection_changed';
+
+/** Turning 2FA off: the app passwords go too, unless the user was asked and chose to keep them
+ *  (the Security page's confirmation); the command line and every other path never keep them. */
+export interface TurnOffOptions {
+  keepAppPasswords?: boolean;
+}
 
 export interface FactorView {
   id: string;
@@ -45,6 +52,8 @@ export function createSecurityService(deps: {
   config: { issuer: string; encryptionKey: Buffer };
   /** Told of every change: 2FA on or off decides what the sync channel accepts (app-passwords/). */
   accountChanges: Pick<AccountChanges, 'announce'>;
+  /** Revoked when 2FA goes off (each revocation logged and told to every node). */
+  appPasswords: Pick<AppPasswords, 'revokeAll'>;
 }) {
   const { mailer } = deps;
   const { secondFactors: repo, activity, accounts } = deps.repos;
@@ -75,6 +84,12 @@ export function createSecurityService(deps: {
         greet: greetingName(account, account.email),
       }),
     );
+  }
+
+  /** 2FA went off: the app passwords are revoked unless kept; returns how many were revoked. */
+  async function afterTurnedOff(account: Account, info: RequestInfo, opts: TurnOffOptions): Promise<number> {
+    if (opts.keepAppPasswords) return 0;
+    return (await deps.appPasswords.revokeAll(account.id, info)).length;
   }
 
   /** What the Security page lists: the methods (an SMS number masked), 2FA on, backup codes left. */
@@ -127,31 +142,37 @@ export function createSecurityService(deps: {
       await notify(account, first ? 'mfa_enabled' : 'factor_added', info, factor);
       return codes;
     },
-    /** Removes one factor; removing the last turns 2FA off (and voids the backup codes). */
+    /** Removes one factor; removing the last turns 2FA off (and voids the backup codes, and the app
+     *  passwords unless kept). */
     async remove(
       account: Account,
       factor: SecondFactorRow,
       info: RequestInfo,
-    ): Promise<'removed' | 'disabled' | 'gone'> {
+      opts: TurnOffOptions = {},
+    ): Promise<{ outcome: 'removed' | 'disabled' | 'gone'; appPasswordsRevoked: number }> {
       const left = await repo.delete(account.id, factor.id);
-      if (left === undefined) return 'gone';
+      if (left === undefined) return { outcome: 'gone', appPasswordsRevoked: 0 };
       if (factor.type === 'push') await push.removed(factor.id);
       if (left === 0) {
         await backupCodes.deleteAll(account.id);
         await notify(account, 'mfa_disabled', info, factor);
-        return 'disabled';
+        return { outcome: 'disabled', appPasswordsRevoked: await afterTurnedOff(account, info, opts) };
       }
       await notify(account, 'factor_removed', info, factor);
-      return 'removed';
+      return { outcome: 'removed', appPasswordsRevoked: 0 };
     },
-    /** Every factor and backup code goes (the Security page, or `sesame user reset-2fa`); linked
-     *  devices are told. Returns how many factors were removed. */
-    async disable(account: Account, info: RequestInfo): Promise<number> {
+    /** Every factor and backup code goes (the Security page, `sesame user reset-2fa`, a fresh start),
+     *  and the app passwords unless kept; linked devices are told. Returns how many of each went. */
+    async disable(
+      account: Account,
+      info: RequestInfo,
+      opts: TurnOffOptions = {},
+    ): Promise<{ factors: number; appPasswordsRevoked: number }> {
       const removed = await repo.deleteAll(account.id);
       await backupCodes.deleteAll(account.id);
       for (const f of removed) if (f.type === 'push') await push.removed(f.id);
       if (removed.length) await notify(account, 'mfa_disabled', info);
-      return removed.length;
+      return { factors: removed.length, appPasswordsRevoked: await afterTurnedOff(account, info, opts) };
     },
     async setDefault(account: Account, factor: SecondFactorRow, info: RequestInfo): Promise<void> {
       if (factor.isDefault) return;

@@ -33,8 +33,9 @@ const USAGE = `Usage: sesame <command>
                                           first and last name are both required, as at sign-up; --name is
                                           split at its first space (--given-name/--family-name override)
   user unlock --email E                   unlock an account locked after failed attempts
-  user reset-2fa --email E                remove every second factor and backup code (lost phone and codes);
-                                          the user is emailed, and signs in with the password alone
+  user reset-2fa --email E                remove every second factor and backup code (lost phone and codes),
+                                          and revoke the app passwords; the user is emailed, and signs in
+                                          with the password alone
   client create --name N --type web|spa|service|mail_server [--redirect-uri U ...]
                 [--post-logout-redirect-uri U ...] [--backchannel-logout-uri U] [--org ID]
                                           in organization ID (default: the operator's, which has no member)
@@ -255,8 +256,14 @@ const commands: Record<string, Command> = {
     const email = emailOnly(args, 'user reset-2fa');
     return withDeps(async (deps) => {
       const account = await findAccount(deps, email);
+      // Nobody confirmed keeping the app passwords: they are revoked with 2FA.
       const removed = await deps.security.disable(account, CLI_INFO);
-      out({ email: account.email, second_factors_removed: removed, two_factor: 'off' });
+      out({
+        email: account.email,
+        second_factors_removed: removed.factors,
+        app_passwords_revoked: removed.appPasswordsRevoked,
+        two_factor: 'off',
+      });
       return 0;
     });
   },
