@@ -12,6 +12,7 @@
 // `npm run bench -- --only forward-auth [--json]`, or `tsx test/bench/forward-auth.ts [--json]`.
 // BENCH_SECONDS (5) per run, BENCH_PAIRS (3), BENCH_CONNECTIONS (64), BENCH_WARMUP_SECONDS (2),
 // BENCH_LOAD (autocannon | wrk | node; default: the first installed). Exits 1 on any error.
+// BENCH_NODE_OPTIONS is handed to the Sesame node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -95,7 +96,11 @@ export async function forwardAuthBench(log: (line: string) => void): Promise<Sce
     // Before the node starts: on the embedded default, PGlite is one process's.
     await d.cli(['user', 'create', '--email', email, '--password', PASSWORD, '--name', 'Ada Lovelace']);
     // The node as `npm start` runs it (`node src/bin/sesame.js serve`); info logs say nothing per request.
-    const node = await startNode({ env: d.env, listenWithinMs: 180_000 });
+    const nodeOptions = process.env.BENCH_NODE_OPTIONS;
+    const node = await startNode({
+      env: { ...d.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+      listenWithinMs: 180_000,
+    });
     stops.push(() => node.stop('SIGTERM'));
     const appPassword = await appPasswordThroughPages(node.url, email);
     const authorization = `Basic ${Buffer.from(`${email}:${appPassword}`).toString('base64')}`;
