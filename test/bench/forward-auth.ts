@@ -86,8 +86,11 @@ async function appPasswordThroughPages(origin: string, email: string): Promise<s
 }
 
 /** Sets up, measures, tears down. `log` gets the progress lines. */
-export async function forwardAuthBench(log: (line: string) => void): Promise<ScenarioResult & { storage: string }> {
-  const settings = benchSettings();
+export async function forwardAuthBench(
+  log: (line: string) => void,
+  over: Partial<BenchSettings> = {},
+): Promise<ScenarioResult & { storage: string }> {
+  const settings = { ...benchSettings(), ...over };
   const generator = loadGenerator();
   const d = await benchDeployment('fwdauth');
   const stops: Array<() => Promise<unknown>> = [];

@@ -18,6 +18,8 @@ export interface Side {
 export interface Run extends LoadResult {
   side: string;
   pair: number;
+  /** The server process measured (never this one, nor the load generator's). */
+  serverPid: number;
   serverCpuPercent: number;
   serverRssMiB: number;
 }
@@ -97,7 +99,14 @@ export const RUN_HEADER = `${'side'.padEnd(12)} ${'pair'.padStart(4)} ${'req/s'.
 
 async function measure(side: Side, spec: ScenarioSpec, pair: number): Promise<Run> {
   const { value, cpuPercent, rssMiB } = await spentBy(side.pid, () => runLoad(spec.generator, side.request, spec.load));
-  const run: Run = { ...value, side: side.label, pair, serverCpuPercent: cpuPercent, serverRssMiB: rssMiB };
+  const run: Run = {
+    ...value,
+    side: side.label,
+    pair,
+    serverPid: side.pid,
+    serverCpuPercent: cpuPercent,
+    serverRssMiB: rssMiB,
+  };
   spec.log(`  ${formatRun({ ...run, label: side.label })}`);
   if (run.firstError) spec.log(`      ${run.firstError}`);
   return run;
