@@ -1,4 +1,11 @@
-// `npm run bench`: throughput of the real Sesame app against a bare oidc-provider (in-memory
+// `npm run bench`: first the separate-process scenarios (the real `sesame serve`, its bare baseline
+// and the load generator each a process of their own, interleaved: harness.ts) — today forward auth
+// (forward-auth.ts) —, then the older in-process scenarios below, which issue 15 replaces.
+// `npm run bench -- --only forward-auth` (or `--only in-process`) runs one part; `--json` prints one
+// JSON object of the separate-process scenarios on stdout (progress on stderr; the in-process part,
+// which has no JSON form, is skipped). Exits 1 if any request failed.
+//
+// The in-process part: throughput of the real Sesame app against a bare oidc-provider (in-memory
 // adapter, dev login form, no password hashing) measured in the same run on the same machine.
 // Scenarios: client-credentials tokens/s, and complete authorization-code logins/s
 // (authorize → login → consent → token → userinfo); and GET /1/profile with a personal API token
@@ -11,6 +18,8 @@ import { startServer, storageModes, createUser, createClient } from '../helpers/
 import { Agent, basicAuth } from '../helpers/agent.ts';
 import { personalToken } from '../helpers/api.ts';
 import { startBareProfileApi, profileCall } from './api-profile.ts';
+import { forwardAuthBench, machine } from './forward-auth.ts';
+import type { ScenarioResult } from './harness.ts';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const MAX_OPS = 200_000;
@@ -209,8 +218,35 @@ async function apiProfile(s: Awaited<ReturnType<typeof sesame>>) {
   }
 }
 
+/** The scenarios of harness.ts (separate processes), by the name `--only` takes. */
+const SEPARATE: Record<string, (log: (line: string) => void) => Promise<ScenarioResult>> = {
+  'forward-auth': forwardAuthBench,
+};
+const IN_PROCESS = 'in-process';
+
 async function main() {
-  console.log(`Sesame benchmark — ${DURATION_MS / 1000}s per scenario, node ${process.version}\n`);
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && !(only in SEPARATE) && only !== IN_PROCESS)
+    throw new Error(`--only: one of ${[...Object.keys(SEPARATE), IN_PROCESS].join(', ')}`);
+  const log = (line: string) => (json ? process.stderr.write(`${line}\n`) : console.log(line));
+  const results: Record<string, ScenarioResult> = {};
+  for (const [name, bench] of Object.entries(SEPARATE)) {
+    if (only && only !== name) continue;
+    results[name] = await bench(log);
+    log('');
+  }
+  const errors = Object.values(results).reduce((a, r) => a + r.errors, 0);
+  if (json) {
+    console.log(JSON.stringify({ ...machine(), scenarios: results }, null, 2));
+    if (!only) log('(the in-process scenarios have no JSON form: not run with --json)');
+  } else if (!only || only === IN_PROCESS) await inProcess();
+  if (errors) throw new Error(`${errors} requests failed`);
+}
+
+async function inProcess() {
+  console.log(`Sesame benchmark (in-process) — ${DURATION_MS / 1000}s per scenario, node ${process.version}\n`);
   const base = await bare();
   console.log('bare oidc-provider (in-memory adapter, dev login, no password hash):');
   const baseCc = await measure('client_credentials tokens', 16, base.cc);

@@ -16,13 +16,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Agent, authorize, basicAuth } from '../helpers/agent.ts';
-import {
-  cliFor,
-  freshDatabaseUrl,
-  privateDeployment,
-  startNode,
-  type PrivateDeployment,
-} from '../helpers/processes.ts';
+import { startNode } from '../helpers/processes.ts';
+import { benchDeployment, rssKb } from './procs.ts';
 
 const SECONDS = Number(process.env.MEMORY_BENCH_SECONDS ?? 300);
 const WARMUP_SECONDS = Number(process.env.MEMORY_BENCH_WARMUP_SECONDS ?? 20);
@@ -42,64 +37,11 @@ interface Client {
   clientSecret: string;
 }
 
-function rssKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-  if (!m) throw new Error(`no ${field} for ${pid}`);
-  return Number(m[1]);
-}
-
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Where the node runs: a private PostgreSQL + Redis, or the given ones with a fresh database. */
-async function deployment(): Promise<{
-  env: Record<string, string>;
-  cli: PrivateDeployment['cli'];
-  destroy: () => Promise<void>;
-}> {
-  const { DATABASE_URL, REDIS_URL } = process.env;
-  if (!DATABASE_URL || !REDIS_URL) {
-    const d = await privateDeployment('memory');
-    return { env: d.env, cli: d.cli, destroy: () => d.destroy() };
-  }
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sesame-memory-'));
-  const run = crypto.randomBytes(4).toString('hex');
-  const env: Record<string, string> = {
-    DATABASE_URL: freshDatabaseUrl(DATABASE_URL, `sesame_memory_bench_${run}`),
-    REDIS_URL,
-    REDIS_PREFIX: `sesame-memory-bench-${run}:`,
-    DATA_DIR: dataDir,
-    KEYS_DIR: path.join(dataDir, 'keys'),
-  };
-  const cli = cliFor(env);
-  await cli(['migrate']);
-  const destroy = async () => {
-    // This run's database and keys only: the shared services stay as they were.
-    const { execFileSync } = await import('node:child_process');
-    const admin = new URL(DATABASE_URL);
-    admin.pathname = '/postgres';
-    execFileSync('psql', [
-      admin.toString(),
-      '-q',
-      '-c',
-      `DROP DATABASE IF EXISTS sesame_memory_bench_${run} WITH (FORCE)`,
-    ]);
-    const { createClient } = await import('redis');
-    const redis = createClient({ url: REDIS_URL });
-    await redis.connect();
-    for await (const keys of redis.scanIterator({ MATCH: `${env.REDIS_PREFIX}*`, COUNT: 1000 }))
-      if (keys.length) await redis.del(keys);
-    redis.destroy();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  return { env, cli, destroy };
-}
-
 async function main() {
-  const d = await deployment();
+  const d = await benchDeployment('memory', 'private');
   const w = await d.cli(['client', 'create', '--name', 'Bench site', '--type', 'web', '--redirect-uri', REDIRECT_URI]);
   const web: Client = { clientId: w.client_id!, clientSecret: w.client_secret! };
   const s = await d.cli(['client', 'create', '--name', 'Bench service', '--type', 'service']);
