@@ -6,20 +6,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, primaryStorageMode, createUser, type TestServer } from './helpers/server.ts';
 import { Agent } from './helpers/agent.ts';
 import { signInToAccount } from './helpers/mfa.ts';
+import { sample } from './helpers/metrics.ts';
 
 const TOKEN = 'metrics-token-metrics-token-metrics-token';
-
-/** One sample's value from the exposition text (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const inside = line.slice(name.length).match(/^\{([^}]*)\}/)?.[1] ?? '';
-    const have = inside ? inside.split(',') : [];
-    if (want.every((w) => have.includes(w))) return Number(line.split(' ').pop());
-  }
-  return 0;
-}
 
 describe.each(primaryStorageMode())('metrics (%s storage)', (mode) => {
   let srv: TestServer;

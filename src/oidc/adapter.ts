@@ -31,6 +31,16 @@ export interface AdapterDeps {
   refreshGraceSeconds: number;
 }
 
+/** Refresh tokens are one character longer than every other opaque token: 264 bits of randomness,
+ *  44 base64url characters, against 256 bits and 43 (oidc/provider.ts, formats). Introspection
+ *  without a `token_type_hint` looks a token up as an access token, a client-credentials token and
+ *  a refresh token at once; by its length alone an access token is no refresh token, and no
+ *  PostgreSQL query is made for it (nor a store lookup for a refresh token). */
+export const REFRESH_TOKEN_BITS = 264;
+export const REFRESH_TOKEN_LENGTH = Math.ceil(REFRESH_TOKEN_BITS / 6);
+/** Store models whose ids a refresh token's length rules out. */
+const ACCESS_MODELS = new Set(['AccessToken', 'ClientCredentials']);
+
 /** Where a short-lived record lives in the store (the API bench reads access tokens by it). */
 export const storeKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
@@ -39,6 +49,11 @@ const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 export function createAdapterFactory(deps: AdapterDeps) {
   const { db, store, clock } = deps;
   const rotation = createRefreshRotation({ db, clock, graceSeconds: deps.refreshGraceSeconds });
+
+  async function heldAsAccessToken(id: string): Promise<boolean> {
+    const held = await Promise.all([...ACCESS_MODELS].map((model) => store.get(storeKey(model, id))));
+    return held.some(Boolean);
+  }
 
   /** Everything issued under a grant, in both stores. Used when a single-use record is replayed. */
   async function revokeGrant(grantId: string) {
@@ -93,7 +108,12 @@ export function createAdapterFactory(deps: AdapterDeps) {
       return payload;
     }
 
-    find(id: string) {
+    async find(id: string) {
+      // A refresh token of the shorter length was issued before they had a length of their own (or
+      // this is another token): one the store holds as an access or client-credentials token is not
+      // looked for in PostgreSQL.
+      if (this.model === 'RefreshToken' && id.length !== REFRESH_TOKEN_LENGTH && (await heldAsAccessToken(id)))
+        return undefined;
       return this.findWhere(and(eq(oidcPayloads.model, this.model), eq(oidcPayloads.id, id)));
     }
     findByUid(uid: string) {
@@ -149,6 +169,7 @@ export function createAdapterFactory(deps: AdapterDeps) {
     }
 
     async find(id: string) {
+      if (ACCESS_MODELS.has(this.model) && id.length === REFRESH_TOKEN_LENGTH) return undefined;
       const key = storeKey(this.model, id);
       if (!CONSUMABLE.has(this.model)) {
         const raw = await store.get(key);

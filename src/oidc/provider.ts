@@ -4,7 +4,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetad
 import type { Config } from '../config.ts';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
 import type { PrivateJwk } from './keys.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory, REFRESH_TOKEN_BITS } from './adapter.ts';
 import {
   postLogoutUriAllowed,
   acceptedSecretHashes,
@@ -135,6 +135,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Every refresh rotates; a consumed token presented again revokes the whole grant, unless it is
     // a retry within the grace period (oidc/refresh-rotation.ts).
     rotateRefreshToken: true,
+    // Refresh tokens get a length of their own, so that introspection can tell an access token from
+    // one without asking PostgreSQL (oidc/adapter.ts).
+    formats: {
+      bitsOfOpaqueRandomness: (_ctx, token) => (token.kind === 'RefreshToken' ? REFRESH_TOKEN_BITS : 256),
+    },
     ttl: {
       AccessToken: ACCESS_TOKEN_TTL,
       AuthorizationCode: 60,
