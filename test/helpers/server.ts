@@ -21,9 +21,13 @@ export type StorageMode = 'embedded' | 'postgres';
 /** The ENCRYPTION_KEY of every test server and node on a PostgreSQL database (test only). */
 export const TEST_ENCRYPTION_KEY = crypto.createHash('sha256').update('sesame test encryption key').digest('hex');
 
-/** The storage modes this run can test: always the embedded default, plus PostgreSQL + Redis when given. */
+/** The storage modes this run can test: always the embedded default, plus PostgreSQL + Redis when given.
+ *  TEST_STORAGE_MODES=postgres keeps only PostgreSQL + Redis (CI's second run, on Node 22: the
+ *  embedded default was tested on Node 20 in the same CI run). */
 export function storageModes(): StorageMode[] {
-  return process.env.DATABASE_URL && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
+  const both: StorageMode[] =
+    process.env.DATABASE_URL && process.env.REDIS_URL ? ['embedded', 'postgres'] : ['embedded'];
+  return process.env.TEST_STORAGE_MODES === 'postgres' && both.includes('postgres') ? ['postgres'] : both;
 }
 
 /** The one mode a long feature suite runs in: PostgreSQL + Redis when given (what production runs),
