@@ -45,8 +45,9 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 
 function nginxConf(dir: string, port: number, sesamePort: number, radicalePort: number): string {
   const tmp = path.join(dir, 'tmp');
+  // One process (no master): stopping it leaves no worker behind.
   return `daemon off;
-worker_processes 1;
+master_process off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 256; }
@@ -129,7 +130,15 @@ describe.skipIf(missing).each(primaryStorageMode())('nginx auth_request + Radica
     });
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        c.kill('SIGKILL');
+      }),
+    );
     await srv?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
