@@ -297,13 +297,7 @@ export async function createDeps(config: Config, opts: DepsOptions = {}) {
     accounts: repos.accounts,
     known: repos.knownDevices,
   });
-  const checkPassword = createCheckPassword({
-    ...core,
-    accounts: repos.accounts,
-    activity: repos.activity,
-    alerts,
-    metrics: core.metrics,
-  });
+  const checkPassword = createCheckPassword({ ...core, accounts: repos.accounts, activity: repos.activity, alerts });
   const pending = createPendingLogins(store);
   const secondStep = createSecondStep({
     repo: repos.secondFactors,

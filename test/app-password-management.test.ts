@@ -17,7 +17,7 @@ import {
   STRONG_PASSWORD,
   type TestServer,
 } from './helpers/server.ts';
-import { Agent, decodeEntities, type Page } from './helpers/agent.ts';
+import { Agent, decodeEntities, plainBasic, type Page } from './helpers/agent.ts';
 import { signedInUser, enrolTotp } from './helpers/mfa.ts';
 import { api, personalToken } from './helpers/api.ts';
 import { waitFor } from './helpers/processes.ts';
@@ -26,8 +26,6 @@ import { runCli } from '../src/cli/main.ts';
 
 const PAGE = '/account/security/app-passwords';
 const NEW_PASSWORD = 'a brand new passphrase 77';
-const basic = (login: string, password: string) =>
-  `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
 const occurrences = (haystack: string, needle: string) => haystack.split(needle).length - 1;
 const catalog = (locale: string) =>
   JSON.parse(fs.readFileSync(path.join('views', 'locales', 'app-passwords', `${locale}.json`), 'utf8')) as {
@@ -46,10 +44,27 @@ describe.each(primaryStorageMode())('app password management (%s storage)', (mod
   /** What a reverse proxy is answered for this login and password. */
   async function forward(login: string, password: string, headers: Record<string, string> = {}) {
     const res = await fetch(`${srv.url}/auth/forward`, {
-      headers: { authorization: basic(login, password), ...headers },
+      headers: { authorization: plainBasic(login, password), ...headers },
     });
     await res.text();
     return res.status;
+  }
+  /** "Forgot password?" in a fresh browser, the emailed link followed, NEW_PASSWORD chosen: the
+   *  page it ends on. */
+  async function resetByEmail(email: string): Promise<Page> {
+    const browser = new Agent(srv.url);
+    await browser.submit(await browser.go('/forgot-password'), { email, method: 'email' }, '/forgot-password"');
+    const mail = srv
+      .outbox()
+      .filter((m) => m.to === email && m.kind === 'password_reset')
+      .at(-1);
+    const link = mail?.text.match(/http\S+\/reset-password\?token=[\w-]+/)?.[0] ?? '';
+    expect(link).not.toBe('');
+    return browser.submit(
+      await browser.go(link),
+      { password: NEW_PASSWORD, password_again: NEW_PASSWORD },
+      '/reset-password"',
+    );
   }
   /** A signed-in user (recently: no password asked again) with an authenticator app. */
   async function withTwoFactor(over: Parameters<typeof createUser>[1] = {}) {
@@ -238,23 +253,7 @@ describe.each(primaryStorageMode())('app password management (%s storage)', (mod
     const user = await withTwoFactor();
     const a = await createOnPage(user.agent, 'Mail');
     const b = await createOnPage(user.agent, 'Files');
-    const stranger = new Agent(srv.url);
-    await stranger.submit(
-      await stranger.go('/forgot-password'),
-      { email: user.email, method: 'email' },
-      '/forgot-password"',
-    );
-    const mail = srv
-      .outbox()
-      .filter((m) => m.to === user.email && m.kind === 'password_reset')
-      .at(-1);
-    const link = mail?.text.match(/http\S+\/reset-password\?token=[\w-]+/)?.[0] ?? '';
-    expect(link).not.toBe('');
-    const done = await stranger.submit(
-      await stranger.go(link),
-      { password: NEW_PASSWORD, password_again: NEW_PASSWORD },
-      '/reset-password"',
-    );
+    const done = await resetByEmail(user.email);
     expect(done.body).toContain('id="password-reset-done"');
     expect(done.body).toContain('App passwords revoked with your password change: 2.');
     for (const p of [a, b]) expect(await forward(user.email, p.secret)).toBe(401);
@@ -379,7 +378,7 @@ describe.each(primaryStorageMode())('app password management (%s storage)', (mod
       delete env.REDIS_URL;
       await own.stop();
     } else {
-      const res = await fetch(`${srv.url}/auth/forward`, { headers: { authorization: basic(email, secret) } });
+      const res = await fetch(`${srv.url}/auth/forward`, { headers: { authorization: plainBasic(email, secret) } });
       expect(res.status).toBe(200);
     }
     let stdout = '';
@@ -397,12 +396,12 @@ describe.each(primaryStorageMode())('app password management (%s storage)', (mod
     });
     if (mode === 'embedded') server = await startServer({ mode, dataDir: own.dataDir, env: { TRUST_PROXY: 'true' } });
     try {
-      const res = await fetch(`${server.url}/auth/forward`, { headers: { authorization: basic(email, secret) } });
+      const res = await fetch(`${server.url}/auth/forward`, { headers: { authorization: plainBasic(email, secret) } });
       expect(res.status).toBe(401);
       expect(await server.deps.appPasswords.count(account.id)).toBe(0);
       // 2FA off: the account password works there again.
       const pwd = await fetch(`${server.url}/auth/forward`, {
-        headers: { authorization: basic(email, STRONG_PASSWORD) },
+        headers: { authorization: plainBasic(email, STRONG_PASSWORD) },
       });
       expect(pwd.status).toBe(200);
     } finally {
@@ -422,23 +421,7 @@ describe.each(primaryStorageMode())('app password management (%s storage)', (mod
     });
     const { secret } = await srv.deps.appPasswords.create(account.id, 'Squatter mail', by);
     expect(await forward(squatted.email, secret)).toBe(200);
-    const owner = new Agent(srv.url);
-    await owner.submit(
-      await owner.go('/forgot-password'),
-      { email: squatted.email, method: 'email' },
-      '/forgot-password"',
-    );
-    const mail = srv
-      .outbox()
-      .filter((m) => m.to === squatted.email && m.kind === 'password_reset')
-      .at(-1);
-    const link = mail?.text.match(/http\S+\/reset-password\?token=[\w-]+/)?.[0] ?? '';
-    expect(link).not.toBe('');
-    const done = await owner.submit(
-      await owner.go(link),
-      { password: NEW_PASSWORD, password_again: NEW_PASSWORD },
-      '/reset-password"',
-    );
+    const done = await resetByEmail(squatted.email);
     expect(done.body).toContain('App passwords revoked with your password change: 1.');
     expect(await forward(squatted.email, secret)).toBe(401);
     expect(await srv.deps.appPasswords.count(account.id)).toBe(0);

@@ -3,11 +3,10 @@
 // it on the clipboard (the static script, under the strict CSP), finds it in the list, and revokes
 // it; a reverse proxy's forward-auth check accepts it until then, and refuses it after.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Page } from 'playwright-core';
 import { createUser } from './helpers/server.ts';
-import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
-import { totpCode, awayFromStepBoundary } from './helpers/mfa.ts';
+import { startBrowserRig, enrolTotpInBrowser, type BrowserRig } from './helpers/browser.ts';
 import { waitFor } from './helpers/processes.ts';
+import { plainBasic } from './helpers/agent.ts';
 
 describe('browser: app passwords', () => {
   let rig: BrowserRig;
@@ -18,26 +17,13 @@ describe('browser: app passwords', () => {
     await rig?.close();
   });
 
-  async function enrolTotp(page: Page) {
-    await page.waitForSelector('#mfa-status[data-enabled="no"]');
-    await awayFromStepBoundary();
-    await page.click('#add-totp');
-    await page.waitForSelector('#qr svg');
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.fill('input[name=code]', totpCode(secret, 0));
-    await page.click('main button[type=submit]');
-    await page.waitForSelector('#codes');
-    await page.click('#continue');
-    await page.waitForSelector('#mfa-status[data-enabled="yes"]');
-  }
-
   it('app-password.browser-create-copy-revoke: made with the form, shown once with the username and a working copy button, listed, revoked', async () => {
     const { srv, browser } = rig;
     const { account, email, password } = await createUser(srv);
     const forward = async (secret: string) =>
       (
         await fetch(`${srv.url}/auth/forward`, {
-          headers: { authorization: `Basic ${Buffer.from(`${email}:${secret}`).toString('base64')}` },
+          headers: { authorization: plainBasic(email, secret) },
         })
       ).status;
     const context = await browser.newContext({ locale: 'en-US' });
@@ -49,7 +35,7 @@ describe('browser: app passwords', () => {
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', password);
     await page.click('main button[type=submit]');
-    await enrolTotp(page);
+    await enrolTotpInBrowser(page);
 
     await page.goto(`${srv.url}/account/security/app-passwords`);
     await page.fill('input[name=name]', 'Thunderbird on laptop');

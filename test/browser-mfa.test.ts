@@ -4,9 +4,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createUser, type TestServer } from './helpers/server.ts';
-import { startBrowserRig, type BrowserRig } from './helpers/browser.ts';
+import { startBrowserRig, enrolTotpInBrowser, type BrowserRig } from './helpers/browser.ts';
 import type { TestRp } from './helpers/rp.ts';
-import { totpCode, awayFromStepBoundary } from './helpers/mfa.ts';
+import { totpCode } from './helpers/mfa.ts';
 
 describe('browser: second factors', () => {
   let rig: BrowserRig;
@@ -33,21 +33,13 @@ describe('browser: second factors', () => {
     const page = await setup.newPage();
     await page.goto(`${srv.url}/account/security`);
     await signIn(page, email, password);
-    await page.waitForSelector('#mfa-status[data-enabled="no"]');
-    await awayFromStepBoundary();
-    await page.click('#add-totp');
-    await page.waitForSelector('#qr svg');
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.fill('input[name=code]', totpCode(secret, 0));
-    await page.click('main button[type=submit]');
-    await page.waitForSelector('#codes');
-    expect(await page.locator('#codes li').count()).toBe(10);
-    const download = page.waitForEvent('download');
-    await page.click('#download');
-    const file = await download;
-    expect(file.suggestedFilename()).toBe('sesame-backup-codes.txt');
-    await page.click('#continue');
-    await page.waitForSelector('#mfa-status[data-enabled="yes"]');
+    const secret = await enrolTotpInBrowser(page, async () => {
+      expect(await page.locator('#codes li').count()).toBe(10);
+      const download = page.waitForEvent('download');
+      await page.click('#download');
+      const file = await download;
+      expect(file.suggestedFilename()).toBe('sesame-backup-codes.txt');
+    });
     await setup.close();
 
     // A new browser signs in to the relying party: password, then the app's code.

@@ -11,10 +11,9 @@ import { startServer, primaryStorageMode, createUser, type TestServer } from './
 import { signedInUser, enrolTotp } from './helpers/mfa.ts';
 import { waitFor } from './helpers/processes.ts';
 import { testClock } from './helpers/clock.ts';
+import { plainBasic } from './helpers/agent.ts';
 
 const BY = { ip: '127.0.0.1', device: 'test' };
-const basic = (login: string, password: string) =>
-  `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
 
 interface Answer {
   status: number;
@@ -86,7 +85,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
 
   it('a valid app password is answered 200 with the headers naming the user', async () => {
     const u = await withAppPassword();
-    const a = await ask(srv, basic(u.email, u.secret));
+    const a = await ask(srv, plainBasic(u.email, u.secret));
     expect(a.status).toBe(200);
     expect(a.headers.get('x-sesame-email')).toBe(u.email);
     expect(a.headers.get('remote-user')).toBe(u.email);
@@ -97,12 +96,12 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(a.headers.get('www-authenticate')).toBeNull();
     // The login is the email as typed (any case), the app password with or without its dashes.
-    const typed = await ask(srv, basic(u.email.toUpperCase(), u.secret.replace(/-/g, '').toUpperCase()));
+    const typed = await ask(srv, plainBasic(u.email.toUpperCase(), u.secret.replace(/-/g, '').toUpperCase()));
     expect(typed.status).toBe(200);
     expect(typed.headers.get('x-sesame-email')).toBe(u.email);
     // Any method: nginx's subrequest keeps the client's (PROPFIND, REPORT, PUT…).
     for (const method of ['PROPFIND', 'PUT', 'REPORT', 'DELETE', 'OPTIONS'])
-      expect((await ask(srv, basic(u.email, u.secret), { method })).status).toBe(200);
+      expect((await ask(srv, plainBasic(u.email, u.secret), { method })).status).toBe(200);
   });
 
   it('a burst of 200 checks with an app password costs no argon2 and one database lookup', async () => {
@@ -110,11 +109,11 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     const lookups = countLookups();
     try {
       const before = argon2();
-      const first = await ask(srv, basic(u.email, u.secret));
+      const first = await ask(srv, plainBasic(u.email, u.secret));
       expect(first.status).toBe(200);
       const size = srv.deps.syncVerifier.cacheSize();
       // The rest of the burst in parallel, as a sync client's connections ask.
-      const answers = await Promise.all(Array.from({ length: 199 }, () => ask(srv, basic(u.email, u.secret))));
+      const answers = await Promise.all(Array.from({ length: 199 }, () => ask(srv, plainBasic(u.email, u.secret))));
       expect(answers.map((a) => a.status)).toEqual(Array(199).fill(200));
       expect(lookups.n).toBe(1);
       expect(argon2()).toEqual(before);
@@ -130,7 +129,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     try {
       const before = argon2();
       // More than the lockout threshold (10) at once, before anything is cached.
-      const answers = await Promise.all(Array.from({ length: 24 }, () => ask(srv, basic(u.email, u.password))));
+      const answers = await Promise.all(Array.from({ length: 24 }, () => ask(srv, plainBasic(u.email, u.password))));
       expect(answers.map((a) => a.status)).toEqual(Array(24).fill(200));
       expect(answers[0]?.headers.get('x-sesame-credential')).toBe('password');
       expect(lookups.n).toBe(1);
@@ -145,35 +144,35 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
   it('app-password.cached-success-is-per-credential: a wrong password is never answered 200, even right after the right one was cached', async () => {
     const u = await withAppPassword();
     const stranger = await withAppPassword();
-    expect((await ask(srv, basic(u.email, u.secret))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret))).status).toBe(200);
     // Right and wrong interleaved, in parallel, while the right one is cached.
     const tries = Array.from({ length: 40 }, (_, i) =>
       i % 2 === 0 ? u.secret : ['', 'x', `${u.secret}x`, u.secret.slice(0, -1), stranger.secret][i % 5]!,
     );
-    const answers = await Promise.all(tries.map((p) => ask(srv, basic(u.email, p))));
+    const answers = await Promise.all(tries.map((p) => ask(srv, plainBasic(u.email, p))));
     answers.forEach((a, i) => {
       if (i % 2 === 0) expect(a.status).toBe(200);
       else expectRefused(a);
     });
     // Another account's app password with this login, and this one's with the other's login.
-    expectRefused(await ask(srv, basic(u.email, stranger.secret)));
-    expectRefused(await ask(srv, basic(stranger.email, u.secret)));
+    expectRefused(await ask(srv, plainBasic(u.email, stranger.secret)));
+    expectRefused(await ask(srv, plainBasic(stranger.email, u.secret)));
     // The account password (2FA off) cached, then a wrong one: refused too. (Another account: the
     // wrong guesses above spent this one's account-password budget, which locks the channel by design.)
-    expect((await ask(srv, basic(stranger.email, stranger.password))).status).toBe(200);
-    expectRefused(await ask(srv, basic(stranger.email, `${stranger.password}!`)));
-    expect((await ask(srv, basic(stranger.email, stranger.password))).status).toBe(200);
+    expect((await ask(srv, plainBasic(stranger.email, stranger.password))).status).toBe(200);
+    expectRefused(await ask(srv, plainBasic(stranger.email, `${stranger.password}!`)));
+    expect((await ask(srv, plainBasic(stranger.email, stranger.password))).status).toBe(200);
   });
 
   it('app-password.revoked-refused: a revoked app password is refused at once, cached or not', async () => {
     const u = await withAppPassword();
     const kept = await srv.deps.appPasswords.create(u.account.id, 'Thunderbird', BY);
-    expect((await ask(srv, basic(u.email, u.secret))).status).toBe(200);
-    expect((await ask(srv, basic(u.email, kept.secret))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, kept.secret))).status).toBe(200);
     await srv.deps.appPasswords.revoke(u.account.id, [u.row.id], BY);
-    expectRefused(await ask(srv, basic(u.email, u.secret)));
+    expectRefused(await ask(srv, plainBasic(u.email, u.secret)));
     // The other one still works (it was dropped from the cache, not revoked).
-    expect((await ask(srv, basic(u.email, kept.secret))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, kept.secret))).status).toBe(200);
   });
 
   it.skipIf(mode !== 'postgres')(
@@ -182,7 +181,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
       const node = other as TestServer;
       const u = await withAppPassword();
       // Cached on the other node (asked twice: the second answer comes from its cache).
-      expect((await ask(node, basic(u.email, u.secret))).status).toBe(200);
+      expect((await ask(node, plainBasic(u.email, u.secret))).status).toBe(200);
       const lookups = node.deps.repos.appPasswords;
       const original = lookups.findForLogin;
       let n = 0;
@@ -191,11 +190,11 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
         return original(...args);
       };
       try {
-        expect((await ask(node, basic(u.email, u.secret))).status).toBe(200);
+        expect((await ask(node, plainBasic(u.email, u.secret))).status).toBe(200);
         expect(n).toBe(0);
         // Revoked through the first node: its announcement reaches the other one through Redis.
         await srv.deps.appPasswords.revoke(u.account.id, [u.row.id], BY);
-        expectRefused(await ask(node, basic(u.email, u.secret)));
+        expectRefused(await ask(node, plainBasic(u.email, u.secret)));
         expect(n).toBe(1);
       } finally {
         lookups.findForLogin = original;
@@ -208,16 +207,16 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     const { secret } = await srv.deps.appPasswords.create(user.account.id, 'Calendar', BY);
     // 2FA off: the account password is accepted (and cached), on this node and the other.
     for (const node of [srv, other ?? srv]) {
-      const ok = await ask(node, basic(user.email, user.password));
+      const ok = await ask(node, plainBasic(user.email, user.password));
       expect(ok.status).toBe(200);
       expect(ok.headers.get('x-sesame-credential')).toBe('password');
-      expect((await ask(node, basic(user.email, user.password))).status).toBe(200);
+      expect((await ask(node, plainBasic(user.email, user.password))).status).toBe(200);
     }
     const before = argon2();
     await enrolTotp(user.agent);
     for (const node of [srv, other ?? srv]) {
-      expectRefused(await ask(node, basic(user.email, user.password)));
-      const app = await ask(node, basic(user.email, secret));
+      expectRefused(await ask(node, plainBasic(user.email, user.password)));
+      const app = await ask(node, plainBasic(user.email, secret));
       expect(app.status).toBe(200);
       expect(app.headers.get('x-sesame-credential')).toBe('app_password');
     }
@@ -238,10 +237,10 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
       `Basic ${'QUFB'.repeat(2000)}`,
     ])
       expectRefused(await ask(srv, header), 'credentials_required');
-    expectRefused(await ask(srv, basic(u.email, '')));
-    expectRefused(await ask(srv, basic('x'.repeat(400), u.secret)));
-    expectRefused(await ask(srv, basic(u.email, 'p'.repeat(1000))));
-    expectRefused(await ask(srv, basic('nobody@example.test', u.secret)));
+    expectRefused(await ask(srv, plainBasic(u.email, '')));
+    expectRefused(await ask(srv, plainBasic('x'.repeat(400), u.secret)));
+    expectRefused(await ask(srv, plainBasic(u.email, 'p'.repeat(1000))));
+    expectRefused(await ask(srv, plainBasic('nobody@example.test', u.secret)));
     // Not UTF-8 inside the Basic value: decoded with replacement characters, then refused.
     const bytes = Buffer.concat([Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(':'), Buffer.from([0x80, 0xff])]);
     expectRefused(await ask(srv, `Basic ${bytes.toString('base64')}`));
@@ -273,7 +272,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
       'CalDAV and CardDAV',
     );
     for (const bad of ['a%22b', 'a%5Cb', 'x'.repeat(65), '%C3%A9t%C3%A9', '', 'a%0d%0aSet-Cookie:%20x=1'])
-      expectRefused(await ask(srv, basic('a@b.test', 'nope'), { query: `?realm=${bad}` }));
+      expectRefused(await ask(srv, plainBasic('a@b.test', 'nope'), { query: `?realm=${bad}` }));
     expectRefused(await ask(srv, undefined, { query: '?realm=a&realm=b' }), 'credentials_required');
   });
 
@@ -282,7 +281,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     const rowOf = async () => (await srv.deps.appPasswords.list(u.account.id)).find((r) => r.id === u.row.id);
     expect((await rowOf())?.lastUsedAt ?? null).toBeNull();
     const from = (ip: string, host: string) => ({ headers: { 'x-forwarded-for': ip, 'x-forwarded-host': host } });
-    expect((await ask(srv, basic(u.email, u.secret), from('203.0.113.5', 'dav.example.test'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('203.0.113.5', 'dav.example.test'))).status).toBe(200);
     const first = await waitFor('the first use written', async () => {
       const r = await rowOf();
       return r?.lastUsedAt ? r : undefined;
@@ -291,13 +290,13 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     expect(first.lastUsedService).toBe('dav.example.test');
     // 30 s later, same network: not written again (the cached answer, the throttle).
     testClock.advance(30_000);
-    expect((await ask(srv, basic(u.email, u.secret), from('203.0.113.9', 'cal.example.test'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('203.0.113.9', 'cal.example.test'))).status).toBe(200);
     await srv.drained();
     await new Promise((r) => setTimeout(r, 200));
     expect((await rowOf())?.lastUsedAt?.getTime()).toBe(first.lastUsedAt?.getTime());
     // Past the minute: written again.
     testClock.advance(31_000);
-    expect((await ask(srv, basic(u.email, u.secret), from('203.0.113.9', 'cal.example.test'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('203.0.113.9', 'cal.example.test'))).status).toBe(200);
     const again = await waitFor('the use a minute later written', async () => {
       const r = await rowOf();
       return r?.lastUsedService === 'cal.example.test' ? r : undefined;
@@ -306,7 +305,7 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     expect(again.lastUsedAt?.getTime()).toBeGreaterThan(first.lastUsedAt?.getTime() ?? 0);
     // A header that is no host name is not kept as the service.
     testClock.advance(61_000);
-    expect((await ask(srv, basic(u.email, u.secret), from('203.0.113.9', 'bad host<>'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('203.0.113.9', 'bad host<>'))).status).toBe(200);
     await waitFor('the use without a service written', async () => (await rowOf())?.lastUsedService === null);
   });
 
@@ -315,13 +314,13 @@ describe.each(primaryStorageMode())('forward auth (%s storage)', (mode) => {
     const events = () =>
       srv.deps.repos.activity.list(u.account.id, { types: ['app_password_new_network'] }, { limit: 10, offset: 0 });
     const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip, 'x-forwarded-host': 'dav.example.test' } });
-    expect((await ask(srv, basic(u.email, u.secret), from('192.0.2.10'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('192.0.2.10'))).status).toBe(200);
     await waitFor('the first use written', async () => (await srv.deps.appPasswords.list(u.account.id))[0]?.lastUsedAt);
-    expect((await ask(srv, basic(u.email, u.secret), from('192.0.2.77'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('192.0.2.77'))).status).toBe(200);
     await srv.drained();
     await new Promise((r) => setTimeout(r, 200));
     expect(await events()).toHaveLength(0);
-    expect((await ask(srv, basic(u.email, u.secret), from('198.51.100.7'))).status).toBe(200);
+    expect((await ask(srv, plainBasic(u.email, u.secret), from('198.51.100.7'))).status).toBe(200);
     const [event] = await waitFor('the new network logged', async () => {
       const list = await events();
       return list.length ? list : undefined;

@@ -17,7 +17,7 @@ export function createRequestMetrics(metrics: Metrics) {
     try {
       await next();
     } finally {
-      const group = routeGroup(ctx.path, isProviderPath(ctx.path));
+      const group = routeGroup(ctx.path, isProviderPath);
       metrics.request(group, ctx.status, (performance.now() - started) / 1000);
     }
   };

@@ -53,13 +53,14 @@ const PREFIXES: Array<[string, RouteGroup]> = [
   ['/static/', 'static'],
 ];
 
-/** The group a path belongs to; `providerPath` says whether oidc-provider serves it. */
-export function routeGroup(path: string, providerPath: boolean): RouteGroup {
+/** The group a path belongs to; `isProviderPath` (asked only for a path no group names) says whether
+ *  oidc-provider serves it. */
+export function routeGroup(path: string, isProviderPath: (path: string) => boolean): RouteGroup {
   const exact = EXACT[path];
   if (exact) return exact;
   for (const [prefix, group] of PREFIXES) if (path.startsWith(prefix)) return group;
   // Everything else is a page of ours (sign-up, password reset, unlock…) or not found.
-  return providerPath ? 'provider_other' : 'pages';
+  return isProviderPath(path) ? 'provider_other' : 'pages';
 }
 
 /** A sign-in's methods as one label: the amr values, sorted ("otp+pwd", "hwk+pwd"). */

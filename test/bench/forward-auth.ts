@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { generateSync } from 'otplib';
-import { Agent, decodeEntities, type Page } from '../helpers/agent.ts';
+import { Agent, decodeEntities, plainBasic, type Page } from '../helpers/agent.ts';
 import { startNode } from '../helpers/processes.ts';
 import { benchDeployment, startScript } from './procs.ts';
 import { loadGenerator } from './load.ts';
@@ -106,7 +106,7 @@ export async function forwardAuthBench(
     });
     stops.push(() => node.stop('SIGTERM'));
     const appPassword = await appPasswordThroughPages(node.url, email);
-    const authorization = `Basic ${Buffer.from(`${email}:${appPassword}`).toString('base64')}`;
+    const authorization = plainBasic(email, appPassword);
 
     // The check answers as a proxy needs it before anything is measured (and the account password,
     // with 2FA on, does not pass).
@@ -114,7 +114,7 @@ export async function forwardAuthBench(
     if (check.status !== 200 || check.headers.get('x-sesame-email') !== email)
       throw new Error(`forward auth with the app password: ${check.status} ${await check.text()}`);
     const refused = await fetch(`${node.url}${FORWARD_AUTH_PATH}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${email}:${PASSWORD}`).toString('base64')}` },
+      headers: { authorization: plainBasic(email, PASSWORD) },
     });
     if (refused.status !== 401) throw new Error(`the account password with 2FA on: ${refused.status}, not 401`);
 

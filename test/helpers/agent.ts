@@ -125,6 +125,12 @@ export function basicAuth(id: string, secret: string): string {
   return 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 }
 
+/** Plain HTTP Basic (RFC 7617), as a mail, calendar or file-sync client sends a login and password:
+ *  not form-encoded, unlike a client's credentials at the token endpoint (basicAuth). */
+export function plainBasic(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
+}
+
 /** The query of a plain authorization request (scope openid, state "s") for `client`. */
 export function authorizeQuery(client: { clientId: string; redirectUri: string }, extra: Record<string, string> = {}) {
   return new URLSearchParams({

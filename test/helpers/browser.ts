@@ -1,8 +1,9 @@
 // Debian's Chromium driven by playwright-core: never a downloaded browser.
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, createClient, type StartOptions } from './server.ts';
 import { startRp } from './rp.ts';
+import { totpCode, awayFromStepBoundary } from './mfa.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumAvailable = fs.existsSync(CHROMIUM);
@@ -45,3 +46,21 @@ export async function startBrowserRig(opts: StartOptions = {}) {
   };
 }
 export type BrowserRig = Awaited<ReturnType<typeof startBrowserRig>>;
+
+/** Turns on an authenticator app on the Security page (signed in, 2FA off), as a person does: reads
+ *  the secret, types its code, and continues past the backup codes (`atCodes` sees that page
+ *  first). Returns the secret. */
+export async function enrolTotpInBrowser(page: Page, atCodes?: () => Promise<void>): Promise<string> {
+  await page.waitForSelector('#mfa-status[data-enabled="no"]');
+  await awayFromStepBoundary();
+  await page.click('#add-totp');
+  await page.waitForSelector('#qr svg');
+  const secret = ((await page.locator('#totp-secret').textContent()) ?? '').replace(/\s/g, '');
+  await page.fill('input[name=code]', totpCode(secret, 0));
+  await page.click('main button[type=submit]');
+  await page.waitForSelector('#codes');
+  await atCodes?.();
+  await page.click('#continue');
+  await page.waitForSelector('#mfa-status[data-enabled="yes"]');
+  return secret;
+}
